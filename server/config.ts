@@ -1,0 +1,97 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+
+const ZBool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const ZInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Every environment variable the service reads, with defaults. Nothing else reads `process.env`. */
+const ZEnv = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: ZInt(0, 65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
+  DATABASE_POOL_MAX: ZInt(1, 200).default(10),
+  DATA_DIR: z.string().min(1).default(".data"),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  REDIS_KEY_PREFIX: z.string().default("fse:"),
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  SESSION_TTL_SECONDS: ZInt(60, 60 * 60 * 24 * 365).default(60 * 60 * 24 * 7),
+  SESSION_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("fse.sid"),
+  TRUST_PROXY: z.string().default("false"),
+  ALLOWED_ORIGINS: z.string().default(""),
+  SERVER_EVENTS_RATE_LIMIT: ZInt(1, 1_000_000).default(600),
+  SERVER_EVENTS_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(3600),
+  LOGIN_MAX_FAILURES_PER_EMAIL: ZInt(1, 10_000).default(5),
+  LOGIN_EMAIL_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(15 * 60),
+  LOGIN_MAX_FAILURES_PER_IP: ZInt(1, 100_000).default(100),
+  LOGIN_IP_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(3600),
+  BODY_LIMIT_BYTES: ZInt(1024, 50 * 1024 * 1024).default(1024 * 1024),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  SEED_DEMO: ZBool.optional(),
+  SHUTDOWN_TIMEOUT_MS: ZInt(0, 120_000).default(10_000),
+});
+
+export type TConfig = ReturnType<typeof loadConfig>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Parses the environment once at start-up. A bad value fails fast with a message naming the
+ * variable; production refuses to start without a session secret, PostgreSQL and Redis, since
+ * the embedded backends keep state inside one process.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = ZEnv.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  if (production) {
+    const missing = (["SESSION_SECRET", "REDIS_URL", "DATABASE_URL"] as const).filter((k) => !e[k]);
+    if (missing.length > 0) {
+      throw new ConfigError(`Invalid configuration:\n${missing.map((k) => `  ${k}: required when NODE_ENV=production`).join("\n")}`);
+    }
+  }
+  return {
+    env: e.NODE_ENV,
+    production,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, dataDir: e.DATA_DIR },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
+    session: {
+      // Without a configured secret (development only) sessions die with the process anyway.
+      secret: e.SESSION_SECRET ?? randomBytes(32).toString("hex"),
+      secretConfigured: e.SESSION_SECRET !== undefined,
+      ttlSeconds: e.SESSION_TTL_SECONDS,
+      cookieName: e.SESSION_COOKIE_NAME,
+      secureCookie: production,
+    },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    allowedOrigins: e.ALLOWED_ORIGINS.split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean),
+    limits: {
+      serverEvents: { points: e.SERVER_EVENTS_RATE_LIMIT, durationSeconds: e.SERVER_EVENTS_RATE_WINDOW_SECONDS },
+      loginPerEmail: { points: e.LOGIN_MAX_FAILURES_PER_EMAIL, durationSeconds: e.LOGIN_EMAIL_WINDOW_SECONDS },
+      loginPerIp: { points: e.LOGIN_MAX_FAILURES_PER_IP, durationSeconds: e.LOGIN_IP_WINDOW_SECONDS },
+      bodyBytes: e.BODY_LIMIT_BYTES,
+    },
+    logLevel: e.LOG_LEVEL,
+    seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** Express's `trust proxy`: true/false, a hop count, or a comma-separated list of addresses. */
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(",").map((s) => s.trim()).filter(Boolean);
+}

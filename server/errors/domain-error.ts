@@ -1,0 +1,38 @@
+/**
+ * Errors the domain raises on purpose. Each code maps, in one table (server/trpc/error-map.ts),
+ * to a tRPC code and so to an HTTP status; `issues` name the offending input fields.
+ */
+export const DOMAIN_ERROR_CODES = [
+  "UNAUTHENTICATED",
+  "INVALID_CREDENTIALS",
+  "WORKSPACE_FORBIDDEN",
+  "ROLE_FORBIDDEN",
+  "SITE_NOT_IN_WORKSPACE",
+  "USER_ID_MISMATCH",
+  "CROSS_SITE_REQUEST",
+  "VALIDATION_FAILED",
+  "NOT_FOUND",
+  "RATE_LIMITED",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "PAYLOAD_TOO_LARGE",
+  "MALFORMED_JSON",
+  "SERVICE_UNAVAILABLE",
+  "INTERNAL",
+] as const;
+
+export type TDomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
+
+/** One offending input field: `path` like `["events", 7, "props"]`. */
+export type TIssue = { path: (string | number)[]; code: string; message: string };
+
+export class DomainError extends Error {
+  override name = "DomainError";
+  constructor(
+    readonly code: TDomainErrorCode,
+    message: string,
+    readonly issues: TIssue[] = [],
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,67 @@
+import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { DomainError } from "../errors/domain-error.ts";
+
+/** What the `RateLimit-*` headers report (draft-ietf-httpapi-ratelimit-headers). */
+export type TRateLimitState = { limit: number; remaining: number; resetSeconds: number };
+
+/** When the store (Redis) does not answer, callers are told to come back shortly: never a bypass. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+export function storeUnavailable(what: string, cause: unknown): DomainError {
+  const err = new DomainError("SERVICE_UNAVAILABLE", `${what} is temporarily unavailable; retry shortly`, [], STORE_RETRY_AFTER_SECONDS);
+  err.cause = cause;
+  return err;
+}
+
+function stateOf(limiter: RateLimiterAbstract, res: RateLimiterRes): TRateLimitState {
+  return {
+    limit: limiter.points,
+    remaining: Math.max(0, res.remainingPoints),
+    resetSeconds: Math.max(0, Math.ceil(res.msBeforeNext / 1000)),
+  };
+}
+
+/**
+ * Spends one point. Resolves with the state for the headers; rejects with RATE_LIMITED (carrying
+ * the state and Retry-After) when the budget is spent, or SERVICE_UNAVAILABLE when the store fails.
+ */
+export async function consumePoint(limiter: RateLimiterAbstract, key: string): Promise<TRateLimitState> {
+  try {
+    return stateOf(limiter, await limiter.consume(key));
+  } catch (err) {
+    if (err instanceof RateLimiterRes) {
+      const state = stateOf(limiter, err);
+      const limited = new DomainError("RATE_LIMITED", `Rate limit of ${limiter.points} requests per ${limiter.duration} s exceeded`, [], Math.max(1, state.resetSeconds));
+      (limited as DomainError & { rateLimit?: TRateLimitState }).rateLimit = state;
+      throw limited;
+    }
+    throw storeUnavailable("The rate limiter", err);
+  }
+}
+
+/** Seconds until `key` may try again, or 0 when it is not blocked. */
+export async function blockedForSeconds(limiter: RateLimiterAbstract, key: string): Promise<number> {
+  try {
+    const res = await limiter.get(key);
+    return res && res.consumedPoints >= limiter.points ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+  } catch (err) {
+    throw storeUnavailable("The rate limiter", err);
+  }
+}
+
+/** Records a failure; reaching the limit is reported by the next `blockedForSeconds`. */
+export async function penalize(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  try {
+    await limiter.penalty(key, 1);
+  } catch (err) {
+    throw storeUnavailable("The rate limiter", err);
+  }
+}
+
+export async function forgive(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  try {
+    await limiter.delete(key);
+  } catch (err) {
+    throw storeUnavailable("The rate limiter", err);
+  }
+}

@@ -1,0 +1,28 @@
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { TConfig } from "../config.ts";
+import type { TRedis } from "./redis.ts";
+
+export type TRateLimiters = {
+  /** Requests to tracking.recordServerEvents per session user. */
+  serverEvents: RateLimiterAbstract;
+  /** Failed logins per email and per client IP, against password guessing. */
+  loginPerEmail: RateLimiterAbstract;
+  loginPerIp: RateLimiterAbstract;
+};
+
+/**
+ * Limiters live in Redis when it is configured, so every instance shares one budget per user;
+ * in memory otherwise (one embedded process). No insurance limiter: when Redis is down a check
+ * fails with an error (mapped to 503), never an unlimited bypass.
+ */
+export function createRateLimiters(config: TConfig, redis?: TRedis, prefix = config.redis?.keyPrefix ?? ""): TRateLimiters {
+  const make = (name: string, limit: { points: number; durationSeconds: number }): RateLimiterAbstract => {
+    const opts = { keyPrefix: `${prefix}rl:${name}`, points: limit.points, duration: limit.durationSeconds };
+    return redis ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: true }) : new RateLimiterMemory(opts);
+  };
+  return {
+    serverEvents: make("server-events", config.limits.serverEvents),
+    loginPerEmail: make("login-email", config.limits.loginPerEmail),
+    loginPerIp: make("login-ip", config.limits.loginPerIp),
+  };
+}

@@ -1,0 +1,28 @@
+import { createClient } from "redis";
+import type { TLogger } from "./logger.ts";
+
+export type TRedis = ReturnType<typeof createClient>;
+
+/**
+ * A Redis client that fails fast while disconnected (no offline queue) and keeps reconnecting
+ * in the background, so a Redis outage turns into quick 503s instead of hanging requests.
+ */
+export async function connectRedis(url: string, logger: TLogger): Promise<TRedis> {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+  });
+  let lastError = "";
+  client.on("error", (err: Error) => {
+    // The client emits an error per failed reconnect; log each distinct one once.
+    if (err.message !== lastError) logger.warn("redis error", { err: err.message });
+    lastError = err.message;
+  });
+  client.on("ready", () => {
+    if (lastError) logger.info("redis reconnected");
+    lastError = "";
+  });
+  await client.connect();
+  return client;
+}

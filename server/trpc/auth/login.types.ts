@@ -1,0 +1,20 @@
+import { z } from "zod";
+import type { OpenApiMeta } from "trpc-to-openapi";
+
+export const ZLoginInput = z.object({
+  email: z.string().trim().max(254).describe("The account's email.").meta({ example: "demo@example.com" }),
+  password: z.string().min(1).max(1024).describe("The account's password.").meta({ example: "correct horse battery staple" }),
+});
+
+export const loginMeta: OpenApiMeta = {
+  openapi: {
+    method: "POST",
+    path: "/auth/login",
+    tags: ["auth"],
+    summary: "Log in",
+    description:
+      "Checks email and password and starts a new session (a fresh session id, set as an HttpOnly SameSite=Lax cookie). " +
+      "Failed attempts are throttled per email and per client IP: over the budget the answer is 429 with Retry-After.",
+    errorResponses: { 400: "Invalid input", 401: "Wrong email or password", 403: "Cross-site request refused", 415: "Body is not JSON", 429: "Too many failed logins", 503: "Session store unavailable" },
+  },
+};

@@ -1,0 +1,36 @@
+import type { TConfig } from "../config.ts";
+import type { TDatabase } from "../db/database.ts";
+import type { TLogger } from "../infra/logger.ts";
+import type { Metrics } from "../infra/metrics.ts";
+import type { TRateLimiters } from "../infra/rate-limiters.ts";
+
+/** Long-lived dependencies, built once per process (server/runtime.ts). */
+export type TDeps = {
+  config: TConfig;
+  db: TDatabase;
+  limiters: TRateLimiters;
+  logger: TLogger;
+  metrics: Metrics;
+};
+
+/** The caller's session, abstracted from express-session so procedures run without HTTP. */
+export type TSessionHandle = {
+  readonly userId: string | null;
+  signIn(userId: string): Promise<void>;
+  signOut(): Promise<void>;
+};
+
+/** What one request brings: who, from where, and a way to set response headers. */
+export type TRequestScope = {
+  requestId: string;
+  ip: string;
+  session: TSessionHandle;
+  setHeader(name: string, value: string): void;
+};
+
+/** The transport-free half of the context: tests call procedures through `createCaller` with it. */
+export function createContextInner(deps: TDeps, scope: TRequestScope) {
+  return { ...deps, ...scope, logger: deps.logger.child({ requestId: scope.requestId }) };
+}
+
+export type TContext = ReturnType<typeof createContextInner>;

@@ -1,0 +1,54 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { DomainError, type TIssue } from "../errors/domain-error.ts";
+import type { TContext } from "./context.ts";
+import { DOMAIN_TO_TRPC, TRPC_TO_REASON } from "./error-map.ts";
+
+/** Zod issues (and DomainError issues) in one machine-readable shape naming the field. */
+export function issuesOf(cause: unknown): TIssue[] {
+  if (cause instanceof DomainError) return cause.issues;
+  if (cause instanceof Error && cause.name === "ZodError" && Array.isArray((cause as { issues?: unknown }).issues)) {
+    return (cause as unknown as { issues: { path: PropertyKey[]; code: string; message: string }[] }).issues.map((i) => ({
+      path: i.path.filter((p): p is string | number => typeof p !== "symbol"),
+      code: i.code,
+      message: i.message,
+    }));
+  }
+  return [];
+}
+
+/** Turns any thrown DomainError into the TRPCError its code maps to, keeping it as the cause. */
+export function toTRPCError(err: unknown): unknown {
+  if (err instanceof DomainError) return new TRPCError({ code: DOMAIN_TO_TRPC[err.code], message: err.message, cause: err });
+  return err;
+}
+
+const t = initTRPC
+  .context<TContext>()
+  .meta<OpenApiMeta>()
+  .create({
+    // Stack traces never reach a client, whatever NODE_ENV says (PLATFORM.md pitfall 7).
+    isDev: false,
+    errorFormatter({ shape, error, ctx, path }) {
+      const domain = error.cause instanceof DomainError ? error.cause : undefined;
+      const internal = error.code === "INTERNAL_SERVER_ERROR" && !domain;
+      const showInternal = ctx?.config.env === "development";
+      return {
+        ...shape,
+        message: internal && !showInternal ? "Internal server error" : shape.message,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: path ?? null,
+          reason: domain?.code ?? TRPC_TO_REASON[error.code] ?? "INTERNAL",
+          issues: issuesOf(error.cause),
+          requestId: ctx?.requestId ?? null,
+        },
+      };
+    },
+  });
+
+export const router = t.router;
+export const middleware = t.middleware;
+export const procedure = t.procedure;
+export const createCallerFactory = t.createCallerFactory;

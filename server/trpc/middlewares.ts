@@ -1,0 +1,82 @@
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import type { WorkspaceRole } from "../../generated/prisma/client.ts";
+import { findMembershipRole, findUserById } from "../auth/users.repo.ts";
+import { DomainError } from "../errors/domain-error.ts";
+import { consumePoint, type TRateLimitState } from "../infra/rate-limit.ts";
+import { DOMAIN_TO_TRPC } from "./error-map.ts";
+import { middleware, procedure } from "./init.ts";
+
+/**
+ * Maps a DomainError thrown anywhere below to its tRPC code, and sets `Retry-After` when the
+ * error says when to come back (429, 503).
+ */
+const mapDomainErrors = middleware(async ({ ctx, next }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (!(cause instanceof DomainError)) return result;
+  if (cause.retryAfterSeconds !== undefined) ctx.setHeader("Retry-After", String(cause.retryAfterSeconds));
+  const state = (cause as DomainError & { rateLimit?: TRateLimitState }).rateLimit;
+  if (state) setRateLimitHeaders(ctx.setHeader, state);
+  return { ...result, error: new TRPCError({ code: DOMAIN_TO_TRPC[cause.code], message: cause.message, cause }) };
+});
+
+export function setRateLimitHeaders(setHeader: (n: string, v: string) => void, s: TRateLimitState): void {
+  setHeader("RateLimit-Limit", String(s.limit));
+  setHeader("RateLimit-Remaining", String(s.remaining));
+  setHeader("RateLimit-Reset", String(s.resetSeconds));
+}
+
+/** Requires a logged-in session whose user still exists; narrows `ctx.user`. */
+const requireSession = middleware(async ({ ctx, next }) => {
+  const userId = ctx.session.userId;
+  const user = userId ? await findUserById(ctx.db.prisma, userId) : null;
+  if (!user) throw new DomainError("UNAUTHENTICATED", "Log in first: this endpoint needs a session cookie");
+  return next({ ctx: { user } });
+});
+
+export const ZWorkspaceScope = z.object({
+  workspaceId: z.string().min(1).max(40).describe("The workspace the request acts in; the session user must be a member.").meta({ example: "ws_123" }),
+});
+
+const WRITE_ROLES: readonly WorkspaceRole[] = ["ADMIN", "MANAGER"];
+
+/**
+ * The caller's role in the workspace. A missing workspace and one the user is not in answer the
+ * same 403, so ids of other tenants cannot be probed; VIEW_ONLY members may only read.
+ */
+async function requireRole(ctx: { db: { prisma: Parameters<typeof findMembershipRole>[0] } }, userId: string, workspaceId: string, access: "read" | "write") {
+  const role = await findMembershipRole(ctx.db.prisma, workspaceId, userId);
+  if (!role) {
+    throw new DomainError("WORKSPACE_FORBIDDEN", "You are not a member of this workspace", [
+      { path: ["workspaceId"], code: "forbidden", message: "not a workspace you belong to" },
+    ]);
+  }
+  if (access === "write" && !WRITE_ROLES.includes(role)) {
+    throw new DomainError("ROLE_FORBIDDEN", `Your role ${role} may read this workspace but not write to it`, [
+      { path: ["workspaceId"], code: "forbidden", message: `role ${role} is read-only` },
+    ]);
+  }
+  return { id: workspaceId, role };
+}
+
+/** The named procedures every router builds on. */
+export const publicProcedure = procedure.use(mapDomainErrors);
+export const authedProcedure = publicProcedure.use(requireSession);
+
+export const workspaceReadProcedure = authedProcedure
+  .input(ZWorkspaceScope)
+  .use(async ({ ctx, input, next }) => next({ ctx: { workspace: await requireRole(ctx, ctx.user.id, input.workspaceId, "read") } }));
+
+/**
+ * Writes of server events: one rate-limit point per request (each carries up to 50 events) per
+ * session user, spent before input validation so malformed floods count too; then write access.
+ */
+export const serverEventsProcedure = authedProcedure
+  .use(async ({ ctx, next }) => {
+    setRateLimitHeaders(ctx.setHeader, await consumePoint(ctx.limiters.serverEvents, ctx.user.id));
+    return next();
+  })
+  .input(ZWorkspaceScope)
+  .use(async ({ ctx, input, next }) => next({ ctx: { workspace: await requireRole(ctx, ctx.user.id, input.workspaceId, "write") } }));

@@ -13,15 +13,23 @@ export async function hashPassword(password: string): Promise<string> {
   return ["scrypt", PARAMS.N, PARAMS.r, PARAMS.p, salt.toString("base64url"), key.toString("base64url")].join("$");
 }
 
-/** Constant-time check; a malformed stored hash is simply "no match". */
+/**
+ * Constant-time check; a malformed stored hash (bad parameters included, which make scrypt
+ * throw) is simply "no match", so a corrupt row cannot turn a login into a 500.
+ */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split("$");
   if (scheme !== "scrypt" || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64url");
-  const key = await scrypt(password, Buffer.from(salt, "base64url"), expected.length, {
-    N: Number(n), r: Number(r), p: Number(p), maxmem: PARAMS.maxmem,
-  });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  if (expected.length === 0) return false;
+  try {
+    const key = await scrypt(password, Buffer.from(salt, "base64url"), expected.length, {
+      N: Number(n), r: Number(r), p: Number(p), maxmem: PARAMS.maxmem,
+    });
+    return key.length === expected.length && timingSafeEqual(key, expected);
+  } catch {
+    return false;
+  }
 }
 
 /** Verified against when the email is unknown, so both paths cost one scrypt. */

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import { z } from "zod";
 
 const ZBool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -18,8 +19,14 @@ const ZEnv = z.object({
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   SESSION_TTL_SECONDS: ZInt(60, 60 * 60 * 24 * 365).default(60 * 60 * 24 * 7),
   SESSION_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("fse.sid"),
-  TRUST_PROXY: z.string().default("false"),
-  ALLOWED_ORIGINS: z.string().default(""),
+  TRUST_PROXY: z
+    .string()
+    .refine(isTrustProxy, "must be true, false, a hop count, or a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal")
+    .default("false"),
+  ALLOWED_ORIGINS: z
+    .string()
+    .refine((v) => splitList(v).every(isOrigin), "must be a comma-separated list of origins such as https://app.example.com (no path)")
+    .default(""),
   SERVER_EVENTS_RATE_LIMIT: ZInt(1, 1_000_000).default(600),
   SERVER_EVENTS_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(3600),
   LOGIN_MAX_FAILURES_PER_EMAIL: ZInt(1, 10_000).default(5),
@@ -75,7 +82,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secureCookie: production,
     },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
-    allowedOrigins: e.ALLOWED_ORIGINS.split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean),
+    // Normalized like a browser's Origin header (lower-case host, no default port) so they compare equal.
+    allowedOrigins: splitList(e.ALLOWED_ORIGINS).map((o) => new URL(o).origin),
     limits: {
       serverEvents: { points: e.SERVER_EVENTS_RATE_LIMIT, durationSeconds: e.SERVER_EVENTS_RATE_WINDOW_SECONDS },
       loginPerEmail: { points: e.LOGIN_MAX_FAILURES_PER_EMAIL, durationSeconds: e.LOGIN_EMAIL_WINDOW_SECONDS },
@@ -93,5 +101,32 @@ function parseTrustProxy(value: string): boolean | number | string[] {
   if (value === "true") return true;
   if (value === "false") return false;
   if (/^\d+$/.test(value)) return Number(value);
+  return splitList(value);
+}
+
+function splitList(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** What Express (proxy-addr) accepts; checked here so a typo fails naming the variable, not deep in Express. */
+function isTrustProxy(value: string): boolean {
+  if (value === "true" || value === "false" || /^\d+$/.test(value)) return true;
+  const entries = splitList(value);
+  return entries.length > 0 && entries.every((entry) => {
+    if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+    const [address = "", range, ...rest] = entry.split("/");
+    if (rest.length > 0 || !isIP(address)) return false;
+    if (range === undefined) return true;
+    const max = isIP(address) === 4 ? 32 : 128;
+    return /^\d+$/.test(range) ? Number(range) <= max : isIP(range) === isIP(address);
+  });
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.pathname === "/" && !url.search && !url.hash && !url.username;
+  } catch {
+    return false;
+  }
 }

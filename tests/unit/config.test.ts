@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../server/config.ts";
+
+const PRODUCTION = {
+  NODE_ENV: "production",
+  SESSION_SECRET: "s".repeat(32),
+  DATABASE_URL: "postgresql://app@db:5432/app",
+  REDIS_URL: "redis://cache:6379",
+};
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("expected loadConfig to fail");
+}
+
+describe("loadConfig", () => {
+  it("runs embedded with in-memory sessions when nothing is configured", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: "development",
+      production: false,
+      host: "0.0.0.0",
+      port: 3000,
+      database: { url: undefined, dataDir: ".data", poolMax: 10 },
+      redis: undefined,
+      trustProxy: false,
+      allowedOrigins: [],
+      seedDemo: true,
+      logLevel: "info",
+    });
+    expect(config.session).toMatchObject({ cookieName: "fse.sid", secureCookie: false, secretConfigured: false, ttlSeconds: 7 * 24 * 3600 });
+    expect(config.session.secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(config.limits).toEqual({
+      serverEvents: { points: 600, durationSeconds: 3600 },
+      loginPerEmail: { points: 5, durationSeconds: 900 },
+      loginPerIp: { points: 100, durationSeconds: 3600 },
+      bodyBytes: 1024 * 1024,
+    });
+  });
+
+  it("treats empty strings as unset", () => {
+    expect(loadConfig({ PORT: "", REDIS_URL: "" })).toMatchObject({ port: 3000, redis: undefined });
+  });
+
+  it("reads numbers and URLs", () => {
+    const config = loadConfig({ PORT: "8080", REDIS_URL: "redis://r:6379", REDIS_KEY_PREFIX: "x:", DATABASE_URL: "postgres://u@h/d", LOGIN_MAX_FAILURES_PER_EMAIL: "2" });
+    expect(config.port).toBe(8080);
+    expect(config.redis).toEqual({ url: "redis://r:6379", keyPrefix: "x:" });
+    expect(config.database.url).toBe("postgres://u@h/d");
+    expect(config.limits.loginPerEmail.points).toBe(2);
+    expect(config.seedDemo).toBe(false);
+  });
+
+  it.each([
+    ["PORT", "not-a-number"],
+    ["PORT", "70000"],
+    ["DATABASE_URL", "mysql://localhost/app"],
+    ["REDIS_URL", "localhost:6379"],
+    ["SESSION_SECRET", "too-short"],
+    ["NODE_ENV", "staging"],
+    ["LOG_LEVEL", "verbose"],
+    ["BODY_LIMIT_BYTES", "10"],
+    ["SEED_DEMO", "maybe"],
+    ["TRUST_PROXY", "yes"],
+    ["TRUST_PROXY", "10.0.0.0/99"],
+    ["ALLOWED_ORIGINS", "not an origin"],
+    ["ALLOWED_ORIGINS", "https://app.example.com/dashboard"],
+  ])("names the variable when %s=%s is invalid", (name, value) => {
+    const message = configError({ [name]: value });
+    expect(message).toContain(`${name}:`);
+    expect(message.split("\n")).toHaveLength(2);
+  });
+
+  it("refuses production without a session secret, PostgreSQL and Redis, naming each", () => {
+    const message = configError({ NODE_ENV: "production" });
+    for (const name of ["SESSION_SECRET", "REDIS_URL", "DATABASE_URL"]) expect(message).toContain(`${name}: required when NODE_ENV=production`);
+    const { REDIS_URL: _, ...withoutRedis } = PRODUCTION;
+    const onlyRedis = configError(withoutRedis);
+    expect(onlyRedis).toContain("REDIS_URL");
+    expect(onlyRedis).not.toContain("SESSION_SECRET");
+  });
+
+  it("in production uses Secure cookies and the configured secret, and does not seed", () => {
+    const config = loadConfig(PRODUCTION);
+    expect(config.production).toBe(true);
+    expect(config.session).toMatchObject({ secret: "s".repeat(32), secretConfigured: true, secureCookie: true });
+    expect(config.seedDemo).toBe(false);
+  });
+
+  it.each([
+    ["true", true],
+    ["false", false],
+    ["1", 1],
+    ["2", 2],
+    ["loopback", ["loopback"]],
+    ["loopback, 10.0.0.0/8 ,::1,192.168.0.0/255.255.0.0", ["loopback", "10.0.0.0/8", "::1", "192.168.0.0/255.255.0.0"]],
+  ] as const)("parses TRUST_PROXY=%s", (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it("normalizes ALLOWED_ORIGINS to what browsers send as Origin", () => {
+    const config = loadConfig({ ALLOWED_ORIGINS: " https://App.Example.com/ ,http://localhost:5173,https://b.example.com:443" });
+    expect(config.allowedOrigins).toEqual(["https://app.example.com", "http://localhost:5173", "https://b.example.com"]);
+  });
+});

@@ -2,7 +2,7 @@ import type { RequestHandler } from "express";
 import { generateOpenApiDocument, type OpenAPIObject } from "trpc-to-openapi";
 import type { AppRouter } from "../trpc/router.ts";
 
-type TSchema = { type?: string; properties?: Record<string, TSchema>; required?: string[]; description?: string; [k: string]: unknown };
+type TSchema = { type?: string | string[]; properties?: Record<string, TSchema>; required?: string[]; description?: string; [k: string]: unknown };
 type TOperation = { requestBody?: { content?: Record<string, { schema?: TSchema }> }; parameters?: unknown[]; responses?: Record<string, { content?: Record<string, { schema?: TSchema }> }> };
 
 /** Body keys that REST callers pass in the query string (trpc-to-openapi would put them in the body). */

@@ -1,18 +1,22 @@
 import { createClient } from "redis";
 import type { TLogger } from "./logger.ts";
 
-export type TRedis = ReturnType<typeof createClient>;
+function buildClient(url: string) {
+  return createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000) },
+  });
+}
+
+export type TRedis = ReturnType<typeof buildClient>;
 
 /**
  * A Redis client that fails fast while disconnected (no offline queue) and keeps reconnecting
  * in the background, so a Redis outage turns into quick 503s instead of hanging requests.
  */
 export async function connectRedis(url: string, logger: TLogger): Promise<TRedis> {
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
-  });
+  const client = buildClient(url);
   let lastError = "";
   client.on("error", (err: Error) => {
     // The client emits an error per failed reconnect; log each distinct one once.

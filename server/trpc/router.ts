@@ -2,10 +2,12 @@ import { router } from "./init.ts";
 import { login } from "./auth/login.ts";
 import { logout } from "./auth/logout.ts";
 import { me } from "./auth/me.ts";
+import { recordServerEvents } from "./tracking/record-server-events.ts";
 
 /** The one router both transports serve: tRPC at /api/trpc, REST (OpenAPI) at /api. */
 export const appRouter = router({
   auth: router({ login, logout, me }),
+  tracking: router({ recordServerEvents }),
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,15 @@
+import { recordServerEvents as record } from "../../tracking/record-server-events.ts";
+import { serverEventsProcedure } from "../middlewares.ts";
+import { recordServerEventsMeta, ZRecordServerEventsInput, ZRecordServerEventsOutput } from "./record-server-events.types.ts";
+
+export const recordServerEvents = serverEventsProcedure
+  .meta(recordServerEventsMeta)
+  .input(ZRecordServerEventsInput)
+  .output(ZRecordServerEventsOutput)
+  .mutation(async ({ ctx, input }) => {
+    const { workspaceId, ...body } = input;
+    const result = await record(ctx.db.prisma, { workspaceId, sessionUserId: ctx.user.id, body });
+    ctx.metrics.inc("server_events_recorded_total", "Server events recorded.", {}, result.accepted);
+    ctx.metrics.inc("server_events_duplicates_total", "Server events reported as duplicates.", {}, result.duplicates);
+    return { requestId: ctx.requestId, ...result };
+  });

@@ -2,12 +2,16 @@ import { router } from "./init.ts";
 import { login } from "./auth/login.ts";
 import { logout } from "./auth/logout.ts";
 import { me } from "./auth/me.ts";
+import { get } from "./profiles/get.ts";
+import { lookup } from "./profiles/lookup.ts";
+import { listEvents } from "./tracking/list-events.ts";
 import { recordServerEvents } from "./tracking/record-server-events.ts";
 
 /** The one router both transports serve: tRPC at /api/trpc, REST (OpenAPI) at /api. */
 export const appRouter = router({
   auth: router({ login, logout, me }),
-  tracking: router({ recordServerEvents }),
+  tracking: router({ recordServerEvents, listEvents }),
+  profiles: router({ lookup, get }),
 });
 
 export type AppRouter = typeof appRouter;

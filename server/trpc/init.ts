@@ -33,14 +33,25 @@ const t = initTRPC
       const domain = error.cause instanceof DomainError ? error.cause : undefined;
       const internal = error.code === "INTERNAL_SERVER_ERROR" && !domain;
       const showInternal = ctx?.config.env === "development";
+      // tRPC reports an unparsable body as BAD_REQUEST caused by the SyntaxError, and a zod failure
+      // with the issues serialized as the message: give both the reason and message REST gives.
+      const malformed = error.code === "BAD_REQUEST" && error.cause instanceof SyntaxError;
+      const invalidInput = error.code === "BAD_REQUEST" && error.cause?.name === "ZodError";
+      const message = malformed
+        ? "Request body is not valid JSON"
+        : invalidInput
+          ? "Input validation failed"
+          : internal && !showInternal
+            ? "Internal server error"
+            : shape.message;
       return {
         ...shape,
-        message: internal && !showInternal ? "Internal server error" : shape.message,
+        message,
         data: {
           code: shape.data.code,
           httpStatus: shape.data.httpStatus,
           path: path ?? null,
-          reason: domain?.code ?? TRPC_TO_REASON[error.code] ?? "INTERNAL",
+          reason: malformed ? "MALFORMED_JSON" : (domain?.code ?? TRPC_TO_REASON[error.code] ?? "INTERNAL"),
           issues: issuesOf(error.cause),
           requestId: ctx?.requestId ?? null,
         },

@@ -38,7 +38,7 @@ export function buildOpenApiDocument(router: AppRouter, opts: { baseUrl: string;
       const op = (item as Record<string, TOperation | undefined>)[method];
       if (op) moveScopeToQuery(op);
     }
-    for (const op of Object.values(item as Record<string, TOperation>)) if (op?.responses) allowErrorData(op);
+    for (const op of Object.values(item as Record<string, TOperation>)) if (op?.responses) allowErrorData(op, doc);
   }
   return doc;
 }
@@ -57,26 +57,39 @@ function moveScopeToQuery(op: TOperation): void {
   }
 }
 
-/** The generated error schema forbids extra keys, but error bodies carry `data` (pitfall 9). */
-function allowErrorData(op: TOperation): void {
+/**
+ * The generated error schemas forbid extra keys, but error bodies carry `data`, and their
+ * `issues` are zod's, with `path`, `code` and more (pitfall 9). The generator puts most error
+ * schemas in `components` behind a `$ref`: those are fixed where they live.
+ */
+function allowErrorData(op: TOperation, doc: OpenAPIObject): void {
   for (const [status, res] of Object.entries(op.responses ?? {})) {
     if (!/^[45]/.test(status)) continue;
     const schema = res.content?.["application/json"]?.schema;
-    if (!schema?.properties) continue;
-    schema.properties.data = {
-      type: "object",
-      description: "Machine-readable details: `reason` (e.g. SITE_NOT_IN_WORKSPACE), `issues` naming each offending field by `path`, and the `requestId`.",
-      properties: {
-        code: { type: "string" },
-        httpStatus: { type: "integer" },
-        path: { type: ["string", "null"] },
-        reason: { type: "string" },
-        issues: {
-          type: "array",
-          items: { type: "object", properties: { path: { type: "array", items: { type: ["string", "integer"] } }, code: { type: "string" }, message: { type: "string" } }, required: ["path", "code", "message"] },
-        },
-        requestId: { type: ["string", "null"] },
-      },
-    };
+    const ref = typeof schema?.$ref === "string" ? schema.$ref.match(/^#\/components\/schemas\/(.+)$/)?.[1] : undefined;
+    const target = ref ? (doc.components?.schemas?.[ref] as TSchema | undefined) : schema;
+    if (target?.properties) declareErrorData(target);
   }
+}
+
+function declareErrorData(schema: TSchema): void {
+  const issue: TSchema = {
+    type: "object",
+    description: "One offending input field; `path` names it (e.g. [\"events\", 7, \"props\"]).",
+    properties: { path: { type: "array", items: { type: ["string", "integer"] } }, code: { type: "string" }, message: { type: "string" } },
+    required: ["message"],
+  };
+  if (schema.properties!.issues) schema.properties!.issues = { ...schema.properties!.issues, items: issue };
+  schema.properties!.data = {
+    type: "object",
+    description: "Machine-readable details: `reason` (e.g. SITE_NOT_IN_WORKSPACE), `issues` naming each offending field by `path`, and the `requestId`.",
+    properties: {
+      code: { type: "string" },
+      httpStatus: { type: "integer" },
+      path: { type: ["string", "null"] },
+      reason: { type: "string" },
+      issues: { type: "array", items: { ...issue, required: ["path", "code", "message"] } },
+      requestId: { type: ["string", "null"] },
+    },
+  };
 }

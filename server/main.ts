@@ -54,6 +54,12 @@ function printBanner(base: string, demo: TDemoLogin | null) {
       `    curl -c cookies.txt -H 'Content-Type: application/json' -d '{"email":"${demo.email}","password":"${demo.password}"}' ${base}/api/auth/login`,
       `    curl -b cookies.txt -H 'Content-Type: application/json' -d '{"siteId":"${demo.siteId}","events":[{"type":"signup","visitorId":"v_1","email":"user@example.com"}]}' '${base}/api/tracking/server-events?workspaceId=${demo.workspaceId}'`,
     );
+  } else {
+    lines.push(
+      `  Log in with an existing user (POST /api/auth/login). To create one or set a new password, stop the server and run`,
+      `    npm run admin -- user create --email you@example.com --password '…'`,
+      `    npm run admin -- user password --email demo@example.com --password '…'`,
+    );
   }
   process.stdout.write(lines.join("\n") + "\n\n");
 }

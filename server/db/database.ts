@@ -1,0 +1,114 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaClient } from "../../generated/prisma/client.ts";
+import { startEmbeddedServer, type TEmbeddedServer } from "./embedded.ts";
+import { applyMigrations } from "./migrate.ts";
+
+export { EmbeddedDatabaseLockedError } from "./lock.ts";
+
+/** The one handle the app and the tests hold, whatever runs underneath. */
+export interface TDatabase {
+  prisma: PrismaClient;
+  mode: "postgres" | "embedded";
+  /** A postgres:// URL; in embedded mode the socket takes one connection, held by our pool (use withSqlClient). */
+  url: string;
+  /** `SELECT 1`; rejects when the database is unreachable (for /readyz). */
+  ping(): Promise<void>;
+  /** Disconnects Prisma, ends the pool, and in embedded mode stops PGlite and releases its folder. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface TOpenDatabaseOptions {
+  /** Set: PostgreSQL. Absent: embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  /** Embedded data folder (parents are created), or "memory://" for a throw-away database. */
+  dataDir?: string;
+  /** PostgreSQL pool size (default 10); embedded is always 1, PGlite being one session. */
+  poolMax?: number;
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean;
+  /** Called with the text of every statement sent through the pool (tests count statements). */
+  onQuery?: (sql: string) => void;
+  log?: (line: string) => void;
+}
+
+const pools = new WeakMap<TDatabase, pg.Pool>();
+
+/**
+ * Opens PostgreSQL or embedded PGlite behind the same `pg` pool + `@prisma/adapter-pg` stack,
+ * so both modes run one code path; applies migrations unless `migrate: false`.
+ */
+export async function openDatabase(opts: TOpenDatabaseOptions): Promise<TDatabase> {
+  const log = opts.log ?? (() => {});
+  let embedded: TEmbeddedServer | undefined;
+  let url = opts.databaseUrl;
+  if (!url) {
+    if (!opts.dataDir) throw new Error("openDatabase: give either databaseUrl (PostgreSQL) or dataDir (embedded)");
+    embedded = await startEmbeddedServer(opts.dataDir);
+    url = embedded.url;
+  }
+  // Embedded: keep the single connection for good, so it is never closed and reopened.
+  const pool = new pg.Pool(
+    embedded
+      ? { connectionString: url, max: 1, idleTimeoutMillis: 0 }
+      : { connectionString: url, max: opts.poolMax ?? 10, connectionTimeoutMillis: 10_000 },
+  );
+  pool.on("error", (error) => log(`database: idle connection failed: ${error.message}`));
+  if (opts.onQuery) reportQueries(pool, opts.onQuery);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  let closing: Promise<void> | undefined;
+  const db: TDatabase = {
+    prisma,
+    mode: embedded ? "embedded" : "postgres",
+    url,
+    async ping() {
+      await pool.query("SELECT 1");
+    },
+    close() {
+      closing ??= (async () => {
+        try {
+          await prisma.$disconnect();
+          await pool.end();
+        } finally {
+          await embedded?.stop();
+        }
+      })();
+      return closing;
+    },
+  };
+  pools.set(db, pool);
+  try {
+    if (opts.migrate ?? true) await withSqlClient(db, (client) => applyMigrations(client, { log }));
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
+}
+
+/**
+ * Runs `fn` on one pooled connection (one session, e.g. for advisory locks or raw `pg`).
+ * In embedded mode this is the only way in: the pool holds PGlite's single connection.
+ */
+export async function withSqlClient<T>(db: TDatabase, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const pool = pools.get(db);
+  if (!pool) throw new Error("withSqlClient: not a database opened by openDatabase");
+  const client = await pool.connect();
+  try {
+    return await fn(client);
+  } finally {
+    client.release();
+  }
+}
+
+function reportQueries(pool: pg.Pool, onQuery: (sql: string) => void): void {
+  pool.on("connect", (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      const first = args[0] as string | { text?: string } | undefined;
+      const text = typeof first === "string" ? first : first?.text;
+      if (text !== undefined) onQuery(text);
+      return query(...args);
+    }) as typeof client.query;
+  });
+}

@@ -1,0 +1,49 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { lockDataDir } from "./lock.ts";
+
+/** A PGlite database reachable as an ordinary PostgreSQL server on a local port. */
+export interface TEmbeddedServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves PGlite over the PostgreSQL wire protocol on 127.0.0.1 (port 0), so the embedded mode
+ * runs the same `pg` + `@prisma/adapter-pg` code as production. PGlite is one session: the
+ * server accepts ONE connection, which the caller's pool keeps (a second connection could
+ * interleave extended-protocol messages with the first).
+ */
+export async function startEmbeddedServer(dataDir: string): Promise<TEmbeddedServer> {
+  const inMemory = dataDir.startsWith("memory://");
+  let unlock = async () => {};
+  if (!inMemory) {
+    dataDir = path.resolve(dataDir);
+    await fs.mkdir(dataDir, { recursive: true });
+    unlock = await lockDataDir(dataDir);
+  }
+  let db: PGlite | undefined;
+  try {
+    db = await PGlite.create(dataDir);
+    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 });
+    await server.start();
+    const opened = db;
+    return {
+      url: `postgresql://postgres@${server.getServerConn()}/postgres`,
+      async stop() {
+        try {
+          await server.stop();
+          await opened.close();
+        } finally {
+          await unlock();
+        }
+      },
+    };
+  } catch (error) {
+    await db?.close().catch(() => {});
+    await unlock();
+    throw error;
+  }
+}

@@ -11,10 +11,13 @@ export const PLACEHOLDER_IDENTIFIERS: ReadonlySet<string> = new Set([
 ]);
 
 const NUL = /\u0000/;
-const noNul = (s: string) => !NUL.test(s);
+/** An unpaired UTF-16 surrogate: not Unicode. jsonb refuses it (a 500), text columns turn it into U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_MESSAGE = "must not contain NUL characters or unpaired UTF-16 surrogates";
+const storable = (s: string) => !NUL.test(s) && !LONE_SURROGATE.test(s);
 
-/** A string PostgreSQL can store: no NUL characters. */
-const ZText = (max: number) => z.string().max(max, `must be at most ${max} characters`).refine(noNul, "must not contain NUL characters");
+/** A string PostgreSQL stores exactly as sent: no NUL characters, valid Unicode. */
+const ZText = (max: number) => z.string().max(max, `must be at most ${max} characters`).refine(storable, UNSTORABLE_MESSAGE);
 
 const ZIdentifier = (max: number) =>
   z
@@ -22,7 +25,7 @@ const ZIdentifier = (max: number) =>
     .trim()
     .min(1, "must not be empty or blank")
     .max(max, `must be at most ${max} characters`)
-    .refine(noNul, "must not contain NUL characters")
+    .refine(storable, UNSTORABLE_MESSAGE)
     .refine((v) => !PLACEHOLDER_IDENTIFIERS.has(v.toLowerCase()), { message: "is a placeholder, not an identifier", abort: true });
 
 const ZTimestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-26T12:00:00Z" });
@@ -32,10 +35,10 @@ export function propsBytes(props: unknown): number {
   return Buffer.byteLength(JSON.stringify(props), "utf8");
 }
 
-function containsNul(value: unknown): boolean {
-  if (typeof value === "string") return NUL.test(value);
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value && typeof value === "object") return Object.entries(value).some(([k, v]) => NUL.test(k) || containsNul(v));
+function containsUnstorable(value: unknown): boolean {
+  if (typeof value === "string") return !storable(value);
+  if (Array.isArray(value)) return value.some(containsUnstorable);
+  if (value && typeof value === "object") return Object.entries(value).some(([k, v]) => !storable(k) || containsUnstorable(v));
   return false;
 }
 
@@ -74,7 +77,7 @@ export const ZServerEvent = z
     utm: ZUtm.optional(),
     props: z
       .record(z.string(), z.unknown())
-      .refine((p) => !containsNul(p), "must not contain NUL characters")
+      .refine((p) => !containsUnstorable(p), UNSTORABLE_MESSAGE)
       .refine((p) => propsBytes(p) <= MAX_PROPS_BYTES, { message: `must be at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON` })
       .optional()
       .describe(`Free-form JSON object, at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON.`)

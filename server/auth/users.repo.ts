@@ -29,3 +29,7 @@ export async function findMembershipRole(prisma: PrismaClient, workspaceId: stri
   const m = await prisma.workspaceMember.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
   return m?.role ?? null;
 }
+
+export function updatePasswordHash(prisma: PrismaClient, userId: string, passwordHash: string) {
+  return prisma.user.update({ where: { id: userId }, data: { passwordHash }, select: { id: true, email: true } });
+}

@@ -39,6 +39,14 @@ export function createSite(prisma: PrismaClient, data: { workspaceId: string; fu
   });
 }
 
+export function listSites(prisma: PrismaClient, workspaceId: string) {
+  return prisma.trackingSite.findMany({
+    where: { workspaceId },
+    select: { id: true, workspaceId: true, funnelId: true, domain: true, name: true, createdAt: true },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
+}
+
 /** The site only if it belongs to the workspace: callers cannot tell "other tenant's" from "absent". */
 export function findSiteInWorkspace(prisma: PrismaClient, workspaceId: string, siteId: string) {
   return prisma.trackingSite.findFirst({ where: { id: siteId, workspaceId }, select: { id: true, workspaceId: true, funnelId: true, domain: true } });

@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { createSite, findDefaultFunnel, findFunnel, listSites } from "../../workspaces/workspaces.repo.ts";
+import { CommandFailedError, defineCommand, ZCliId, ZCliName } from "../command.ts";
+import { requireWorkspace } from "./workspace.ts";
+
+/** A bare host name as the channel rules compare it with referrers: `shop.example.com`, no scheme or path. */
+const ZDomain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253, "must be at most 253 characters")
+  .regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/, "must be a host name like shop.example.com (no scheme, port or path)");
+
+export const siteCreate = defineCommand({
+  name: "site create",
+  summary: "Create a tracking site (in the workspace's default funnel unless --funnel)",
+  usage: "site create --workspace <id> --domain <host> [--name <name>] [--funnel <id>]",
+  options: { workspace: { required: true }, domain: { required: true }, name: { required: false }, funnel: { required: false } },
+  input: z.object({ workspace: ZCliId, domain: ZDomain, name: ZCliName.optional(), funnel: ZCliId.optional() }),
+  async run({ db }, input) {
+    await requireWorkspace(db, input.workspace);
+    const funnel = input.funnel ? await findFunnel(db.prisma, input.workspace, input.funnel) : await findDefaultFunnel(db.prisma, input.workspace);
+    if (!funnel) {
+      throw new CommandFailedError(
+        input.funnel ? `funnel ${input.funnel} is not a funnel of workspace ${input.workspace}` : `workspace ${input.workspace} has no funnel`,
+      );
+    }
+    const site = await createSite(db.prisma, { workspaceId: input.workspace, funnelId: funnel.id, domain: input.domain, name: input.name });
+    return { text: site.id, json: { id: site.id, workspaceId: site.workspaceId, funnelId: site.funnelId, domain: site.domain, name: site.name } };
+  },
+});
+
+export const siteList = defineCommand({
+  name: "site list",
+  summary: "List a workspace's tracking sites (id, domain, funnel, name; tab-separated)",
+  usage: "site list --workspace <id>",
+  options: { workspace: { required: true } },
+  input: z.object({ workspace: ZCliId }),
+  async run({ db }, input) {
+    await requireWorkspace(db, input.workspace);
+    const sites = await listSites(db.prisma, input.workspace);
+    return {
+      text: sites.map((s) => [s.id, s.domain, s.funnelId, s.name].join("\t")).join("\n"),
+      json: { workspaceId: input.workspace, sites: sites.map((s) => ({ ...s, createdAt: s.createdAt.toISOString() })) },
+    };
+  },
+});

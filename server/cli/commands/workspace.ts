@@ -1,0 +1,56 @@
+import { z } from "zod";
+import type { TDatabase } from "../../db/database.ts";
+import { findMembershipRole, findUserByEmail } from "../../auth/users.repo.ts";
+import { createWorkspace, findWorkspace, upsertMember } from "../../workspaces/workspaces.repo.ts";
+import { CommandFailedError, defineCommand, ZCliEmail, ZCliId, ZCliName } from "../command.ts";
+
+export const workspaceCreate = defineCommand({
+  name: "workspace create",
+  summary: "Create a workspace with its default funnel; the owner becomes ADMIN",
+  usage: "workspace create --name <name> --owner <email>",
+  options: { name: { required: true }, owner: { required: true } },
+  input: z.object({ name: ZCliName, owner: ZCliEmail }),
+  async run({ db }, input) {
+    const owner = await requireUser(db, input.owner);
+    const { workspace, defaultFunnel } = await createWorkspace(db.prisma, { name: input.name, ownerId: owner.id });
+    return { text: workspace.id, json: { id: workspace.id, name: workspace.name, ownerId: owner.id, defaultFunnelId: defaultFunnel.id } };
+  },
+});
+
+export const memberAdd = defineCommand({
+  name: "member add",
+  summary: "Add a user to a workspace, or change their role",
+  usage: "member add --workspace <id> --email <email> --role ADMIN|MANAGER|VIEW_ONLY",
+  options: { workspace: { required: true }, email: { required: true }, role: { required: true } },
+  input: z.object({
+    workspace: ZCliId,
+    email: ZCliEmail,
+    role: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .pipe(z.enum(["ADMIN", "MANAGER", "VIEW_ONLY"], { error: "must be ADMIN, MANAGER or VIEW_ONLY" })),
+  }),
+  async run({ db }, input) {
+    await requireWorkspace(db, input.workspace);
+    const user = await requireUser(db, input.email);
+    const previousRole = await findMembershipRole(db.prisma, input.workspace, user.id);
+    await upsertMember(db.prisma, { workspaceId: input.workspace, userId: user.id, role: input.role });
+    return {
+      text: user.id,
+      json: { workspaceId: input.workspace, userId: user.id, email: user.email, role: input.role, previousRole },
+    };
+  },
+});
+
+export async function requireUser(db: TDatabase, email: string) {
+  const user = await findUserByEmail(db.prisma, email);
+  if (!user) throw new CommandFailedError(`no user with email ${email} (create it with: user create --email ${email} --password …)`);
+  return user;
+}
+
+export async function requireWorkspace(db: TDatabase, id: string) {
+  const workspace = await findWorkspace(db.prisma, id);
+  if (!workspace) throw new CommandFailedError(`no workspace with id ${id}`);
+  return workspace;
+}

@@ -1,0 +1,98 @@
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../config.ts";
+import { EmbeddedDatabaseLockedError, openDatabase, type TDatabase } from "../db/database.ts";
+import { CommandFailedError, describeInputError, UsageError, type TCommand } from "./command.ts";
+import { migrate } from "./commands/migrate.ts";
+import { siteCreate, siteList } from "./commands/site.ts";
+import { userCreate, userPassword } from "./commands/user.ts";
+import { memberAdd, workspaceCreate } from "./commands/workspace.ts";
+
+type TOut = { write(chunk: string): unknown };
+
+export type TAdminIo = {
+  stdout: TOut;
+  stderr: TOut;
+  /** An open database to use (tests); otherwise one is opened from the configuration and closed after. */
+  db?: TDatabase;
+  /** Environment for loadConfig when `db` is not given (defaults to process.env). */
+  env?: Record<string, string | undefined>;
+};
+
+const COMMANDS: TCommand<any>[] = [userCreate, userPassword, workspaceCreate, memberAdd, siteCreate, siteList, migrate];
+
+export const ADMIN_USAGE = [
+  "Usage: npm run admin -- <command> [--json]",
+  "",
+  "Commands:",
+  ...COMMANDS.map((c) => `  ${c.usage}\n      ${c.summary}`),
+  "  help",
+  "",
+  "Prints the created id (one line), or a JSON object with --json. Exit codes: 0 done, 1 failed, 2 bad arguments.",
+  "Uses DATABASE_URL (PostgreSQL) when set, else the embedded database in DATA_DIR (default .data),",
+  "which only one process may open: stop the server first, or run both on PostgreSQL.",
+].join("\n");
+
+/**
+ * The admin CLI as a function: validates `argv` completely before touching any database, runs
+ * one command, prints its result, and returns the exit code (0 done, 1 failed, 2 usage).
+ */
+export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
+  const fail = (code: 1 | 2, message: string) => {
+    io.stderr.write(`admin: ${message.replace(/\s*\n\s*/g, " ")}\n`);
+    return code;
+  };
+  if (argv.length === 0) return fail(2, "no command given (see: npm run admin -- help)");
+  if (["help", "--help", "-h"].includes(argv[0]!)) {
+    io.stdout.write(`${ADMIN_USAGE}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => argv.slice(0, c.name.split(" ").length).join(" ") === c.name);
+  if (!command) return fail(2, `unknown command "${argv.slice(0, 2).join(" ")}" (see: npm run admin -- help)`);
+
+  let input: unknown;
+  let json: boolean;
+  try {
+    ({ input, json } = parseCommandArgs(command, argv.slice(command.name.split(" ").length)));
+  } catch (error) {
+    return fail(2, `${command.name}: ${(error as Error).message} Usage: ${command.usage}`);
+  }
+
+  let db = io.db;
+  try {
+    if (!db) db = await openConfiguredDatabase(io, !command.migratesItself);
+    const result = await command.run({ db, log: (line) => io.stderr.write(`${line}\n`) }, input);
+    const text = json ? JSON.stringify(result.json) : result.text;
+    if (text) io.stdout.write(`${text}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommandFailedError || error instanceof EmbeddedDatabaseLockedError || error instanceof ConfigError) {
+      return fail(1, error.message);
+    }
+    return fail(1, `${command.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    if (db && !io.db) await db.close().catch(() => undefined);
+  }
+}
+
+function parseCommandArgs(command: TCommand<unknown>, args: string[]): { input: unknown; json: boolean } {
+  const flags = Object.fromEntries(Object.keys(command.options).map((name) => [name, { type: "string" as const }]));
+  const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { ...flags, json: { type: "boolean" } } });
+  const { json = false, ...given } = values as Record<string, string | undefined> & { json?: boolean };
+  const missing = Object.entries(command.options).filter(([name, o]) => o.required && given[name] === undefined);
+  if (missing.length) throw new UsageError(`${missing.map(([name]) => `--${name}`).join(", ")} ${missing.length > 1 ? "are" : "is"} required.`);
+  const parsed = command.input.safeParse(given);
+  if (!parsed.success) throw new UsageError(`${describeInputError(parsed.error)}.`);
+  return { input: parsed.data, json };
+}
+
+/** DATABASE_URL → PostgreSQL, else the embedded folder (refused with EmbeddedDatabaseLockedError while the server holds it). */
+async function openConfiguredDatabase(io: TAdminIo, applyMigrations: boolean): Promise<TDatabase> {
+  const config = loadConfig(io.env);
+  return openDatabase({
+    databaseUrl: config.database.url,
+    dataDir: config.database.dataDir,
+    poolMax: 2,
+    migrate: applyMigrations,
+    log: (line) => io.stderr.write(`${line}\n`),
+  });
+}

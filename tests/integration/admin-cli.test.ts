@@ -1,0 +1,261 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyPassword } from "../../server/auth/passwords.ts";
+import { runAdmin } from "../../server/cli/run-admin.ts";
+import { openDatabase, type TDatabase } from "../../server/db/database.ts";
+import { createTestDatabase } from "../support/test-database.ts";
+
+let db: TDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+}, 60_000);
+afterAll(async () => {
+  await db?.close();
+});
+
+function sink() {
+  const out = { text: "", write: (chunk: string) => void (out.text += chunk) };
+  return out;
+}
+
+/** Runs one admin command against the test database. */
+async function admin(...argv: string[]) {
+  const stdout = sink();
+  const stderr = sink();
+  const code = await runAdmin(argv, { db, stdout, stderr });
+  return { code, stdout: stdout.text, stderr: stderr.text, id: stdout.text.trim() };
+}
+
+const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, any>;
+let n = 0;
+const email = (label: string) => `${label}-${++n}@example.test`;
+
+/** Owner shared by the tests that only need some workspace (each hash costs a scrypt). */
+let sharedOwner: Promise<string> | undefined;
+
+/** A fresh workspace (through the CLI) owned by the shared owner. */
+async function userAndWorkspace() {
+  sharedOwner ??= (async () => {
+    const owner = email("owner");
+    expect((await admin("user", "create", "--email", owner, "--password", "password-1")).code).toBe(0);
+    return owner;
+  })();
+  const owner = await sharedOwner;
+  const ws = json(await admin("workspace", "create", "--name", "Acme", "--owner", owner, "--json"));
+  return { owner, workspaceId: ws.id as string, defaultFunnelId: ws.defaultFunnelId as string };
+}
+
+describe("user create / user password", () => {
+  it("creates a user with a scrypt hash and prints the id", async () => {
+    const r = await admin("user", "create", "--email", "  Ops@Example.TEST ", "--password", "s3cret-pass", "--name", "Ops");
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(r.stdout).toMatch(/^usr_[0-9a-z]{26}\n$/);
+    const user = await db.prisma.user.findUniqueOrThrow({ where: { id: r.id } });
+    expect(user).toMatchObject({ email: "ops@example.test", name: "Ops" });
+    expect(user.passwordHash).toMatch(/^scrypt\$/);
+    expect(await verifyPassword("s3cret-pass", user.passwordHash)).toBe(true);
+  });
+
+  it("prints a JSON object with --json", async () => {
+    const e = email("json");
+    const r = await admin("user", "create", "--email", e, "--password", "password-1", "--json");
+    expect(json(r)).toEqual({ id: expect.stringMatching(/^usr_/), email: e, name: null });
+  });
+
+  it("refuses a duplicate email (exit 1, nothing on stdout)", async () => {
+    const e = email("dup");
+    expect((await admin("user", "create", "--email", e, "--password", "password-1")).code).toBe(0);
+    const r = await admin("user", "create", "--email", e.toUpperCase(), "--password", "password-2");
+    expect(r).toMatchObject({ code: 1, stdout: "", stderr: `admin: a user with email ${e} already exists\n` });
+    expect(await db.prisma.user.count({ where: { email: e } })).toBe(1);
+  });
+
+  it("resets a password", async () => {
+    const e = email("reset");
+    const { id } = await admin("user", "create", "--email", e, "--password", "old-password");
+    const r = await admin("user", "password", "--email", e, "--password", "new-password");
+    expect(r).toMatchObject({ code: 0, id });
+    const { passwordHash } = await db.prisma.user.findUniqueOrThrow({ where: { id } });
+    expect(await verifyPassword("new-password", passwordHash)).toBe(true);
+    expect(await verifyPassword("old-password", passwordHash)).toBe(false);
+  });
+
+  it("fails to reset the password of an unknown email", async () => {
+    const r = await admin("user", "password", "--email", "nobody@example.test", "--password", "new-password");
+    expect(r).toMatchObject({ code: 1, stdout: "", stderr: "admin: no user with email nobody@example.test\n" });
+  });
+});
+
+describe("workspace create / member add", () => {
+  it("creates the workspace, its default funnel, and the owner as ADMIN", async () => {
+    const owner = email("owner");
+    const { id: ownerId } = await admin("user", "create", "--email", owner, "--password", "password-1");
+    const r = await admin("workspace", "create", "--name", "Acme", "--owner", owner);
+    expect(r.stdout).toMatch(/^ws_[0-9a-z]{26}\n$/);
+    const ws = await db.prisma.workspace.findUniqueOrThrow({ where: { id: r.id }, include: { funnels: true, members: true } });
+    expect(ws.name).toBe("Acme");
+    expect(ws.funnels).toEqual([expect.objectContaining({ isDefault: true })]);
+    expect(ws.members).toEqual([expect.objectContaining({ userId: ownerId, role: "ADMIN" })]);
+  });
+
+  it("fails for an unknown owner and creates nothing", async () => {
+    const before = await db.prisma.workspace.count();
+    const r = await admin("workspace", "create", "--name", "X", "--owner", "ghost@example.test");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^admin: no user with email ghost@example\.test/);
+    expect(await db.prisma.workspace.count()).toBe(before);
+  });
+
+  it("adds a member, then changes the role", async () => {
+    const { workspaceId } = await userAndWorkspace();
+    const e = email("member");
+    const { id: userId } = await admin("user", "create", "--email", e, "--password", "password-1");
+    const added = await admin("member", "add", "--workspace", workspaceId, "--email", e, "--role", "view_only", "--json");
+    expect(json(added)).toEqual({ workspaceId, userId, email: e, role: "VIEW_ONLY", previousRole: null });
+    const changed = await admin("member", "add", "--workspace", workspaceId, "--email", e, "--role", "MANAGER");
+    expect(changed).toMatchObject({ code: 0, id: userId });
+    const member = await db.prisma.workspaceMember.findUniqueOrThrow({ where: { workspaceId_userId: { workspaceId, userId } } });
+    expect(member.role).toBe("MANAGER");
+  });
+
+  it.each([
+    ["an unknown workspace", (ws: string, e: string) => ["--workspace", `${ws}x`, "--email", e, "--role", "ADMIN"], 1, /no workspace with id ws_/],
+    ["an unknown email", (ws: string) => ["--workspace", ws, "--email", "ghost@example.test", "--role", "ADMIN"], 1, /no user with email ghost@example\.test/],
+    ["a bad role", (ws: string, e: string) => ["--workspace", ws, "--email", e, "--role", "OWNER"], 2, /--role: must be ADMIN, MANAGER or VIEW_ONLY/],
+    ["a missing role", (ws: string, e: string) => ["--workspace", ws, "--email", e], 2, /--role is required/],
+  ])("member add with %s fails", async (_label, args, code, message) => {
+    const { workspaceId, owner } = await userAndWorkspace();
+    const r = await admin("member", "add", ...args(workspaceId, owner));
+    expect(r.code).toBe(code);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe("site create / site list", () => {
+  it("puts the site in the default funnel, with the domain lower-cased and as the default name", async () => {
+    const { workspaceId, defaultFunnelId } = await userAndWorkspace();
+    const r = await admin("site", "create", "--workspace", workspaceId, "--domain", "Shop.Example.COM", "--json");
+    expect(json(r)).toEqual({ id: expect.stringMatching(/^site_/), workspaceId, funnelId: defaultFunnelId, domain: "shop.example.com", name: "shop.example.com" });
+  });
+
+  it("takes --funnel only from the same workspace", async () => {
+    const a = await userAndWorkspace();
+    const b = await userAndWorkspace();
+    const ok = await admin("site", "create", "--workspace", a.workspaceId, "--domain", "a.example", "--funnel", a.defaultFunnelId, "--name", "A site");
+    expect(ok.code).toBe(0);
+    expect(await db.prisma.trackingSite.findUniqueOrThrow({ where: { id: ok.id } })).toMatchObject({ funnelId: a.defaultFunnelId, name: "A site" });
+    const cross = await admin("site", "create", "--workspace", a.workspaceId, "--domain", "b.example", "--funnel", b.defaultFunnelId);
+    expect(cross).toMatchObject({ code: 1, stdout: "", stderr: `admin: funnel ${b.defaultFunnelId} is not a funnel of workspace ${a.workspaceId}\n` });
+    expect(await db.prisma.trackingSite.count({ where: { workspaceId: a.workspaceId } })).toBe(1);
+  });
+
+  it.each(["https://shop.example.com", "shop.example.com/path", "shop.example.com:8080", "bad-.example", "under_score.example"])("refuses the domain %s (exit 2)", async (domain) => {
+    const { workspaceId } = await userAndWorkspace();
+    const r = await admin("site", "create", "--workspace", workspaceId, "--domain", domain);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--domain: must be a host name");
+  });
+
+  it("lists the sites of a workspace, oldest first", async () => {
+    const { workspaceId, defaultFunnelId } = await userAndWorkspace();
+    const first = await admin("site", "create", "--workspace", workspaceId, "--domain", "one.example");
+    const second = await admin("site", "create", "--workspace", workspaceId, "--domain", "two.example", "--name", "Two");
+    const text = await admin("site", "list", "--workspace", workspaceId);
+    expect(text.stdout).toBe(`${first.id}\tone.example\t${defaultFunnelId}\tone.example\n${second.id}\ttwo.example\t${defaultFunnelId}\tTwo\n`);
+    const listed = json(await admin("site", "list", "--workspace", workspaceId, "--json"));
+    expect(listed.sites.map((s: { id: string }) => s.id)).toEqual([first.id, second.id]);
+  });
+
+  it("lists nothing for a workspace without sites, and fails for an unknown one", async () => {
+    const { workspaceId } = await userAndWorkspace();
+    expect(await admin("site", "list", "--workspace", workspaceId)).toMatchObject({ code: 0, stdout: "" });
+    expect(await admin("site", "list", "--workspace", "ws_missing")).toMatchObject({ code: 1, stderr: "admin: no workspace with id ws_missing\n" });
+  });
+});
+
+describe("migrate, help and usage errors", () => {
+  it("reports an up-to-date database", async () => {
+    expect(await admin("migrate")).toMatchObject({ code: 0, stdout: "database is up to date (no pending migrations)\n" });
+    expect(json(await admin("migrate", "--json"))).toEqual({ mode: db.mode, applied: [] });
+  });
+
+  it("prints help on stdout", async () => {
+    const r = await admin("help");
+    expect(r.code).toBe(0);
+    for (const c of ["user create", "user password", "workspace create", "member add", "site create", "site list", "migrate"]) expect(r.stdout).toContain(c);
+  });
+
+  it.each([
+    [[], "no command given"],
+    [["frobnicate"], 'unknown command "frobnicate"'],
+    [["user"], 'unknown command "user"'],
+    [["user", "create", "--email", "a@b.example"], "--password is required"],
+    [["user", "create", "--email", "not-an-email", "--password", "password-1"], "--email: must be an email address"],
+    [["user", "create", "--email", "a@b.example", "--password", "short"], "--password: must be at least 8 characters"],
+    [["user", "create", "--email", "a@b.example", "--password", "password-1", "--role", "ADMIN"], "Unknown option '--role'"],
+    [["site", "list", "--workspace"], "argument missing"],
+    [["site", "list", "--workspace", "ws_1", "extra"], "Unexpected argument 'extra'"],
+    [["workspace", "create", "--name", "  ", "--owner", "a@b.example"], "--name: must not be empty"],
+  ])("%j is a usage error: one line on stderr, exit 2, no database opened", async (argv, message) => {
+    const dataDir = path.join(tmpdir(), `admin-cli-never-${process.pid}-${++n}`);
+    const stdout = sink();
+    const stderr = sink();
+    const code = await runAdmin(argv, { stdout, stderr, env: { DATA_DIR: dataDir } });
+    expect(code).toBe(2);
+    expect(stdout.text).toBe("");
+    expect(stderr.text).toContain(message);
+    expect(stderr.text.split("\n")).toEqual([expect.stringMatching(/^admin: /), ""]);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it("fails with the variable's name when the configuration is invalid", async () => {
+    const stderr = sink();
+    const code = await runAdmin(["site", "list", "--workspace", "ws_1"], { stdout: sink(), stderr, env: { DATABASE_URL: "mysql://nope" } });
+    expect(code).toBe(1);
+    expect(stderr.text).toMatch(/^admin: Invalid configuration: DATABASE_URL: must be a postgres/);
+  });
+});
+
+describe("the real entry point (npx tsx server/cli/admin.ts)", () => {
+  const root = path.resolve(import.meta.dirname, "../..");
+  function run(argv: string[], env: NodeJS.ProcessEnv) {
+    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile("npx", ["tsx", "server/cli/admin.ts", ...argv], { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  it("works on an embedded data folder, and is refused while another process holds it", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "admin-cli-"));
+    const dataDir = path.join(dir, "data");
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, NODE_ENV: "development" };
+    delete env.DATABASE_URL;
+    try {
+      const created = await run(["user", "create", "--email", "cli@example.test", "--password", "password-1"], env);
+      expect(created).toMatchObject({ code: 0, stdout: expect.stringMatching(/^usr_[0-9a-z]{26}\n$/) });
+
+      // This test process now holds the folder, as a running server would.
+      const held = await openDatabase({ dataDir });
+      try {
+        expect(await held.prisma.user.findUnique({ where: { email: "cli@example.test" }, select: { id: true } })).toEqual({ id: created.stdout.trim() });
+        const refused = await run(["user", "create", "--email", "second@example.test", "--password", "password-1"], env);
+        expect(refused.code).toBe(1);
+        expect(refused.stdout).toBe("");
+        expect(refused.stderr).toBe(
+          `admin: the embedded database in ${dataDir} is in use by process ${process.pid} (the server?). Stop it, or set DATABASE_URL to use PostgreSQL.\n`,
+        );
+        expect(await held.prisma.user.count()).toBe(1);
+      } finally {
+        await held.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

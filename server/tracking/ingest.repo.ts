@@ -28,9 +28,33 @@ export function findRecordedMessages(tx: Tx, siteId: string, messageIds: string[
     FROM tracking_events WHERE site_id = ${siteId} AND message_id = ANY(${messageIds}::text[])`;
 }
 
+/**
+ * Locks the live profiles that own any of the batch's identifiers, in id order (so two lockers
+ * never deadlock), and returns their ids. The advisory locks only cover the identifiers a request
+ * names; a profile is also reachable through its other identifiers, so everything a request changes
+ * on an existing profile (a new email, a merge, counters) must happen under this row lock.
+ */
+export async function lockOwningProfiles(tx: Tx, workspaceId: string, identifiers: TIdentifier[]): Promise<Set<string>> {
+  if (identifiers.length === 0) return new Set();
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT p.id FROM profiles p
+    WHERE p.merged_into_id IS NULL AND p.id IN (
+      SELECT i.profile_id FROM profile_identifiers i
+      WHERE i.workspace_id = ${workspaceId}
+        AND (i.kind, i.value) IN (
+          SELECT k::"IdentifierKind", v FROM unnest(${identifiers.map((i) => i.kind)}::text[], ${identifiers.map((i) => i.value)}::text[]) AS u(k, v)))
+    ORDER BY p.id
+    FOR UPDATE`;
+  return new Set(rows.map((r) => r.id));
+}
+
 export type TOwnerRow = { kind: TIdentifier["kind"]; value: string; profileId: string; createdAt: Date; email: string | null };
 
-/** Who owns the batch's identifiers, with each owner's age and email (for merge decisions). */
+/**
+ * Who owns the batch's identifiers, with each owner's age and email (for merge decisions). Run it
+ * after lockOwningProfiles: in READ COMMITTED this statement then sees what the previous lock
+ * holders committed.
+ */
 export function findOwners(tx: Tx, workspaceId: string, identifiers: TIdentifier[]): Promise<TOwnerRow[]> {
   if (identifiers.length === 0) return Promise.resolve([]);
   return tx.$queryRaw<TOwnerRow[]>`

@@ -70,7 +70,11 @@ export async function recordServerEvents(
     const byMessage = new Map(recorded.map((r) => [r.messageId, r]));
     const fresh = prepared.filter((p) => !p.event.messageId || !byMessage.has(p.event.messageId));
 
-    const owners = await repo.findOwners(tx, workspaceId, uniqueIdentifiers(fresh));
+    const identifiers = uniqueIdentifiers(fresh);
+    const locked = await repo.lockOwningProfiles(tx, workspaceId, identifiers);
+    const owners = await repo.findOwners(tx, workspaceId, identifiers);
+    // A profile merged away while we waited for its lock handed its identifiers to one we do not hold.
+    if (owners.some((o) => !locked.has(o.profileId))) throw new repo.IngestConflictError("an owning profile was merged while waiting for its lock");
     const profiles = new Map<string, TKnownProfile>(owners.map((o) => [o.profileId, { id: o.profileId, createdAt: o.createdAt.getTime(), email: o.email }]));
     const plan = planProfiles({
       events: fresh.map((p) => ({ identifiers: p.identifiers, email: p.event.email ?? null })),

@@ -88,6 +88,11 @@ export async function createMigration(name: string, opts: TDiffOptions = {}): Pr
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const dir = await createMigration(process.argv.slice(2).join("_"));
-  console.log(dir ? `Created ${path.relative(process.cwd(), dir)}/migration.sql: review it before committing.` : "No schema changes");
+  try {
+    const dir = await createMigration(process.argv.slice(2).join("_"));
+    console.log(dir ? `Created ${path.relative(process.cwd(), dir)}/migration.sql: review it before committing.` : "No schema changes");
+  } catch (error) {
+    console.error(`db:migrate:create: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
 }

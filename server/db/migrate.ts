@@ -55,13 +55,30 @@ interface TLocalMigration {
   checksum: string;
 }
 
+function sha256(script: string): Buffer {
+  return createHash("sha256").update(script).digest();
+}
+
+/**
+ * As Prisma's engine decides it: a checkout with other line endings (git on Windows) is not an
+ * edit, and very old engines wrote hex without zero padding.
+ */
+function matchesChecksum(script: string, checksum: string): boolean {
+  const variants = [script, script.replaceAll("\r\n", "\n"), script.replaceAll("\n", "\r\n")].map(sha256);
+  return variants.some((digest) =>
+    checksum.length === 64
+      ? digest.toString("hex") === checksum
+      : [...digest].map((byte) => byte.toString(16)).join("") === checksum,
+  );
+}
+
 async function readLocalMigrations(dir: string): Promise<TLocalMigration[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true });
   const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
   return Promise.all(
     names.map(async (name) => {
       const script = await fs.readFile(path.join(dir, name, "migration.sql"), "utf8");
-      return { name, script, checksum: createHash("sha256").update(script).digest("hex") };
+      return { name, script, checksum: sha256(script).toString("hex") };
     }),
   );
 }
@@ -101,7 +118,7 @@ export async function applyMigrations(
     for (const row of done.values()) {
       const file = local.find((m) => m.name === row.migration_name);
       if (!file) log(`warning: migration ${row.migration_name} is applied but missing from the migrations folder`);
-      else if (file.checksum !== row.checksum) log(`warning: migration ${row.migration_name} was edited after it was applied`);
+      else if (!matchesChecksum(file.script, row.checksum)) log(`warning: migration ${row.migration_name} was edited after it was applied`);
     }
     const applied: string[] = [];
     for (const migration of local.filter((m) => !done.has(m.name))) {

@@ -101,15 +101,20 @@ describe("migrations", () => {
     expect(lines).toContain("applying migration 20990101000001_broken");
   });
 
-  it("warns when an applied migration was edited afterwards", async () => {
+  it("warns when an applied migration was edited afterwards, not when only its line endings changed", async () => {
     const dir = path.join(tmp, "edited");
-    await writeMigration(dir, "20990201000000_first", 'CREATE TABLE "first_thing" (id int);');
+    const name = "20990201000000_first";
+    await writeMigration(dir, name, '-- first\nCREATE TABLE "first_thing" (id int);\n');
     const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
     await inFreshSchema("edited", async (client) => {
       await applyMigrations(client, { dir });
-      await writeMigration(dir, "20990201000000_first", 'CREATE TABLE "first_thing" (id bigint);');
-      expect(await applyMigrations(client, { dir, log: (line) => lines.push(line) })).toEqual({ applied: [] });
+      await writeMigration(dir, name, '-- first\r\nCREATE TABLE "first_thing" (id int);\r\n');
+      expect(await applyMigrations(client, { dir, log })).toEqual({ applied: [] });
+      expect(lines).toEqual([]);
+      await writeMigration(dir, name, '-- first\nCREATE TABLE "first_thing" (id bigint);\n');
+      expect(await applyMigrations(client, { dir, log })).toEqual({ applied: [] });
     });
-    expect(lines).toEqual(["warning: migration 20990201000000_first was edited after it was applied"]);
+    expect(lines).toEqual([`warning: migration ${name} was edited after it was applied`]);
   });
 });

@@ -1,9 +1,10 @@
 import type { RequestHandler } from "express";
-import { generateOpenApiDocument, type OpenAPIObject } from "trpc-to-openapi";
+import { generateOpenApiDocument, type OpenAPIObject, type OpenApiMeta } from "trpc-to-openapi";
 import type { AppRouter } from "../trpc/router.ts";
 
 type TSchema = { type?: string | string[]; properties?: Record<string, TSchema>; required?: string[]; description?: string; [k: string]: unknown };
-type TOperation = { requestBody?: { content?: Record<string, { schema?: TSchema }> }; parameters?: unknown[]; responses?: Record<string, { content?: Record<string, { schema?: TSchema }> }> };
+type TResponse = { description?: string; content?: Record<string, { schema?: TSchema }> };
+type TOperation = { requestBody?: { content?: Record<string, { schema?: TSchema }> }; parameters?: unknown[]; responses?: Record<string, TResponse> };
 
 /** Body keys that REST callers pass in the query string (trpc-to-openapi would put them in the body). */
 export const QUERY_SCOPED_KEYS = ["workspaceId"] as const;
@@ -40,7 +41,34 @@ export function buildOpenApiDocument(router: AppRouter, opts: { baseUrl: string;
     }
     for (const op of Object.values(item as Record<string, TOperation>)) if (op?.responses) allowErrorData(op, doc);
   }
+  restoreErrorWording(doc, router);
   return doc;
+}
+
+/**
+ * trpc-to-openapi builds ONE response object per error code for the whole process, worded by the
+ * first procedure naming that code: every 401 read "Wrong email or password" and every 429 "Too
+ * many failed logins" (the login's). Each operation gets its own procedure's descriptions back, and
+ * the shared error schemas lose the title and example messages that were the first procedure's.
+ */
+function restoreErrorWording(doc: OpenAPIObject, router: AppRouter): void {
+  for (const procedure of Object.values(router._def.procedures) as unknown as { _def: { meta?: OpenApiMeta } }[]) {
+    const openapi = procedure._def.meta?.openapi;
+    const own = openapi?.errorResponses;
+    if (!openapi || !own || Array.isArray(own)) continue;
+    const op = (doc.paths?.[openapi.path] as Record<string, TOperation> | undefined)?.[openapi.method.toLowerCase()];
+    for (const [status, description] of Object.entries(own)) {
+      const res = op?.responses?.[status];
+      if (res) op.responses![status] = { ...res, description };
+    }
+  }
+  for (const [name, schema] of Object.entries(doc.components?.schemas ?? {}) as [string, TSchema][]) {
+    const code = /^error\.([A-Z_]+)$/.exec(name)?.[1];
+    if (!code) continue;
+    schema.title = `${code} error`;
+    delete schema.example;
+    if (schema.properties?.message) delete schema.properties.message.example;
+  }
 }
 
 function moveScopeToQuery(op: TOperation): void {

@@ -12,9 +12,9 @@ export interface TEmbeddedServer {
 
 /**
  * Serves PGlite over the PostgreSQL wire protocol on 127.0.0.1 (port 0), so the embedded mode
- * runs the same `pg` + `@prisma/adapter-pg` code as production. PGlite is one session: the
- * server accepts ONE connection, which the caller's pool keeps (a second connection could
- * interleave extended-protocol messages with the first).
+ * runs the same `pg` + `@prisma/adapter-pg` code as production. PGlite is ONE backend session:
+ * extra connections would share its state (SET, temp tables, advisory locks, so the migration
+ * lock would not exclude), hence the server accepts one connection, which the caller's pool keeps.
  */
 export async function startEmbeddedServer(dataDir: string): Promise<TEmbeddedServer> {
   const inMemory = dataDir.startsWith("memory://");

@@ -40,7 +40,7 @@ describe("embedded database on disk", () => {
     } finally {
       await reopened.close();
     }
-  });
+  }, 120_000);
 
   it("takes over the lock of a process that died", async () => {
     const dataDir = path.join(tmp, "stale");
@@ -53,7 +53,7 @@ describe("embedded database on disk", () => {
     } finally {
       await db.close();
     }
-  });
+  }, 120_000);
 });
 
 describe("the test database", () => {

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from "express";
 import session, { MemoryStore, type Store } from "express-session";
 import { RedisStore } from "connect-redis";
 import type { TConfig } from "../config.ts";
-import { storeUnavailable } from "../infra/rate-limit.ts";
+import { STORE_TIMEOUT_MS, storeUnavailable } from "../infra/rate-limit.ts";
 import type { TRedis } from "../infra/redis.ts";
 import type { TSessionHandle } from "../trpc/context.ts";
 
@@ -14,7 +14,32 @@ declare module "express-session" {
 
 /** Sessions in Redis (shared by every instance) when configured, in memory for one embedded process. */
 export function createSessionStore(config: TConfig, redis?: TRedis, prefix = config.redis?.keyPrefix ?? ""): Store {
-  return redis ? new RedisStore({ client: redis, prefix: `${prefix}sess:`, ttl: config.session.ttlSeconds }) : new MemoryStore();
+  return redis ? answerWithin(new RedisStore({ client: redis, prefix: `${prefix}sess:`, ttl: config.session.ttlSeconds }), STORE_TIMEOUT_MS) : new MemoryStore();
+}
+
+/**
+ * express-session waits for the store's callback with no deadline: give every call one, so a
+ * Redis that stops answering turns into a 503 instead of requests that hang.
+ */
+function answerWithin<S extends Store>(store: S, ms: number): S {
+  for (const method of ["get", "set", "touch", "destroy"] as const) {
+    const original = (store[method] as ((...args: unknown[]) => unknown) | undefined)?.bind(store);
+    if (!original) continue;
+    (store as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      const callback = args.at(-1);
+      if (typeof callback !== "function") return original(...args);
+      let settled = false;
+      const settle = (...result: unknown[]) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        callback(...result);
+      };
+      const timer = setTimeout(() => settle(new Error(`session store: no answer within ${ms} ms`)), ms);
+      return original(...args.slice(0, -1), settle);
+    };
+  }
+  return store;
 }
 
 /** express-session, with a store failure turned into a 503 instead of a 500 or a hang. */

@@ -7,10 +7,26 @@ export type TRateLimitState = { limit: number; remaining: number; resetSeconds: 
 /** When the store (Redis) does not answer, callers are told to come back shortly: never a bypass. */
 export const STORE_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * How long a request waits for the store. node-redis times out a command only while it waits to
+ * be written: once sent to a Redis that stopped answering (stuck, or a partition that resets
+ * nothing) it waits forever, and so would the request.
+ */
+export const STORE_TIMEOUT_MS = 1500;
+
 export function storeUnavailable(what: string, cause: unknown): DomainError {
   const err = new DomainError("SERVICE_UNAVAILABLE", `${what} is temporarily unavailable; retry shortly`, [], STORE_RETRY_AFTER_SECONDS);
   err.cause = cause;
   return err;
+}
+
+/** `promise`, or a rejection once the store has had STORE_TIMEOUT_MS to answer. */
+export function withinStoreTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function stateOf(limiter: RateLimiterAbstract, res: RateLimiterRes): TRateLimitState {
@@ -27,7 +43,7 @@ function stateOf(limiter: RateLimiterAbstract, res: RateLimiterRes): TRateLimitS
  */
 export async function consumePoint(limiter: RateLimiterAbstract, key: string): Promise<TRateLimitState> {
   try {
-    return stateOf(limiter, await limiter.consume(key));
+    return stateOf(limiter, await withinStoreTimeout(limiter.consume(key)));
   } catch (err) {
     if (err instanceof RateLimiterRes) {
       const state = stateOf(limiter, err);
@@ -42,7 +58,7 @@ export async function consumePoint(limiter: RateLimiterAbstract, key: string): P
 /** Seconds until `key` may try again, or 0 when it is not blocked. */
 export async function blockedForSeconds(limiter: RateLimiterAbstract, key: string): Promise<number> {
   try {
-    const res = await limiter.get(key);
+    const res = await withinStoreTimeout(limiter.get(key));
     return res && res.consumedPoints >= limiter.points ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
   } catch (err) {
     throw storeUnavailable("The rate limiter", err);
@@ -52,7 +68,7 @@ export async function blockedForSeconds(limiter: RateLimiterAbstract, key: strin
 /** Records a failure; reaching the limit is reported by the next `blockedForSeconds`. */
 export async function penalize(limiter: RateLimiterAbstract, key: string): Promise<void> {
   try {
-    await limiter.penalty(key, 1);
+    await withinStoreTimeout(limiter.penalty(key, 1));
   } catch (err) {
     throw storeUnavailable("The rate limiter", err);
   }
@@ -60,7 +76,7 @@ export async function penalize(limiter: RateLimiterAbstract, key: string): Promi
 
 export async function forgive(limiter: RateLimiterAbstract, key: string): Promise<void> {
   try {
-    await limiter.delete(key);
+    await withinStoreTimeout(limiter.delete(key));
   } catch (err) {
     throw storeUnavailable("The rate limiter", err);
   }

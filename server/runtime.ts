@@ -4,7 +4,7 @@ import { openDatabase, type TDatabase } from "./db/database.ts";
 import { createLogger, type TLogger } from "./infra/logger.ts";
 import { Metrics } from "./infra/metrics.ts";
 import { createRateLimiters } from "./infra/rate-limiters.ts";
-import { connectRedis, type TRedis } from "./infra/redis.ts";
+import { closeRedis, connectRedis, type TRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./http/session.ts";
 import type { TDeps } from "./trpc/context.ts";
 
@@ -37,7 +37,7 @@ export async function createRuntime(
     sessionStore: createSessionStore(config, redis, prefix),
     redis,
     async close() {
-      if (redis && opts.redis === undefined) await redis.close().catch(() => undefined);
+      if (redis && opts.redis === undefined) await closeRedis(redis);
       if (!opts.db) await db.close();
     },
   };

@@ -30,3 +30,16 @@ export async function connectRedis(url: string, logger: TLogger): Promise<TRedis
   await client.connect();
   return client;
 }
+
+/**
+ * Closes gracefully (pending replies first) when Redis answers, else drops the connection after
+ * `ms`: a `close()` waits for replies a stuck Redis never sends, and shutdown with it.
+ */
+export async function closeRedis(client: TRedis, ms = 2000): Promise<void> {
+  if (!client.isOpen) return;
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([client.close().catch(() => undefined), gaveUp]);
+  clearTimeout(timer);
+  if (client.isOpen) client.destroy();
+}

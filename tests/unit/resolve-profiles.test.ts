@@ -191,7 +191,6 @@ describe("planProfiles, by example", () => {
   });
 });
 
-// ---------------------------------------------------------------------------------------------
 // Properties over random batches. A small identifier alphabet makes collisions (same person,
 // merges, conflicting emails) the common case rather than the exception.
 

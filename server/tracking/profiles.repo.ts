@@ -41,3 +41,9 @@ export function findSiteEventsPage(prisma: PrismaClient, workspaceId: string, si
     take,
   });
 }
+
+/** Where each profile lives now: itself, or the survivor it was merged into. */
+export async function findLiveProfileIds(prisma: PrismaClient, ids: string[]): Promise<Map<string, string>> {
+  const rows = await prisma.profile.findMany({ where: { id: { in: ids } }, select: { id: true, mergedIntoId: true } });
+  return new Map(rows.map((r) => [r.id, r.mergedIntoId ?? r.id]));
+}

@@ -11,7 +11,7 @@ export function encodeCursor(c: repo.TCursor): string {
 }
 
 export function decodeCursor(cursor: string | undefined): repo.TCursor | undefined {
-  if (cursor === undefined) return undefined;
+  if (!cursor) return undefined;
   const [iso, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
   const at = new Date(iso ?? "");
   if (!id || Number.isNaN(at.getTime())) {
@@ -82,9 +82,11 @@ export async function listSiteEvents(prisma: PrismaClient, workspaceId: string, 
     throw new DomainError("SITE_NOT_IN_WORKSPACE", "siteId is not a tracking site of this workspace", [{ path: ["siteId"], code: "forbidden", message: "not a tracking site of this workspace" }]);
   }
   const { items, nextCursor } = await page((take) => repo.findSiteEventsPage(prisma, workspaceId, siteId, cursor, take), opts.limit ?? DEFAULT_PAGE_SIZE);
+  // The log is immutable and keeps the profile id of the time; readers want where that person lives now.
+  const live = await repo.findLiveProfileIds(prisma, [...new Set(items.map((e) => e.profileId))]);
   return {
     items: items.map((e) => ({
-      id: e.id, source: e.source, type: e.type, visitorId: e.visitorId, email: e.email, userId: e.userId, profileId: e.profileId,
+      id: e.id, source: e.source, type: e.type, visitorId: e.visitorId, email: e.email, userId: e.userId, profileId: live.get(e.profileId) ?? e.profileId,
       path: e.path, referrer: e.referrer,
       utm: { source: e.utmSource, medium: e.utmMedium, campaign: e.utmCampaign, term: e.utmTerm, content: e.utmContent },
       channel: e.channel, channelRule: e.channelRule, props: (e.props ?? null) as Record<string, unknown> | null, messageId: e.messageId,

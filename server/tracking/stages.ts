@@ -11,7 +11,7 @@ export const STAGE_RULES: readonly { type: string; sources: readonly TEventSourc
   { type: "identify", sources: ["SERVER", "CLIENT"], stage: "CONSIDERATION" },
   { type: "trial_signup", sources: ["SERVER", "CLIENT"], stage: "TRIAL" },
   { type: "trial_start", sources: ["SERVER", "CLIENT"], stage: "TRIAL" },
-  { type: "pageview", sources: ["CLIENT"], stage: "CONSIDERATION" },
+  { type: "pageview", sources: ["SERVER", "CLIENT"], stage: "CONSIDERATION" },
 ];
 
 /** The stage an event implies: the one its rule names, else AWARENESS (first contact). */

@@ -46,7 +46,7 @@ export const ZTrackingEventView = z.object({
   visitorId: z.string().nullable(),
   email: z.string().nullable(),
   userId: z.string().nullable(),
-  profileId: z.string(),
+  profileId: z.string().describe("The profile the event is on now (the survivor, if its profile was merged since)."),
   path: z.string().nullable(),
   referrer: z.string().nullable(),
   utm: z.object({ source: z.string().nullable(), medium: z.string().nullable(), campaign: z.string().nullable(), term: z.string().nullable(), content: z.string().nullable() }),

@@ -92,6 +92,10 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     expect(got.timeline.items.map((i) => i.type)).toEqual(["$merge", "trial_start", "identify", "visit"]);
     expect(await lookup({ visitorId: B })).toMatchObject({ id: p1, eventCount: 3 });
     expect((await get(p1)).redirectedFrom).toBeNull();
+    // The event log keeps the id of the time in the database, but reads show where the person lives now.
+    expect((await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: e2.eventId } })).profileId).toBe(p2);
+    const listed = okBody(await wire.listEvents(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id }, { cookie: ws.cookie })).items;
+    expect(listed.find((e) => e.id === e2.eventId)!.profileId).toBe(p1);
 
     // New events about B, and a retry of the loser's original event, land on the survivor.
     expect((await first({ type: "visit", visitorId: B })).profileId).toBe(p1);

@@ -17,6 +17,12 @@ export const recordServerEventsMeta: OpenApiMeta = {
       "The whole request is one transaction: every event is recorded or none is. Events with a `messageId` already recorded for the site come back as `duplicate` with the original event id.",
     ].join("\n\n"),
     protect: true,
+    responseHeaders: z.object({
+      "RateLimit-Limit": z.string().describe("Requests allowed per window for the session user.").meta({ example: "600" }),
+      "RateLimit-Remaining": z.string().describe("Requests left in the current window.").meta({ example: "599" }),
+      "RateLimit-Reset": z.string().describe("Seconds until the window resets.").meta({ example: "3600" }),
+      "X-Request-Id": z.string().describe("The request id, also in the body and the logs."),
+    }),
     successDescription: "Every event of the request, recorded or reported as a duplicate.",
     errorResponses: {
       400: "Invalid input: `data.issues` names each field, e.g. path [\"events\", 7, \"props\"]",
@@ -31,7 +37,13 @@ export const recordServerEventsMeta: OpenApiMeta = {
   },
 };
 
-export const ZRecordServerEventsInput = ZRecordServerEventsBody;
+export const ZRecordServerEventsInput = ZRecordServerEventsBody.meta({
+  description: "A batch of server-side events for one tracking site (`workspaceId` goes in the query string on REST).",
+  example: {
+    siteId: "site_456",
+    events: [{ type: "signup", visitorId: "v_8f14e45fceea167a", email: "user@example.com", path: "/api/signup", props: { plan: "pro" } }],
+  },
+});
 
 export const ZRecordedEvent = z.object({
   index: z.number().int().describe("Position of the event in the request."),

@@ -14,7 +14,7 @@ export interface TEmbeddedServer {
  * Serves PGlite over the PostgreSQL wire protocol on 127.0.0.1 (port 0), so the embedded mode
  * runs the same `pg` + `@prisma/adapter-pg` code as production. PGlite is ONE backend session:
  * extra connections would share its state (SET, temp tables, advisory locks, so the migration
- * lock would not exclude), hence the server accepts one connection, which the caller's pool keeps.
+ * lock would not exclude), hence only the caller's pool (of one connection) may connect.
  */
 export async function startEmbeddedServer(dataDir: string): Promise<TEmbeddedServer> {
   const inMemory = dataDir.startsWith("memory://");
@@ -27,7 +27,9 @@ export async function startEmbeddedServer(dataDir: string): Promise<TEmbeddedSer
   let db: PGlite | undefined;
   try {
     db = await PGlite.create(dataDir);
-    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 });
+    // Two, not one: pg's pool drops a client whose query failed and connects again at once,
+    // before the server has noticed the old socket close. The pool (max 1) still holds only one.
+    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 2 });
     await server.start();
     const opened = db;
     return {

@@ -81,6 +81,15 @@ describe("the test database", () => {
     expect(statements[1]).toContain('"workspaces"');
   });
 
+  it("keeps answering after a statement fails outside a transaction", async () => {
+    // pg's pool drops a client whose query failed and connects anew: the embedded socket server
+    // must accept the new connection while it is still tearing the old one down.
+    for (let i = 0; i < 3; i++) {
+      await expect(db.prisma.$queryRawUnsafe("SELECT 1/0")).rejects.toThrow(/division by zero/);
+      await expect(db.prisma.$queryRawUnsafe<{ n: number }[]>("SELECT 41 + 1 AS n")).resolves.toEqual([{ n: 42 }]);
+    }
+  });
+
   it("is a database of its own", async () => {
     const other = await createTestDatabase();
     try {

@@ -10,7 +10,7 @@ export { EmbeddedDatabaseLockedError } from "./lock.ts";
 export interface TDatabase {
   prisma: PrismaClient;
   mode: "postgres" | "embedded";
-  /** A postgres:// URL; in embedded mode the socket takes one connection, held by our pool (use withSqlClient). */
+  /** A postgres:// URL; in embedded mode only our own pool may use it (use withSqlClient). */
   url: string;
   /** `SELECT 1`; rejects when the database is unreachable (for /readyz). */
   ping(): Promise<void>;

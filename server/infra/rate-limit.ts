@@ -37,47 +37,38 @@ function stateOf(limiter: RateLimiterAbstract, res: RateLimiterRes): TRateLimitS
   };
 }
 
+/** A store call with a deadline; a store failure becomes SERVICE_UNAVAILABLE, a limit verdict passes through. */
+async function askStore<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await withinStoreTimeout(op());
+  } catch (err) {
+    if (err instanceof RateLimiterRes) throw err;
+    throw storeUnavailable("The rate limiter", err);
+  }
+}
+
 /**
  * Spends one point. Resolves with the state for the headers; rejects with RATE_LIMITED (carrying
  * the state and Retry-After) when the budget is spent, or SERVICE_UNAVAILABLE when the store fails.
  */
-export async function consumePoint(limiter: RateLimiterAbstract, key: string): Promise<TRateLimitState> {
+export async function consumePoint(limiter: RateLimiterAbstract, key: string, message?: string): Promise<TRateLimitState> {
   try {
-    return stateOf(limiter, await withinStoreTimeout(limiter.consume(key)));
+    return stateOf(limiter, await askStore(() => limiter.consume(key)));
   } catch (err) {
-    if (err instanceof RateLimiterRes) {
-      const state = stateOf(limiter, err);
-      const limited = new DomainError("RATE_LIMITED", `Rate limit of ${limiter.points} requests per ${limiter.duration} s exceeded`, [], Math.max(1, state.resetSeconds));
-      (limited as DomainError & { rateLimit?: TRateLimitState }).rateLimit = state;
-      throw limited;
-    }
-    throw storeUnavailable("The rate limiter", err);
+    if (!(err instanceof RateLimiterRes)) throw err;
+    const state = stateOf(limiter, err);
+    const limited = new DomainError("RATE_LIMITED", message ?? `Rate limit of ${limiter.points} requests per ${limiter.duration} s exceeded`, [], Math.max(1, state.resetSeconds));
+    (limited as DomainError & { rateLimit?: TRateLimitState }).rateLimit = state;
+    throw limited;
   }
 }
 
-/** Seconds until `key` may try again, or 0 when it is not blocked. */
-export async function blockedForSeconds(limiter: RateLimiterAbstract, key: string): Promise<number> {
-  try {
-    const res = await withinStoreTimeout(limiter.get(key));
-    return res && res.consumedPoints >= limiter.points ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
-  } catch (err) {
-    throw storeUnavailable("The rate limiter", err);
-  }
+/** Gives back one point spent by `consumePoint`. */
+export async function refundPoint(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  await askStore(() => limiter.reward(key, 1));
 }
 
-/** Records a failure; reaching the limit is reported by the next `blockedForSeconds`. */
-export async function penalize(limiter: RateLimiterAbstract, key: string): Promise<void> {
-  try {
-    await withinStoreTimeout(limiter.penalty(key, 1));
-  } catch (err) {
-    throw storeUnavailable("The rate limiter", err);
-  }
-}
-
-export async function forgive(limiter: RateLimiterAbstract, key: string): Promise<void> {
-  try {
-    await withinStoreTimeout(limiter.delete(key));
-  } catch (err) {
-    throw storeUnavailable("The rate limiter", err);
-  }
+/** Forgets everything `key` has spent. */
+export async function resetPoints(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  await askStore(() => limiter.delete(key));
 }

@@ -132,6 +132,15 @@ describe("REST /api/auth", () => {
     expect((await postLogin({ email: seed.owner.email, password: seed.owner.password }, { ip: freshIp() })).status).toBe(200);
   });
 
+  it(`parallel guesses cannot get past the throttle: of ${EMAIL_LIMIT * 3} at once, at most ${EMAIL_LIMIT} are checked`, async () => {
+    const user = await createTestUser(app.db.prisma);
+    const answers = await Promise.all(Array.from({ length: EMAIL_LIMIT * 3 }, (_, i) => postLogin({ email: user.email, password: `guess-${i}` }, { ip: freshIp() })));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(EMAIL_LIMIT);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(EMAIL_LIMIT * 2);
+    expect((await postLogin({ email: user.email, password: user.password }, { ip: freshIp() })).status).toBe(429);
+  });
+
   it("a successful login forgives the email's earlier failures", async () => {
     const user = await createTestUser(app.db.prisma);
     const ip = freshIp;

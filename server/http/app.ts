@@ -33,7 +33,7 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   app.get("/api/openapi.json", (_req, res) => void res.json(openApiDocument));
   app.use("/api/docs", swaggerUi.serve, swaggerUi.setup(openApiDocument, { customSiteTitle: "Server-side events API" }));
 
-  app.use("/api", sessionMiddleware(config, sessionStore), csrfGuard(config.allowedOrigins));
+  app.use("/api", sessionMiddleware(config, sessionStore), csrfGuard(config.allowedOrigins, config.publicUrl));
   const createContext = ({ req, res }: { req: express.Request; res: express.Response }) =>
     createContextInner(deps, {
       requestId: res.locals.requestId as string,

@@ -9,7 +9,9 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * SameSite=Lax, a state-changing request must be JSON (a plain HTML form cannot send that), and a
  * browser's cross-site `Origin` (or `Sec-Fetch-Site: cross-site`) is refused unless allowed.
  */
-export function csrfGuard(allowedOrigins: readonly string[]): RequestHandler {
+export function csrfGuard(allowedOrigins: readonly string[], publicUrl?: string): RequestHandler {
+  // Behind a TLS-terminating proxy the app may see itself as http://; its public origin is its own too.
+  const trusted = publicUrl ? [...allowedOrigins, new URL(publicUrl).origin] : allowedOrigins;
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
     const type = req.headers["content-type"] ?? "";
@@ -20,7 +22,7 @@ export function csrfGuard(allowedOrigins: readonly string[]): RequestHandler {
     const origin = req.headers.origin;
     if (origin !== undefined) {
       const own = `${req.protocol}://${req.get("host")}`;
-      if (origin !== own && !allowedOrigins.includes(origin)) {
+      if (origin !== own && !trusted.includes(origin)) {
         return sendDomainError(req, res, new DomainError("CROSS_SITE_REQUEST", `Cross-site request from origin ${origin} refused`));
       }
     } else if (req.headers["sec-fetch-site"] === "cross-site") {

@@ -220,6 +220,21 @@ describe("cross-site request refusal", () => {
   });
 });
 
+describe("behind a TLS-terminating proxy", () => {
+  let proxied: TTestApp;
+  beforeAll(async () => {
+    proxied = await startTestApp({ config: { PUBLIC_URL: "https://events.example.com" } });
+  });
+  afterAll(() => proxied?.close());
+
+  it("the PUBLIC_URL origin counts as the app's own, though the app sees itself as http://", async () => {
+    const login = (origin: string) =>
+      fetch(`${proxied.baseUrl}/api/auth/login`, { method: "POST", headers: { ...JSON_TYPE, origin }, body: JSON.stringify({ email: "x@example.com", password: "wrong" }) });
+    await expectJsonError(await login("https://events.example.com"), 401, "INVALID_CREDENTIALS");
+    await expectJsonError(await login("http://events.example.com"), 403, "CROSS_SITE_REQUEST");
+  });
+});
+
 describe("in development", () => {
   let dev: TTestApp;
   beforeAll(async () => {

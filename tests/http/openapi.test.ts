@@ -57,6 +57,15 @@ describe("GET /api/openapi.json", () => {
     expect(doc.components?.securitySchemes?.sessionCookie).toMatchObject({ type: "apiKey", in: "cookie", name: "fse.sid" });
   });
 
+  it("asks for the session cookie everywhere but on login and logout", () => {
+    const security = (path: string, method: string) => (doc.paths[path] as Record<string, { security?: unknown[] }>)[method]!.security ?? [];
+    expect(security("/auth/login", "post")).toEqual([]);
+    expect(security("/auth/logout", "post")).toEqual([]);
+    for (const [path, method] of [["/auth/me", "get"], ["/tracking/server-events", "post"], ["/tracking/events", "get"], ["/profiles/lookup", "get"], ["/profiles/{profileId}", "get"]] as const) {
+      expect(security(path, method), `${method} ${path}`).toEqual([{ sessionCookie: [] }]);
+    }
+  });
+
   it("names every status the login can answer (pitfall 8)", () => {
     expect(Object.keys(doc.paths["/auth/login"]!.post!.responses).sort()).toEqual(["200", "400", "401", "403", "415", "429", "503"]);
   });

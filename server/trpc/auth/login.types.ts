@@ -11,6 +11,7 @@ export const loginMeta: OpenApiMeta = {
     method: "POST",
     path: "/auth/login",
     tags: ["auth"],
+    protect: false,
     summary: "Log in",
     description:
       "Checks email and password and starts a new session (a fresh session id, set as an HttpOnly SameSite=Lax cookie). " +

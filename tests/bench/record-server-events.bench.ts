@@ -8,7 +8,6 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
 import { hashPassword } from "../../server/auth/passwords.ts";
 import { createUser } from "../../server/auth/users.repo.ts";
 import { loadConfig } from "../../server/config.ts";
@@ -19,6 +18,7 @@ import { createRuntime } from "../../server/runtime.ts";
 import { recordServerEvents } from "../../server/tracking/record-server-events.ts";
 import { ZRecordServerEventsBody } from "../../server/tracking/server-event.schema.ts";
 import { createSite, createWorkspace } from "../../server/workspaces/workspaces.repo.ts";
+import { withAdmin } from "../support/test-database.ts";
 
 const BATCH_SIZE = 50;
 const CLIENTS = 4;
@@ -168,16 +168,6 @@ async function openScratchPostgres(adminUrl: string): Promise<TDatabase> {
     await withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   };
   return db;
-}
-
-async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 function percentile(sorted: number[], p: number): number {

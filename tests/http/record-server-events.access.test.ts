@@ -1,22 +1,17 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestSite, createTestWorkspace, type TSeededWorkspace } from "../support/fixtures.ts";
+import { createTestSite, createTestWorkspace, type TSeededWorkspace, uid } from "../support/fixtures.ts";
 import { countIngestRows, NOTHING_WRITTEN } from "../support/ingest-state.ts";
-import { startTestApp, type TTestApp } from "../support/test-app.ts";
-import { createWire, errorOf, okBody, TRANSPORTS, type TRecordInput, type TWire } from "../support/wire.ts";
+import type { TTestApp } from "../support/test-app.ts";
+import { errorOf, okBody, TRANSPORTS, type TRecordInput, type TWire, startWiredApp } from "../support/wire.ts";
 
 const ALLOWED_ORIGIN = "https://admin.example.org";
 
 let app: TTestApp;
 let wire: TWire;
 
-beforeAll(async () => {
-  app = await startTestApp({ config: { ALLOWED_ORIGINS: ALLOWED_ORIGIN } });
-  wire = createWire(app);
-});
+beforeAll(async () => ({ app, wire } = await startWiredApp({ config: { ALLOWED_ORIGINS: ALLOWED_ORIGIN } })));
 afterAll(() => app?.close());
 
-const uid = () => randomBytes(6).toString("hex");
 
 describe.each(TRANSPORTS)("tracking.recordServerEvents access over %s", (transport) => {
   let seed: TSeededWorkspace;

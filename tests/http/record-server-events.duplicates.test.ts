@@ -1,20 +1,15 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestSite, type TSeededWorkspace } from "../support/fixtures.ts";
+import { createTestSite, type TSeededWorkspace, uid } from "../support/fixtures.ts";
 import { countIngestRows, loadProfile } from "../support/ingest-state.ts";
-import { startTestApp, type TTestApp } from "../support/test-app.ts";
-import { createWire, okBody, TRANSPORTS, type TRecordInput, type TServerEventInput, type TTransport, type TWire } from "../support/wire.ts";
+import type { TTestApp } from "../support/test-app.ts";
+import { okBody, TRANSPORTS, type TRecordInput, type TServerEventInput, type TTransport, type TWire, startWiredApp } from "../support/wire.ts";
 
 let app: TTestApp;
 let wire: TWire;
 
-beforeAll(async () => {
-  app = await startTestApp();
-  wire = createWire(app);
-});
+beforeAll(async () => ({ app, wire } = await startWiredApp()));
 afterAll(() => app?.close());
 
-const uid = () => randomBytes(6).toString("hex");
 const DAY = 24 * 60 * 60_000;
 
 describe.each(TRANSPORTS)("duplicates by (siteId, messageId) over %s", (transport) => {

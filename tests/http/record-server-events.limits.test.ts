@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countIngestRows } from "../support/ingest-state.ts";
-import { startTestApp, type TTestApp } from "../support/test-app.ts";
-import { createWire, errorOf, okBody, TRANSPORTS, unchecked, type TRecordInput, type TTransport, type TWire, type TWireResult } from "../support/wire.ts";
+import { uid } from "../support/fixtures.ts";
+import type { TTestApp } from "../support/test-app.ts";
+import { errorOf, okBody, TRANSPORTS, unchecked, type TRecordInput, type TTransport, type TWire, type TWireResult, startWiredApp } from "../support/wire.ts";
 
 const LIMIT = 3;
 const WINDOW_SECONDS = 3600;
@@ -10,13 +10,9 @@ const WINDOW_SECONDS = 3600;
 let app: TTestApp;
 let wire: TWire;
 
-beforeAll(async () => {
-  app = await startTestApp({ config: { SERVER_EVENTS_RATE_LIMIT: String(LIMIT), SERVER_EVENTS_RATE_WINDOW_SECONDS: String(WINDOW_SECONDS) } });
-  wire = createWire(app);
-});
+beforeAll(async () => ({ app, wire } = await startWiredApp({ config: { SERVER_EVENTS_RATE_LIMIT: String(LIMIT), SERVER_EVENTS_RATE_WINDOW_SECONDS: String(WINDOW_SECONDS) } })));
 afterAll(() => app?.close());
 
-const uid = () => randomBytes(6).toString("hex");
 
 /** The rate-limit headers of an answer, as numbers (NaN when absent). */
 function limitHeaders(result: TWireResult<unknown>) {

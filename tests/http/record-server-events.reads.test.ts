@@ -1,19 +1,14 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestSite, type TSeededWorkspace } from "../support/fixtures.ts";
-import { startTestApp, type TTestApp } from "../support/test-app.ts";
-import { createWire, errorOf, okBody, TRANSPORTS, unchecked, type TServerEventInput, type TWire } from "../support/wire.ts";
+import { createTestSite, type TSeededWorkspace, uid } from "../support/fixtures.ts";
+import type { TTestApp } from "../support/test-app.ts";
+import { errorOf, okBody, TRANSPORTS, unchecked, type TServerEventInput, type TWire, startWiredApp } from "../support/wire.ts";
 
 let app: TTestApp;
 let wire: TWire;
 
-beforeAll(async () => {
-  app = await startTestApp();
-  wire = createWire(app);
-});
+beforeAll(async () => ({ app, wire } = await startWiredApp()));
 afterAll(() => app?.close());
 
-const uid = () => randomBytes(6).toString("hex");
 const MINUTE = 60_000;
 
 describe.each(TRANSPORTS)("reads over %s", (transport) => {

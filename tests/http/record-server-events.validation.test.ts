@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TSeededWorkspace } from "../support/fixtures.ts";
+import { uid, type TSeededWorkspace } from "../support/fixtures.ts";
 import { countIngestRows } from "../support/ingest-state.ts";
-import { startTestApp, type TTestApp } from "../support/test-app.ts";
-import { acrossTransports, createWire, errorOf, okBody, TRANSPORTS, unchecked, type TRecordInput, type TTransport, type TWire } from "../support/wire.ts";
+import type { TTestApp } from "../support/test-app.ts";
+import { acrossTransports, errorOf, okBody, TRANSPORTS, unchecked, type TRecordInput, type TTransport, type TWire, startWiredApp } from "../support/wire.ts";
 
 let app: TTestApp;
 let wire: TWire;
@@ -11,14 +10,12 @@ let seed: TSeededWorkspace;
 let cookie: string;
 
 beforeAll(async () => {
-  app = await startTestApp();
-  wire = createWire(app);
+  ({ app, wire } = await startWiredApp());
   seed = await app.seedWorkspace();
   cookie = await app.login(seed.owner.email, seed.owner.password);
 });
 afterAll(() => app?.close());
 
-const uid = () => randomBytes(6).toString("hex");
 const MINUTE = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -60,3 +60,6 @@ export async function seedWorkspace(prisma: PrismaClient, opts: { name?: string;
   const outsider = await createTestUser(prisma, { email: uniqueEmail("outsider") });
   return { owner, workspace, funnel: defaultFunnel, site, members, outsider };
 }
+
+/** A short random tag for names and identifiers that must not collide between tests. */
+export const uid = (): string => randomBytes(6).toString("hex");

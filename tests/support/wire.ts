@@ -2,6 +2,7 @@ import { TRPCClientError } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { createDashboardClient, type TDashboardClient } from "../../client/trpc-client.ts";
 import type { AppRouter } from "../../server/trpc/router.ts";
+import { startTestApp, type TTestApp } from "./test-app.ts";
 
 /** Every over-the-wire case runs once per transport: REST (plain fetch) and tRPC (the typed client). */
 export const TRANSPORTS = ["rest", "trpc"] as const;
@@ -114,6 +115,12 @@ export function createWire(app: { baseUrl: string }) {
 }
 
 export type TWire = ReturnType<typeof createWire>;
+
+/** A test app and a wire to it: what each over-the-wire test file starts with. */
+export async function startWiredApp(opts?: Parameters<typeof startTestApp>[0]): Promise<{ app: TTestApp; wire: TWire }> {
+  const app = await startTestApp(opts);
+  return { app, wire: createWire(app) };
+}
 
 function errorResult(status: number, message: unknown, data: Record<string, unknown>, headers: Headers): TWireResult<never> {
   return {

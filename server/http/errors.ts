@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from "express";
 import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
-import { DomainError, type TDomainErrorCode, type TIssue } from "../errors/domain-error.ts";
+import { DomainError, type TDomainErrorCode } from "../errors/domain-error.ts";
 import type { TLogger } from "../infra/logger.ts";
 import { DOMAIN_TO_TRPC, TRPC_TO_HTTP } from "../trpc/error-map.ts";
 
@@ -34,8 +34,4 @@ export function jsonErrorHandler(logger: TLogger): ErrorRequestHandler {
     logger.error("unhandled error", { err, requestId: res.locals.requestId, path: req.originalUrl });
     sendDomainError(req, res, new DomainError("INTERNAL", "Internal server error"));
   };
-}
-
-export function issue(path: TIssue["path"], code: string, message: string): TIssue {
-  return { path, code, message };
 }

@@ -86,18 +86,7 @@ export async function recordServerEvents(
     const ctx = { workspaceId, siteId: site.id, funnelId: site.funnelId, receivedAt, now };
     const profileOf = (i: number) => plan.eventProfiles[i]!;
 
-    const span = new Map<string, { first: Date; last: Date; events: number; pageviews: number; stage: TFunnelStage; stageAt: Date }>();
-    fresh.forEach((p, i) => {
-      const s = span.get(profileOf(i));
-      if (!s) return void span.set(profileOf(i), { first: p.occurredAt, last: p.occurredAt, events: 1, pageviews: p.event.type === "pageview" ? 1 : 0, stage: p.stage, stageAt: p.occurredAt });
-      s.first = p.occurredAt < s.first ? p.occurredAt : s.first;
-      s.last = p.occurredAt > s.last ? p.occurredAt : s.last;
-      s.events += 1;
-      s.pageviews += p.event.type === "pageview" ? 1 : 0;
-      if (stageRank(p.stage) > stageRank(s.stage) || (p.stage === s.stage && p.occurredAt < s.stageAt)) s.stageAt = p.occurredAt;
-      s.stage = maxStage(s.stage, p.stage);
-    });
-
+    const span = summarizeByProfile(fresh, profileOf);
     const merges = plan.merges.map((m) => ({ ...m, id: newId("mrg"), trackingEventId: fresh[m.eventIndex]!.id }));
     await repo.insertProfiles(tx, workspaceId, plan.newProfileIds.map((id) => ({ id, firstSeenAt: span.get(id)!.first, lastSeenAt: span.get(id)!.last })), now);
     await repo.applyMerges(tx, workspaceId, merges, now);
@@ -139,6 +128,28 @@ export async function recordServerEvents(
     });
     return { accepted: fresh.length, duplicates: prepared.length - fresh.length, events };
   });
+}
+
+type TProfileSpan = { first: Date; last: Date; events: number; pageviews: number; stage: TFunnelStage; stageAt: Date };
+
+/**
+ * What the batch adds to each profile: event and pageview counts, the time span, and the highest
+ * stage its events imply with the earliest time it was reached (the link's stageChangedAt).
+ */
+function summarizeByProfile(fresh: TPrepared[], profileOf: (i: number) => string): Map<string, TProfileSpan> {
+  const span = new Map<string, TProfileSpan>();
+  fresh.forEach((p, i) => {
+    const pageviews = p.event.type === "pageview" ? 1 : 0;
+    const s = span.get(profileOf(i));
+    if (!s) return void span.set(profileOf(i), { first: p.occurredAt, last: p.occurredAt, events: 1, pageviews, stage: p.stage, stageAt: p.occurredAt });
+    s.first = p.occurredAt < s.first ? p.occurredAt : s.first;
+    s.last = p.occurredAt > s.last ? p.occurredAt : s.last;
+    s.events += 1;
+    s.pageviews += pageviews;
+    if (stageRank(p.stage) > stageRank(s.stage) || (p.stage === s.stage && p.occurredAt < s.stageAt)) s.stageAt = p.occurredAt;
+    s.stage = maxStage(s.stage, p.stage);
+  });
+  return span;
 }
 
 function prepare(event: TServerEvent, index: number, ctx: { receivedAt: Date; sentAt?: string; siteDomain: string }): TPrepared {

@@ -1,8 +1,8 @@
-import { initTRPC, TRPCError } from "@trpc/server";
+import { initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { DomainError, type TIssue } from "../errors/domain-error.ts";
 import type { TContext } from "./context.ts";
-import { DOMAIN_TO_TRPC, TRPC_TO_REASON } from "./error-map.ts";
+import { TRPC_TO_REASON } from "./error-map.ts";
 
 /** Zod issues (and DomainError issues) in one machine-readable shape naming the field. */
 export function issuesOf(cause: unknown): TIssue[] {
@@ -15,12 +15,6 @@ export function issuesOf(cause: unknown): TIssue[] {
     }));
   }
   return [];
-}
-
-/** Turns any thrown DomainError into the TRPCError its code maps to, keeping it as the cause. */
-export function toTRPCError(err: unknown): unknown {
-  if (err instanceof DomainError) return new TRPCError({ code: DOMAIN_TO_TRPC[err.code], message: err.message, cause: err });
-  return err;
 }
 
 const t = initTRPC

@@ -58,7 +58,7 @@ function printBanner(base: string, demo: TDemoLogin | null) {
     lines.push(
       `  Log in with an existing user (POST /api/auth/login). To create one or set a new password, stop the server and run`,
       `    npm run admin -- user create --email you@example.com --password '…'`,
-      `    npm run admin -- user password --email demo@example.com --password '…'`,
+      `    npm run admin -- user password --email you@example.com --password '…'   (the demo user is demo@example.com)`,
     );
   }
   process.stdout.write(lines.join("\n") + "\n\n");

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { TDatabase } from "../db/database.ts";
 import { newId } from "../db/ids.ts";
 import { DomainError, type TIssue } from "../errors/domain-error.ts";
 import { findSiteInWorkspace } from "../workspaces/workspaces.repo.ts";
@@ -42,11 +42,11 @@ type TPrepared = {
  * timeline, funnel stage and counters. Duplicates by `(siteId, messageId)` are reported, not re-recorded.
  */
 export async function recordServerEvents(
-  prisma: PrismaClient,
+  db: TDatabase,
   input: { workspaceId: string; sessionUserId: string; body: TRecordServerEventsBody; receivedAt?: Date },
 ): Promise<TRecordResult> {
   const { workspaceId, sessionUserId, body } = input;
-  const site = await findSiteInWorkspace(prisma, workspaceId, body.siteId);
+  const site = await findSiteInWorkspace(db.prisma, workspaceId, body.siteId);
   if (!site) {
     throw new DomainError("SITE_NOT_IN_WORKSPACE", "siteId is not a tracking site of this workspace", [
       { path: ["siteId"], code: "forbidden", message: "not a tracking site of this workspace" },
@@ -64,7 +64,7 @@ export async function recordServerEvents(
     ...prepared.flatMap((p) => (p.event.messageId ? [advisoryKey(`${site.id}|msg|${p.event.messageId}`)] : [])),
   ])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
 
-  return withTransactionRetry(prisma, async (tx) => {
+  return withTransactionRetry(db, async (tx) => {
     await repo.lockKeys(tx, lockKeys);
     const recorded = await repo.findRecordedMessages(tx, site.id, prepared.flatMap((p) => (p.event.messageId ? [p.event.messageId] : [])));
     const byMessage = new Map(recorded.map((r) => [r.messageId, r]));

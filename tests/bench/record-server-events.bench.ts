@@ -114,7 +114,7 @@ async function measure(backend: string, path: string, target: TTarget, send: TSe
 function benchDomain(db: TDatabase, backend: string, target: TTarget): Promise<TRow> {
   return measure(backend, "domain function", target, async (raw) => {
     const body = ZRecordServerEventsBody.parse(raw);
-    const result = await recordServerEvents(db.prisma, { workspaceId: target.workspaceId, sessionUserId: target.userId, body });
+    const result = await recordServerEvents(db, { workspaceId: target.workspaceId, sessionUserId: target.userId, body });
     return result.accepted;
   });
 }

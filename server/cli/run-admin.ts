@@ -16,7 +16,18 @@ export type TAdminIo = {
   db?: TDatabase;
   /** Environment for loadConfig when `db` is not given (defaults to process.env). */
   env?: Record<string, string | undefined>;
+  /** Reads standard input, for `--password -` (defaults to the process's stdin). */
+  readStdin?: () => Promise<string>;
 };
+
+/** `--password -` reads the password from standard input, so it never shows in `ps` or shell history. */
+const STDIN_VALUE = "-";
+
+async function readProcessStdin(): Promise<string> {
+  let text = "";
+  for await (const chunk of process.stdin) text += chunk;
+  return text;
+}
 
 const COMMANDS: TCommand<any>[] = [userCreate, userPassword, workspaceCreate, memberAdd, siteCreate, siteList, migrate];
 
@@ -28,6 +39,7 @@ export const ADMIN_USAGE = [
   "  help",
   "",
   "Prints the created id (one line), or a JSON object with --json. Exit codes: 0 done, 1 failed, 2 bad arguments.",
+  "`--password -` reads the password from standard input (kept out of ps and shell history).",
   "Uses DATABASE_URL (PostgreSQL) when set, else the embedded database in DATA_DIR (default .data),",
   "which only one process may open: stop the server first, or run both on PostgreSQL.",
 ].join("\n");
@@ -52,7 +64,10 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
   let input: unknown;
   let json: boolean;
   try {
-    ({ input, json } = parseCommandArgs(command, argv.slice(command.name.split(" ").length)));
+    const args = argv.slice(command.name.split(" ").length);
+    const password = args.indexOf("--password") + 1;
+    if (password > 0 && args[password] === STDIN_VALUE) args[password] = (await (io.readStdin ?? readProcessStdin)()).replace(/\r?\n$/, "");
+    ({ input, json } = parseCommandArgs(command, args));
   } catch (error) {
     return fail(2, `${command.name}: ${(error as Error).message} Usage: ${command.usage}`);
   }

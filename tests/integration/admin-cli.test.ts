@@ -60,6 +60,17 @@ describe("user create / user password", () => {
     expect(await verifyPassword("s3cret-pass", user.passwordHash)).toBe(true);
   });
 
+  it("reads the password from standard input with --password - (one trailing newline dropped)", async () => {
+    const e = email("stdin");
+    const stdout = sink();
+    const stderr = sink();
+    const code = await runAdmin(["user", "create", "--email", e, "--password", "-"], { db, stdout, stderr, readStdin: async () => "from stdin pass\n" });
+    expect({ code, stderr: stderr.text }).toEqual({ code: 0, stderr: "" });
+    const user = await db.prisma.user.findUniqueOrThrow({ where: { email: e } });
+    expect(await verifyPassword("from stdin pass", user.passwordHash)).toBe(true);
+    expect(await verifyPassword("-", user.passwordHash)).toBe(false);
+  });
+
   it("prints a JSON object with --json", async () => {
     const e = email("json");
     const r = await admin("user", "create", "--email", e, "--password", "password-1", "--json");

@@ -24,9 +24,13 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Folders this process holds: a lock file naming our own pid is ours only if listed here. */
+const heldHere = new Set<string>();
+
 /**
  * Takes `<dataDir>/server.lock` (holding our pid) because two PGlite instances on one folder
- * corrupt it. A lock left by a dead process is taken over. Returns the release function.
+ * corrupt it. A lock left by a dead process is taken over, and so is one naming our own pid that
+ * this process does not hold (a container restarted with the same pid). Returns the release function.
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const file = path.join(dataDir, "server.lock");
@@ -34,7 +38,9 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await fs.writeFile(file, pid, { flag: "wx" });
+      heldHere.add(file);
       return async () => {
+        heldHere.delete(file);
         const holder = await fs.readFile(file, "utf8").catch(() => null);
         if (holder === pid) await fs.rm(file, { force: true });
       };
@@ -42,7 +48,8 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     const holder = Number.parseInt(await fs.readFile(file, "utf8").catch(() => ""), 10);
-    if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) throw new EmbeddedDatabaseLockedError(dataDir, holder);
+    const ours = holder === process.pid;
+    if (Number.isInteger(holder) && holder > 0 && (ours ? heldHere.has(file) : isAlive(holder))) throw new EmbeddedDatabaseLockedError(dataDir, holder);
     await fs.rm(file, { force: true });
   }
   throw new Error(`could not take the lock ${file}: it keeps changing hands`);

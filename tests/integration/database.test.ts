@@ -54,6 +54,19 @@ describe("embedded database on disk", () => {
       await db.close();
     }
   }, 120_000);
+
+  it("takes over a lock naming its own pid that it does not hold (a restarted container)", async () => {
+    const dataDir = path.join(tmp, "same-pid");
+    await fs.mkdir(dataDir, { recursive: true });
+    await fs.writeFile(path.join(dataDir, "server.lock"), String(process.pid));
+    const db = await openDatabase({ dataDir, migrate: false });
+    try {
+      expect(await fs.readFile(path.join(dataDir, "server.lock"), "utf8")).toBe(String(process.pid));
+      await expect(openDatabase({ dataDir, migrate: false })).rejects.toBeInstanceOf(EmbeddedDatabaseLockedError);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
 });
 
 describe("the test database", () => {

@@ -1,6 +1,6 @@
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { DomainError } from "../errors/domain-error.ts";
-import { consumePoint, refundPoint, resetPoints } from "../infra/rate-limit.ts";
+import { consumePoint, RateLimitedError, refundPoint, resetPoints } from "../infra/rate-limit.ts";
 import type { TRateLimiters } from "../infra/rate-limiters.ts";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "./passwords.ts";
 import { findUserByEmail } from "./users.repo.ts";
@@ -26,7 +26,7 @@ export async function authenticate(
   const refusals = spent.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
   if (refusals.length) {
     // A store failure (503) outranks a limit; between two limits, the longer wait holds.
-    const waitOf = (e: unknown) => (e instanceof DomainError && e.code === "RATE_LIMITED" ? (e.retryAfterSeconds ?? 0) : Infinity);
+    const waitOf = (e: unknown) => (e instanceof RateLimitedError ? (e.retryAfterSeconds ?? 0) : Infinity);
     throw refusals.reduce((a, b) => (waitOf(b) > waitOf(a) ? b : a));
   }
 

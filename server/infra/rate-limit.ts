@@ -29,6 +29,16 @@ export function withinStoreTimeout<T>(promise: Promise<T>): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Over budget: a RATE_LIMITED error that also carries the state for the `RateLimit-*` headers. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly rateLimit: TRateLimitState,
+  ) {
+    super("RATE_LIMITED", message, [], Math.max(1, rateLimit.resetSeconds));
+  }
+}
+
 function stateOf(limiter: RateLimiterAbstract, res: RateLimiterRes): TRateLimitState {
   return {
     limit: limiter.points,
@@ -56,10 +66,7 @@ export async function consumePoint(limiter: RateLimiterAbstract, key: string, me
     return stateOf(limiter, await askStore(() => limiter.consume(key)));
   } catch (err) {
     if (!(err instanceof RateLimiterRes)) throw err;
-    const state = stateOf(limiter, err);
-    const limited = new DomainError("RATE_LIMITED", message ?? `Rate limit of ${limiter.points} requests per ${limiter.duration} s exceeded`, [], Math.max(1, state.resetSeconds));
-    (limited as DomainError & { rateLimit?: TRateLimitState }).rateLimit = state;
-    throw limited;
+    throw new RateLimitedError(message ?? `Rate limit of ${limiter.points} requests per ${limiter.duration} s exceeded`, stateOf(limiter, err));
   }
 }
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { WorkspaceRole } from "../../generated/prisma/client.ts";
 import { findMembershipRole, findUserById } from "../auth/users.repo.ts";
 import { DomainError } from "../errors/domain-error.ts";
-import { consumePoint, type TRateLimitState } from "../infra/rate-limit.ts";
+import { consumePoint, RateLimitedError, type TRateLimitState } from "../infra/rate-limit.ts";
 import { DOMAIN_TO_TRPC } from "./error-map.ts";
 import { middleware, procedure } from "./init.ts";
 
@@ -17,8 +17,7 @@ const mapDomainErrors = middleware(async ({ ctx, next }) => {
   const cause = result.error.cause;
   if (!(cause instanceof DomainError)) return result;
   if (cause.retryAfterSeconds !== undefined) ctx.setHeader("Retry-After", String(cause.retryAfterSeconds));
-  const state = (cause as DomainError & { rateLimit?: TRateLimitState }).rateLimit;
-  if (state) setRateLimitHeaders(ctx.setHeader, state);
+  if (cause instanceof RateLimitedError) setRateLimitHeaders(ctx.setHeader, cause.rateLimit);
   return { ...result, error: new TRPCError({ code: DOMAIN_TO_TRPC[cause.code], message: cause.message, cause }) };
 });
 

@@ -34,5 +34,5 @@ export async function authenticate(
   const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !ok) throw new DomainError("INVALID_CREDENTIALS", "Email or password is incorrect");
   await Promise.all([resetPoints(limiters.loginPerEmail, emailKey), refundPoint(limiters.loginPerIp, input.ip)]);
-  return { id: user.id, email: user.email, name: user.name };
+  return { id: user.id, email: user.email, name: user.name, sessionGeneration: user.sessionGeneration };
 }

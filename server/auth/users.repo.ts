@@ -6,8 +6,9 @@ export function findUserByEmail(prisma: PrismaClient, email: string) {
   return prisma.user.findUnique({ where: { email: email.trim().toLowerCase() } });
 }
 
-export function findUserById(prisma: PrismaClient, id: string) {
-  return prisma.user.findUnique({ where: { id }, select: { id: true, email: true, name: true } });
+/** The session's user with the session generation it must match (one row read per request). */
+export function findSessionUser(prisma: PrismaClient, id: string) {
+  return prisma.user.findUnique({ where: { id }, select: { id: true, email: true, name: true, sessionGeneration: true } });
 }
 
 export function createUser(prisma: PrismaClient, data: { email: string; name?: string; passwordHash: string }) {
@@ -30,6 +31,32 @@ export async function findMembershipRole(prisma: PrismaClient, workspaceId: stri
   return m?.role ?? null;
 }
 
+/** A new password ends every session of the user (see `endSessions`). */
 export function updatePasswordHash(prisma: PrismaClient, userId: string, passwordHash: string) {
-  return prisma.user.update({ where: { id: userId }, data: { passwordHash }, select: { id: true, email: true } });
+  return prisma.user.update({
+    where: { id: userId },
+    data: { passwordHash, sessionGeneration: { increment: 1 } },
+    select: { id: true, email: true },
+  });
+}
+
+/**
+ * Ends every session of the user, wherever the sessions are stored (Redis, or an embedded
+ * server's memory that another process cannot reach): sessions remember the generation they
+ * were created under, and the session check refuses them once it has moved on.
+ */
+export function endSessions(prisma: PrismaClient, userId: string) {
+  return prisma.user.update({
+    where: { id: userId },
+    data: { sessionGeneration: { increment: 1 } },
+    select: { id: true, email: true, sessionGeneration: true },
+  });
+}
+
+export function removeMember(prisma: PrismaClient, workspaceId: string, userId: string) {
+  return prisma.workspaceMember.delete({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
+}
+
+export function countAdmins(prisma: PrismaClient, workspaceId: string) {
+  return prisma.workspaceMember.count({ where: { workspaceId, role: "ADMIN" } });
 }

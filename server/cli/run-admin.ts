@@ -5,7 +5,8 @@ import { CommandFailedError, describeInputError, UsageError, type TCommand } fro
 import { migrate } from "./commands/migrate.ts";
 import { siteCreate, siteList } from "./commands/site.ts";
 import { userCreate, userPassword } from "./commands/user.ts";
-import { memberAdd, workspaceCreate } from "./commands/workspace.ts";
+import { sessionRevoke } from "./commands/session.ts";
+import { memberAdd, memberRemove, workspaceCreate } from "./commands/workspace.ts";
 
 type TOut = { write(chunk: string): unknown };
 
@@ -29,7 +30,17 @@ async function readProcessStdin(): Promise<string> {
   return text;
 }
 
-const COMMANDS: TCommand<any>[] = [userCreate, userPassword, workspaceCreate, memberAdd, siteCreate, siteList, migrate];
+const COMMANDS: TCommand<any>[] = [
+  userCreate,
+  userPassword,
+  sessionRevoke,
+  workspaceCreate,
+  memberAdd,
+  memberRemove,
+  siteCreate,
+  siteList,
+  migrate,
+];
 
 export const ADMIN_USAGE = [
   "Usage: npm run admin -- <command> [--json]",

@@ -9,6 +9,7 @@ import type { TSessionHandle } from "../trpc/context.ts";
 declare module "express-session" {
   interface SessionData {
     userId?: string;
+    generation?: number;
   }
 }
 
@@ -63,9 +64,13 @@ export function sessionHandle(req: Request, res: Response, cookieName: string): 
     get userId() {
       return req.session?.userId ?? null;
     },
-    async signIn(userId) {
+    get generation() {
+      return req.session?.generation ?? 0;
+    },
+    async signIn(userId, generation) {
       await call((cb) => req.session.regenerate(cb));
       req.session.userId = userId;
+      req.session.generation = generation;
       await call((cb) => req.session.save(cb));
     },
     async signOut() {

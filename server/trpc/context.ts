@@ -16,7 +16,9 @@ export type TDeps = {
 /** The caller's session, abstracted from express-session so procedures run without HTTP. */
 export type TSessionHandle = {
   readonly userId: string | null;
-  signIn(userId: string): Promise<void>;
+  /** The user's session generation when this session was created (0 for older sessions). */
+  readonly generation: number;
+  signIn(userId: string, generation: number): Promise<void>;
   signOut(): Promise<void>;
 };
 

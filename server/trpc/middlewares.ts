@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { WorkspaceRole } from "../../generated/prisma/client.ts";
-import { findMembershipRole, findUserById } from "../auth/users.repo.ts";
+import { findMembershipRole, findSessionUser } from "../auth/users.repo.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { consumePoint, RateLimitedError, type TRateLimitState } from "../infra/rate-limit.ts";
 import { DOMAIN_TO_TRPC } from "./error-map.ts";
@@ -27,11 +27,21 @@ export function setRateLimitHeaders(setHeader: (n: string, v: string) => void, s
   setHeader("RateLimit-Reset", String(s.resetSeconds));
 }
 
-/** Requires a logged-in session whose user still exists; narrows `ctx.user`. */
+/**
+ * Requires a logged-in session whose user still exists and whose sessions have not been ended
+ * since (password change, `admin session revoke`); narrows `ctx.user`. The generation comes with
+ * the user row this check reads anyway, so it costs nothing per request.
+ */
 const requireSession = middleware(async ({ ctx, next }) => {
   const userId = ctx.session.userId;
-  const user = userId ? await findUserById(ctx.db.prisma, userId) : null;
-  if (!user) throw new DomainError("UNAUTHENTICATED", "Log in first: this endpoint needs a session cookie");
+  const row = userId ? await findSessionUser(ctx.db.prisma, userId) : null;
+  if (!row) throw new DomainError("UNAUTHENTICATED", "Log in first: this endpoint needs a session cookie");
+  const { sessionGeneration, ...user } = row;
+  if (sessionGeneration !== ctx.session.generation) {
+    // Refused either way; removing it from the store only saves space, so a store error is moot.
+    await ctx.session.signOut().catch(() => undefined);
+    throw new DomainError("UNAUTHENTICATED", "This session has ended (password changed or sessions revoked); log in again");
+  }
   return next({ ctx: { user } });
 });
 

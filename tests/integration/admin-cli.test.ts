@@ -147,6 +147,37 @@ describe("workspace create / member add", () => {
   });
 });
 
+describe("member remove / session revoke", () => {
+  it("removes a member, and refuses a non-member and the last ADMIN", async () => {
+    const { workspaceId, owner } = await userAndWorkspace();
+    const e = email("leaver");
+    const { id: userId } = await admin("user", "create", "--email", e, "--password", "password-1");
+    await admin("member", "add", "--workspace", workspaceId, "--email", e, "--role", "ADMIN");
+    const removed = await admin("member", "remove", "--workspace", workspaceId, "--email", e, "--json");
+    expect(json(removed)).toEqual({ workspaceId, userId, email: e, removedRole: "ADMIN" });
+    expect(await db.prisma.workspaceMember.count({ where: { workspaceId, userId } })).toBe(0);
+
+    const again = await admin("member", "remove", "--workspace", workspaceId, "--email", e);
+    expect(again).toMatchObject({ code: 1, stdout: "", stderr: `admin: ${e} is not a member of workspace ${workspaceId}\n` });
+    const last = await admin("member", "remove", "--workspace", workspaceId, "--email", owner);
+    expect(last).toMatchObject({ code: 1, stdout: "" });
+    expect(last.stderr).toMatch(/is the last ADMIN of workspace .*: make another member ADMIN first/);
+    expect(await db.prisma.workspaceMember.count({ where: { workspaceId, role: "ADMIN" } })).toBe(1);
+  });
+
+  it("session revoke and user password move the user's session generation on", async () => {
+    const e = email("revoked");
+    const { id } = await admin("user", "create", "--email", e, "--password", "password-1");
+    const generation = async () => (await db.prisma.user.findUniqueOrThrow({ where: { id } })).sessionGeneration;
+    expect(await generation()).toBe(0);
+    expect(json(await admin("session", "revoke", "--email", e, "--json"))).toEqual({ id, email: e, sessionsEnded: true });
+    expect(await generation()).toBe(1);
+    await admin("user", "password", "--email", e, "--password", "password-2");
+    expect(await generation()).toBe(2);
+    expect(await admin("session", "revoke", "--email", "ghost@example.test")).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user with email/) });
+  });
+});
+
 describe("site create / site list", () => {
   it("puts the site in the default funnel, with the domain lower-cased and as the default name", async () => {
     const { workspaceId, defaultFunnelId } = await userAndWorkspace();
@@ -198,7 +229,8 @@ describe("migrate, help and usage errors", () => {
   it("prints help on stdout", async () => {
     const r = await admin("help");
     expect(r.code).toBe(0);
-    for (const c of ["user create", "user password", "workspace create", "member add", "site create", "site list", "migrate"]) expect(r.stdout).toContain(c);
+    const commands = ["user create", "user password", "session revoke", "workspace create", "member add", "member remove", "site create", "site list", "migrate"];
+    for (const c of commands) expect(r.stdout).toContain(c);
   });
 
   it.each([

@@ -20,15 +20,17 @@ export function createTestDeps(db: TDatabase, env: Record<string, string> = {}):
 }
 
 /** A session kept in memory: what signIn/signOut did is visible to the test. */
-export type TMemorySession = TSessionHandle & { userId: string | null; signIns: number; signOuts: number };
+export type TMemorySession = TSessionHandle & { userId: string | null; generation: number; signIns: number; signOuts: number };
 
-export function createMemorySession(userId: string | null = null): TMemorySession {
+export function createMemorySession(userId: string | null = null, generation = 0): TMemorySession {
   return {
     userId,
+    generation,
     signIns: 0,
     signOuts: 0,
-    async signIn(id) {
+    async signIn(id, sessionGeneration) {
       this.userId = id;
+      this.generation = sessionGeneration;
       this.signIns += 1;
     },
     async signOut() {

@@ -23,7 +23,7 @@ export const userCreate = defineCommand({
 
 export const userPassword = defineCommand({
   name: "user password",
-  summary: "Set a new password for a user",
+  summary: "Set a new password for a user; ends all their sessions",
   usage: "user password --email <email> --password <new password>",
   options: { email: { required: true }, password: { required: true } },
   input: z.object({ email: ZCliEmail, password: ZCliPassword }),

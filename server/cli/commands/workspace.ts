@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { TDatabase } from "../../db/database.ts";
-import { findMembershipRole, findUserByEmail } from "../../auth/users.repo.ts";
+import { countAdmins, findMembershipRole, findUserByEmail, removeMember } from "../../auth/users.repo.ts";
 import { createWorkspace, findWorkspace, upsertMember } from "../../workspaces/workspaces.repo.ts";
 import { CommandFailedError, defineCommand, ZCliEmail, ZCliId, ZCliName } from "../command.ts";
 
@@ -40,6 +40,26 @@ export const memberAdd = defineCommand({
       text: user.id,
       json: { workspaceId: input.workspace, userId: user.id, email: user.email, role: input.role, previousRole },
     };
+  },
+});
+
+export const memberRemove = defineCommand({
+  name: "member remove",
+  summary: "Remove a user from a workspace (refused for its last ADMIN)",
+  usage: "member remove --workspace <id> --email <email>",
+  options: { workspace: { required: true }, email: { required: true } },
+  input: z.object({ workspace: ZCliId, email: ZCliEmail }),
+  async run({ db }, input) {
+    await requireWorkspace(db, input.workspace);
+    const user = await requireUser(db, input.email);
+    const role = await findMembershipRole(db.prisma, input.workspace, user.id);
+    if (!role) throw new CommandFailedError(`${user.email} is not a member of workspace ${input.workspace}`);
+    // A workspace without an ADMIN could only be managed through psql again.
+    if (role === "ADMIN" && (await countAdmins(db.prisma, input.workspace)) === 1) {
+      throw new CommandFailedError(`${user.email} is the last ADMIN of workspace ${input.workspace}: make another member ADMIN first`);
+    }
+    await removeMember(db.prisma, input.workspace, user.id);
+    return { text: user.id, json: { workspaceId: input.workspace, userId: user.id, email: user.email, removedRole: role } };
   },
 });
 

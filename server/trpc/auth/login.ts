@@ -9,8 +9,8 @@ export const login = publicProcedure
   .input(ZLoginInput)
   .output(ZSessionUser)
   .mutation(async ({ ctx, input }) => {
-    const user = await authenticate(ctx.db.prisma, ctx.limiters, { ...input, ip: ctx.ip });
-    await ctx.session.signIn(user.id);
+    const { sessionGeneration, ...user } = await authenticate(ctx.db.prisma, ctx.limiters, { ...input, ip: ctx.ip });
+    await ctx.session.signIn(user.id, sessionGeneration);
     ctx.logger.info("login", { userId: user.id });
     return describeSessionUser(ctx.db.prisma, user);
   });

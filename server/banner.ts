@@ -1,0 +1,68 @@
+import type { TConfig } from "./config.ts";
+import type { TDemoLogin } from "./seed/demo.ts";
+
+export type TBannerInput = {
+  /** Where clients reach the service (PUBLIC_URL, else localhost and the bound port). */
+  base: string;
+  database: "postgres" | "embedded";
+  /** The demo login created by this start, shown once; null when none was created now. */
+  demo: TDemoLogin | null;
+  /** Whether this start may seed a demo user (SEED_DEMO): only then is there one to mention. */
+  seedDemo: boolean;
+};
+
+const DEMO_EMAIL = "demo@example.com";
+
+/** The start-up text for people, true for the mode the server runs in. */
+export function formatBanner({ base, database, demo, seedDemo }: TBannerInput): string {
+  const lines = [``, `  Server-side events API on ${base}`, `  Docs:     ${base}/api/docs   (OpenAPI: ${base}/api/openapi.json)`];
+  if (demo) lines.push(...demoLines(base, demo));
+  else lines.push(...adminLines(database, seedDemo));
+  return lines.join("\n") + "\n\n";
+}
+
+function demoLines(base: string, demo: TDemoLogin): string[] {
+  const login = JSON.stringify({ email: demo.email, password: demo.password });
+  const record = JSON.stringify({ siteId: demo.siteId, events: [{ type: "signup", visitorId: "v_1", email: "user@example.com" }] });
+  return [
+    `  Demo login (created now, shown once):`,
+    `    email     ${demo.email}`,
+    `    password  ${demo.password}`,
+    `    workspace ${demo.workspaceId}`,
+    `    site      ${demo.siteId}`,
+    `  Try it:`,
+    `    curl -c cookies.txt -H 'Content-Type: application/json' -d '${login}' ${base}/api/auth/login`,
+    `    curl -b cookies.txt -H 'Content-Type: application/json' -d '${record}' \\`,
+    `      '${base}/api/tracking/server-events?workspaceId=${demo.workspaceId}'`,
+  ];
+}
+
+function adminLines(database: TBannerInput["database"], seedDemo: boolean): string[] {
+  // Only the embedded database is held by one process; on PostgreSQL the CLI runs alongside the server.
+  const how =
+    database === "embedded"
+      ? `  To create a user or set a new password, stop the server (it holds the embedded database) and run`
+      : `  To create a user or set a new password, run (alongside the server; it uses the same DATABASE_URL)`;
+  const demoHint = seedDemo ? `   (the demo user is ${DEMO_EMAIL})` : "";
+  return [
+    `  Log in with an existing user (POST /api/auth/login).`,
+    how,
+    `    npm run admin -- user create --email you@example.com --password -`,
+    `    npm run admin -- user password --email you@example.com --password -${demoHint}`,
+  ];
+}
+
+/** Configurations that start but will not behave as an operator expects, one log line each. */
+export function startupWarnings(config: TConfig): string[] {
+  const warnings: string[] = [];
+  if (!config.session.secretConfigured && !config.production) {
+    warnings.push("SESSION_SECRET not set: using a random one, sessions end with this process and no other instance accepts them");
+  }
+  if (config.session.secureCookie && (config.trustProxy === false || config.trustProxy === 0)) {
+    warnings.push(
+      "NODE_ENV=production sends the session cookie only over HTTPS, and without TRUST_PROXY every request looks like " +
+        "plain HTTP: login answers 200 but sets no cookie. Serve through an HTTPS proxy and set TRUST_PROXY",
+    );
+  }
+  return warnings;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { formatBanner, startupWarnings } from "../../server/banner.ts";
+import { loadConfig } from "../../server/config.ts";
+
+const base = "http://localhost:3000";
+const demo = { email: "demo@example.com", password: "pw-123", workspaceId: "ws_1", siteId: "site_1", funnelId: "fnl_1" };
+
+describe("the start-up banner", () => {
+  it("shows a demo login created by this start, with commands that use it", () => {
+    const text = formatBanner({ base, database: "embedded", demo, seedDemo: true });
+    expect(text).toContain(`Server-side events API on ${base}`);
+    expect(text).toMatch(/^\s+password\s+pw-123$/m);
+    expect(text).toContain(`-d '{"email":"demo@example.com","password":"pw-123"}' ${base}/api/auth/login`);
+    expect(text).toContain(`'${base}/api/tracking/server-events?workspaceId=ws_1'`);
+    expect(text).not.toContain("stop the server");
+  });
+
+  it("embedded, later starts: the CLI needs the server stopped, and the demo user is named", () => {
+    const text = formatBanner({ base, database: "embedded", demo: null, seedDemo: true });
+    expect(text).toContain("stop the server (it holds the embedded database)");
+    expect(text).toContain("the demo user is demo@example.com");
+    expect(text).not.toContain("Demo login");
+  });
+
+  it("PostgreSQL: no demo user and no need to stop the server", () => {
+    const text = formatBanner({ base, database: "postgres", demo: null, seedDemo: false });
+    expect(text).toContain("alongside the server");
+    expect(text).toContain("npm run admin -- user create --email you@example.com --password -");
+    expect(text).not.toMatch(/demo|stop the server/i);
+  });
+});
+
+describe("start-up warnings", () => {
+  const production = { NODE_ENV: "production", SESSION_SECRET: "x".repeat(32), DATABASE_URL: "postgresql://h/db", REDIS_URL: "redis://h" };
+
+  it("production without TRUST_PROXY: the Secure cookie will never be set over plain HTTP", () => {
+    const [warning, ...rest] = startupWarnings(loadConfig(production));
+    expect(rest).toEqual([]);
+    expect(warning).toMatch(/login answers 200 but sets no cookie.*TRUST_PROXY/);
+  });
+
+  it.each(["true", "1", "loopback"])("production with TRUST_PROXY=%s: nothing to say", (trustProxy) => {
+    expect(startupWarnings(loadConfig({ ...production, TRUST_PROXY: trustProxy }))).toEqual([]);
+  });
+
+  it("development without SESSION_SECRET: sessions are not shared and do not survive a restart", () => {
+    expect(startupWarnings(loadConfig({ NODE_ENV: "development" }))).toEqual([expect.stringMatching(/^SESSION_SECRET not set/)]);
+    expect(startupWarnings(loadConfig({ NODE_ENV: "development", SESSION_SECRET: "y".repeat(32) }))).toEqual([]);
+  });
+});

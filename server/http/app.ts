@@ -11,6 +11,7 @@ import { jsonErrorHandler } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { requestObservability } from "./observability.ts";
 import { buildOpenApiDocument, copyQueryScopeIntoBody } from "./openapi.ts";
+import { docsContentSecurityPolicy, noStore, securityHeaders } from "./security-headers.ts";
 import { sessionHandle, sessionMiddleware } from "./session.ts";
 
 export type TAppOptions = { deps: TDeps; sessionStore: Store; redis?: TRedis; isShuttingDown?: () => boolean };
@@ -27,13 +28,20 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   app.set("query parser", "simple");
 
   app.use(requestObservability(logger, metrics));
+  app.use(securityHeaders());
   app.use(healthRoutes({ db: deps.db, redis, metrics, isShuttingDown }));
 
   const openApiDocument = buildOpenApiDocument(appRouter, { baseUrl: `${config.publicUrl ?? ""}/api`, cookieName: config.session.cookieName });
   app.get("/api/openapi.json", (_req, res) => void res.json(openApiDocument));
-  app.use("/api/docs", swaggerUi.serve, swaggerUi.setup(openApiDocument, { customSiteTitle: "Server-side events API" }));
+  app.use(
+    "/api/docs",
+    docsContentSecurityPolicy(),
+    swaggerUi.serve,
+    // No validator badge: it would fetch an image from validator.swagger.io.
+    swaggerUi.setup(openApiDocument, { customSiteTitle: "Server-side events API", swaggerOptions: { validatorUrl: null } }),
+  );
 
-  app.use("/api", sessionMiddleware(config, sessionStore), csrfGuard(config.allowedOrigins, config.publicUrl));
+  app.use("/api", noStore, sessionMiddleware(config, sessionStore), csrfGuard(config.allowedOrigins, config.publicUrl));
   const createContext = ({ req, res }: { req: express.Request; res: express.Response }) =>
     createContextInner(deps, {
       requestId: res.locals.requestId as string,
@@ -41,8 +49,10 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
       session: sessionHandle(req, res, config.session.cookieName),
       setHeader: (name, value) => res.setHeader(name, value),
     });
-  const onError = ({ error, path }: { error: { code: string; cause?: unknown }; path?: string }) => {
-    if (error.code === "INTERNAL_SERVER_ERROR") logger.error("procedure failed", { path, err: error.cause ?? error });
+  // The only place an internal error's message and stack go: the body names just the request id.
+  type TOnError = { error: { code: string; cause?: unknown }; path?: string; ctx?: { requestId: string } };
+  const onError = ({ error, path, ctx }: TOnError) => {
+    if (error.code === "INTERNAL_SERVER_ERROR") logger.error("procedure failed", { path, requestId: ctx?.requestId, err: error.cause ?? error });
   };
 
   app.use("/api/trpc", createExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }));

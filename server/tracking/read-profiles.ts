@@ -1,6 +1,6 @@
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { DomainError } from "../errors/domain-error.ts";
-import { findSiteInWorkspace } from "../workspaces/workspaces.repo.ts";
+import { requireSiteInWorkspace } from "../workspaces/require-site.ts";
 import * as repo from "./profiles.repo.ts";
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -78,9 +78,7 @@ export async function getProfile(prisma: PrismaClient, workspaceId: string, prof
 /** Recent events of a site (newest first), each with its channel and the rule that decided it. */
 export async function listSiteEvents(prisma: PrismaClient, workspaceId: string, siteId: string, opts: { cursor?: string; limit?: number }) {
   const cursor = decodeCursor(opts.cursor);
-  if (!(await findSiteInWorkspace(prisma, workspaceId, siteId))) {
-    throw new DomainError("SITE_NOT_IN_WORKSPACE", "siteId is not a tracking site of this workspace", [{ path: ["siteId"], code: "forbidden", message: "not a tracking site of this workspace" }]);
-  }
+  await requireSiteInWorkspace(prisma, workspaceId, siteId);
   const { items, nextCursor } = await page((take) => repo.findSiteEventsPage(prisma, workspaceId, siteId, cursor, take), opts.limit ?? DEFAULT_PAGE_SIZE);
   // The log is immutable and keeps the profile id of the time; readers want where that person lives now.
   const live = await repo.findLiveProfileIds(prisma, [...new Set(items.map((e) => e.profileId))]);

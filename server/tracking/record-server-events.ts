@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { TDatabase } from "../db/database.ts";
 import { newId } from "../db/ids.ts";
 import { DomainError, type TIssue } from "../errors/domain-error.ts";
-import { findSiteInWorkspace } from "../workspaces/workspaces.repo.ts";
+import { requireSiteInWorkspace } from "../workspaces/require-site.ts";
 import type { TChannel } from "./channel-rules.ts";
 import { categorizeChannel } from "./channels.ts";
 import * as repo from "./ingest.repo.ts";
@@ -46,12 +46,7 @@ export async function recordServerEvents(
   input: { workspaceId: string; sessionUserId: string; body: TRecordServerEventsBody; receivedAt?: Date },
 ): Promise<TRecordResult> {
   const { workspaceId, sessionUserId, body } = input;
-  const site = await findSiteInWorkspace(db.prisma, workspaceId, body.siteId);
-  if (!site) {
-    throw new DomainError("SITE_NOT_IN_WORKSPACE", "siteId is not a tracking site of this workspace", [
-      { path: ["siteId"], code: "forbidden", message: "not a tracking site of this workspace" },
-    ]);
-  }
+  const site = await requireSiteInWorkspace(db.prisma, workspaceId, body.siteId);
   const foreign: TIssue[] = body.events.flatMap((e, i) =>
     e.userId !== undefined && e.userId !== sessionUserId ? [{ path: ["events", i, "userId"], code: "forbidden", message: "must be your own user id (the session user's)" }] : [],
   );

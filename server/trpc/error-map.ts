@@ -1,7 +1,7 @@
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import type { TDomainErrorCode } from "../errors/domain-error.ts";
 
-/** The one table from domain error codes to tRPC codes (and so HTTP statuses). */
+/** The one table from domain error codes to tRPC codes, and so (by tRPC's own table) HTTP statuses. */
 export const DOMAIN_TO_TRPC: Record<TDomainErrorCode, TRPC_ERROR_CODE_KEY> = {
   UNAUTHENTICATED: "UNAUTHORIZED",
   INVALID_CREDENTIALS: "UNAUTHORIZED",
@@ -19,21 +19,6 @@ export const DOMAIN_TO_TRPC: Record<TDomainErrorCode, TRPC_ERROR_CODE_KEY> = {
   MALFORMED_JSON: "PARSE_ERROR",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   INTERNAL: "INTERNAL_SERVER_ERROR",
-};
-
-/** HTTP statuses of the tRPC codes this service uses (tRPC's own mapping, restated for Express). */
-export const TRPC_TO_HTTP: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {
-  PARSE_ERROR: 400,
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  METHOD_NOT_SUPPORTED: 405,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  TOO_MANY_REQUESTS: 429,
-  INTERNAL_SERVER_ERROR: 500,
-  SERVICE_UNAVAILABLE: 503,
 };
 
 /** Reasons for tRPC errors that did not start as a DomainError. */

@@ -18,6 +18,8 @@ export type TTestAppOptions = {
   onQuery?: (sql: string) => void;
   /** Redis to use instead of TEST_REDIS_URL (e.g. through a proxy a test can cut). */
   redisUrl?: string;
+  /** Receives every log line the app writes (set LOG_LEVEL in `config` to see any). */
+  onLogLine?: (line: string) => void;
 };
 
 export type TTestApp = Awaited<ReturnType<typeof startTestApp>>;
@@ -29,7 +31,7 @@ export type TTestApp = Awaited<ReturnType<typeof startTestApp>>;
  */
 export async function startTestApp(opts: TTestAppOptions = {}) {
   const config: TConfig = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", ...opts.config });
-  const logger = createLogger(config.logLevel);
+  const logger = opts.onLogLine ? createLogger(config.logLevel, {}, opts.onLogLine) : createLogger(config.logLevel);
   const db: TDatabase = await createTestDatabase({ onQuery: opts.onQuery });
   const redisUrl = opts.redisUrl ?? process.env.TEST_REDIS_URL;
   const keyPrefix = `fse-test-${randomBytes(6).toString("hex")}:`;

@@ -1,0 +1,17 @@
+import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { DomainError } from "../errors/domain-error.ts";
+import { findSiteInWorkspace } from "./workspaces.repo.ts";
+
+/**
+ * The site named by `siteId`, which must belong to the workspace; otherwise 403 naming `siteId`
+ * (another tenant's site and a missing one look the same).
+ */
+export async function requireSiteInWorkspace(prisma: PrismaClient, workspaceId: string, siteId: string) {
+  const site = await findSiteInWorkspace(prisma, workspaceId, siteId);
+  if (!site) {
+    throw new DomainError("SITE_NOT_IN_WORKSPACE", "siteId is not a tracking site of this workspace", [
+      { path: ["siteId"], code: "forbidden", message: "not a tracking site of this workspace" },
+    ]);
+  }
+  return site;
+}

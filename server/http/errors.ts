@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from "express";
 import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import { databaseUnavailable, isTransientDatabaseError } from "../db/transient-errors.ts";
 import { DomainError, type TDomainErrorCode } from "../errors/domain-error.ts";
 import type { TLogger } from "../infra/logger.ts";
 import { DOMAIN_TO_TRPC, TRPC_TO_HTTP } from "../trpc/error-map.ts";
@@ -31,6 +32,7 @@ export function jsonErrorHandler(logger: TLogger): ErrorRequestHandler {
     const parser = typeof err?.type === "string" ? BODY_PARSER_ERRORS[err.type] : undefined;
     if (err instanceof DomainError) return sendDomainError(req, res, err);
     if (parser) return sendDomainError(req, res, new DomainError(parser[0], parser[1]));
+    if (isTransientDatabaseError(err)) return sendDomainError(req, res, databaseUnavailable(err));
     logger.error("unhandled error", { err, requestId: res.locals.requestId, path: req.originalUrl });
     sendDomainError(req, res, new DomainError("INTERNAL", "Internal server error"));
   };

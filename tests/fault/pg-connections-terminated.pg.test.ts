@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TDatabase } from "../../server/db/database.ts";
 import { seedWorkspace, type TSeededWorkspace } from "../support/fixtures.ts";
 import { findInvariantViolations } from "../support/ingest-invariants.ts";
-import { loginCookie, makeEvents, recordedCounts, sendBatch, type TBatchTarget, type TSentBatch } from "../support/event-load.ts";
+import { loginCookie, makeEvents, recordedCounts, sendBatch, type TBatchTarget, type TSentBatch, type TTransport } from "../support/event-load.ts";
 import { startServerProcess, type TServerProcess } from "../support/server-process.ts";
 import { createTestDatabase } from "../support/test-database.ts";
 
 /**
  * Only in the PostgreSQL run (vitest.config.ts). The real server process records events from 4
- * clients while the test terminates the server's backends that sit `idle in transaction` (in the
+ * clients (two over REST, two over tRPC) while the test terminates the server's backends that sit `idle in transaction` (in the
  * middle of a request's transaction) in this test's own database, and nobody else's.
  */
 const CLIENTS = 4;
@@ -60,11 +60,12 @@ describe("PostgreSQL connections terminated in the middle of transactions", () =
     const baseUrl = await server.listening();
     const target: TBatchTarget = { baseUrl, cookie: await loginCookie(baseUrl, seed.owner.email, seed.owner.password), workspaceId: seed.workspace.id, siteId: seed.site.id };
 
-    const sent: TSentBatch[] = [];
+    const sent: (TSentBatch & { transport: TTransport })[] = [];
     let done = false;
     const started = Date.now();
     const clients = Array.from({ length: CLIENTS }, async (_, c) => {
-      for (let i = 0; !done && Date.now() - started < LOAD_LIMIT_MS; i++) sent.push(await sendBatch(target, makeEvents(`c${c}`, 10)));
+      const transport: TTransport = c % 2 ? "trpc" : "rest";
+      while (!done && Date.now() - started < LOAD_LIMIT_MS) sent.push({ transport, ...(await sendBatch(target, makeEvents(`c${c}`, 10), transport)) });
     });
     const database = new URL(db.url).pathname.slice(1);
     const over = () => Date.now() - started > LOAD_LIMIT_MS || server!.child.exitCode !== null;
@@ -78,7 +79,7 @@ describe("PostgreSQL connections terminated in the middle of transactions", () =
     const failed = sent.filter((b) => b.status !== 200);
     // Every failure is the transient one, told to come back; never a 500, never a dropped connection.
     for (const b of failed) expect(b, server.output().slice(-4000)).toMatchObject({ status: 503, reason: "DATABASE_UNAVAILABLE", retryAfter: expect.stringMatching(/^\d+$/) });
-    expect(failed.length).toBeGreaterThan(0);
+    expect(new Set(failed.map((b) => b.transport)).size, "503s on both transports").toBe(2);
 
     // Each batch is all or nothing: recorded once (every event), or not at all.
     const counts = await recordedCounts(db.prisma, seed.site.id, sent.flatMap((b) => b.messageIds));

@@ -22,19 +22,32 @@ export function makeEvents(tag: string, size: number) {
   });
 }
 
-/** POSTs one batch over REST; never throws (a transport failure is recorded as `error`). */
-export async function sendBatch(target: TBatchTarget, events: { messageId: string }[], init: RequestInit = {}): Promise<TSentBatch> {
+export type TTransport = "rest" | "trpc";
+
+/** POSTs one batch over REST or tRPC; never throws (a transport failure is recorded as `error`). */
+export async function sendBatch(
+  target: TBatchTarget,
+  events: { messageId: string }[],
+  transport: TTransport = "rest",
+  init: RequestInit = {},
+): Promise<TSentBatch> {
   const messageIds = events.map((e) => e.messageId);
+  const { baseUrl, workspaceId, siteId } = target;
+  const [url, input] =
+    transport === "rest"
+      ? [`${baseUrl}/api/tracking/server-events?workspaceId=${workspaceId}`, { siteId, events }]
+      : [`${baseUrl}/api/trpc/tracking.recordServerEvents`, { workspaceId, siteId, events }];
   try {
-    const res = await fetch(`${target.baseUrl}/api/tracking/server-events?workspaceId=${target.workspaceId}`, {
+    const res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", cookie: target.cookie },
-      body: JSON.stringify({ siteId: target.siteId, events }),
+      body: JSON.stringify(input),
       signal: AbortSignal.timeout(30_000),
       ...init,
     });
-    const body = (await res.json()) as { data?: { reason?: string } };
-    return { messageIds, status: res.status, reason: body.data?.reason, retryAfter: res.headers.get("retry-after") };
+    const body = (await res.json()) as { data?: { reason?: string }; error?: { data?: { reason?: string } } };
+    const reason = (body.error ?? body).data?.reason;
+    return { messageIds, status: res.status, reason, retryAfter: res.headers.get("retry-after") };
   } catch (err) {
     return { messageIds, error: err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? "")}` : String(err) };
   }

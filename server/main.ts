@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig } from "./config.ts";
 import { EmbeddedDatabaseLockedError } from "./db/database.ts";
 import { createApp } from "./http/app.ts";
+import { drainOnShutdown } from "./http/drain.ts";
 import { createLogger } from "./infra/logger.ts";
 import { createRuntime } from "./runtime.ts";
 import { seedDemoIfEmpty, type TDemoLogin } from "./seed/demo.ts";
@@ -22,6 +23,7 @@ async function main() {
   if (!config.session.secretConfigured && !config.production) logger.warn("SESSION_SECRET not set: using a random one, sessions end with this process");
   printBanner(base, demo);
 
+  const drainer = drainOnShutdown(server);
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -30,8 +32,7 @@ async function main() {
       logger.error("shutdown timed out; exiting");
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
-    server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await drainer.drain();
     await runtime.close();
     clearTimeout(force);
     logger.info("stopped");

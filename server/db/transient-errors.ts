@@ -31,13 +31,15 @@ function isTransientOne(err: TErrorLike): boolean {
 /**
  * True when `err` (or anything it wraps: `cause`, Prisma's driver-adapter error) says the
  * database connection was lost or could not be had right now — worth a retry later, not a bug.
+ * A DomainError already says what went wrong (e.g. Redis unavailable, whose cause may be a socket
+ * error too), so it is never reclassified.
  */
 export function isTransientDatabaseError(err: unknown): boolean {
   const seen = new Set<unknown>();
   const queue: unknown[] = [err];
   while (queue.length > 0) {
     const next = queue.shift();
-    if (typeof next !== "object" || next === null || seen.has(next)) continue;
+    if (typeof next !== "object" || next === null || next instanceof DomainError || seen.has(next)) continue;
     seen.add(next);
     const e = next as TErrorLike;
     if (isTransientOne(e)) return true;

@@ -15,7 +15,9 @@ import { middleware, procedure } from "./init.ts";
 const mapDomainErrors = middleware(async ({ ctx, next }) => {
   const result = await next();
   if (result.ok) return result;
-  const cause = isTransientDatabaseError(result.error.cause) ? databaseUnavailable(result.error.cause) : result.error.cause;
+  const transient = isTransientDatabaseError(result.error.cause);
+  if (transient) ctx.logger.warn("database unavailable", { err: result.error.cause });
+  const cause = transient ? databaseUnavailable(result.error.cause) : result.error.cause;
   if (!(cause instanceof DomainError)) return result;
   if (cause.retryAfterSeconds !== undefined) ctx.setHeader("Retry-After", String(cause.retryAfterSeconds));
   if (cause instanceof RateLimitedError) setRateLimitHeaders(ctx.setHeader, cause.rateLimit);

@@ -14,16 +14,34 @@ const TRANSIENT_SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT
 /** Prisma: can't reach, timed out, closed connection, pool timeout, too many connections. */
 const TRANSIENT_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2037"]);
 /** Prisma's driver-adapter error kinds for the same failures. */
-const TRANSIENT_ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
+const TRANSIENT_ADAPTER_KINDS = new Set([
+  "DatabaseNotReachable",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TooManyConnections",
+]);
 /** What `pg` says (without a code) about a connection that died or never came. */
-const TRANSIENT_PG_MESSAGES =
-  /Connection terminated|is not queryable|timeout exceeded when trying to connect|terminating connection due to administrator command/;
+const TRANSIENT_PG_MESSAGES = new RegExp(
+  [
+    "Connection terminated",
+    "is not queryable",
+    "timeout exceeded when trying to connect",
+    "terminating connection due to administrator command",
+  ].join("|"),
+);
 
-type TErrorLike = { code?: unknown; kind?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+type TErrorLike = {
+  code?: unknown;
+  kind?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  meta?: { driverAdapterError?: unknown };
+};
 
 function isTransientOne(err: TErrorLike): boolean {
   const code = typeof err.code === "string" ? err.code : undefined;
-  if (code && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_SOCKET_CODES.has(code) || TRANSIENT_PRISMA_CODES.has(code))) return true;
+  const codes = [TRANSIENT_SQLSTATES, TRANSIENT_SOCKET_CODES, TRANSIENT_PRISMA_CODES];
+  if (code && codes.some((set) => set.has(code))) return true;
   if (typeof err.kind === "string" && TRANSIENT_ADAPTER_KINDS.has(err.kind)) return true;
   return typeof err.message === "string" && TRANSIENT_PG_MESSAGES.test(err.message);
 }
@@ -50,7 +68,8 @@ export function isTransientDatabaseError(err: unknown): boolean {
 
 /** The 503 a request gets when the database is briefly unavailable: retry after a moment. */
 export function databaseUnavailable(cause: unknown): DomainError {
-  const err = new DomainError("DATABASE_UNAVAILABLE", "The database is temporarily unavailable; retry shortly", [], DATABASE_RETRY_AFTER_SECONDS);
+  const message = "The database is temporarily unavailable; retry shortly";
+  const err = new DomainError("DATABASE_UNAVAILABLE", message, [], DATABASE_RETRY_AFTER_SECONDS);
   err.cause = cause;
   return err;
 }

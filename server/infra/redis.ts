@@ -41,7 +41,8 @@ export async function connectRedis(url: string, logger: TLogger, waitMs = FIRST_
   const ready = await Promise.race([connected, gaveUp]);
   clearTimeout(timer);
   if (!ready) {
-    logger.warn("redis not reachable at REDIS_URL: starting without it; sessions and limits answer 503 until it is", { redis: hostOf(url) });
+    const message = "redis not reachable at REDIS_URL: starting without it; sessions and limits answer 503 until it is";
+    logger.warn(message, { redis: hostOf(url) });
   }
   return client;
 }

@@ -34,7 +34,8 @@ beforeAll(async () => {
   server = createApp(runtime).listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  target = { baseUrl, cookie: await loginCookie(baseUrl, seed.owner.email, seed.owner.password), workspaceId: seed.workspace.id, siteId: seed.site.id };
+  const cookie = await loginCookie(baseUrl, seed.owner.email, seed.owner.password);
+  target = { baseUrl, cookie, workspaceId: seed.workspace.id, siteId: seed.site.id };
 });
 afterAll(async () => {
   server?.closeAllConnections();
@@ -45,21 +46,29 @@ afterAll(async () => {
 });
 
 describe("when the database connection is lost (reset) and new ones are refused", () => {
-  it("writes and reads answer 503 DATABASE_UNAVAILABLE with Retry-After on both transports, then recover", { timeout: 60_000 }, async () => {
+  const title = "writes and reads answer 503 DATABASE_UNAVAILABLE + Retry-After on both transports, then recover";
+  it(title, { timeout: 60_000 }, async () => {
     expect((await sendBatch(target, makeEvents("before", 3))).status).toBe(200);
     await proxy.cut();
 
-    const down = [await sendBatch(target, makeEvents("down", 3), "rest"), await sendBatch(target, makeEvents("down", 3), "trpc")];
-    for (const b of down) expect(b).toMatchObject({ status: 503, reason: "DATABASE_UNAVAILABLE", retryAfter: expect.stringMatching(/^[1-9]\d*$/) });
+    const down = [
+      await sendBatch(target, makeEvents("down", 3), "rest"),
+      await sendBatch(target, makeEvents("down", 3), "trpc"),
+    ];
+    const retryAfter = expect.stringMatching(/^[1-9]\d*$/);
+    const unavailable = { status: 503, reason: "DATABASE_UNAVAILABLE", retryAfter };
+    for (const b of down) expect(b).toMatchObject(unavailable);
     const me = await fetch(`${target.baseUrl}/api/auth/me`, { headers: { cookie: target.cookie } });
     expect(me.status).toBe(503);
     expect(await me.json()).toMatchObject({ data: { reason: "DATABASE_UNAVAILABLE" } });
     expect((await fetch(`${target.baseUrl}/readyz`)).status).toBe(503);
 
     await proxy.restore();
-    await expect.poll(async () => (await fetch(`${target.baseUrl}/readyz`)).status, { timeout: 10_000, interval: 200 }).toBe(200);
+    const readiness = async () => (await fetch(`${target.baseUrl}/readyz`)).status;
+    await expect.poll(readiness, { timeout: 10_000, interval: 200 }).toBe(200);
     const messageIds = down.flatMap((b) => b.messageIds);
-    expect([...(await recordedCounts(owner.prisma, seed.site.id, messageIds)).values()]).toEqual(messageIds.map(() => 0));
+    const counts = await recordedCounts(owner.prisma, seed.site.id, messageIds);
+    expect([...counts.values()]).toEqual(messageIds.map(() => 0));
     expect((await sendBatch(target, makeEvents("after", 3), "trpc")).status).toBe(200);
   });
 });

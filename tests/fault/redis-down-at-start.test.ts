@@ -22,7 +22,8 @@ afterAll(async () => {
 const field = (text: string, name: string) => new RegExp(`^\\s+${name}\\s+(\\S+)$`, "m").exec(text)?.[1];
 
 describe("Redis unreachable at start-up", () => {
-  it("the server still starts; /readyz and Redis-backed requests answer 503 until Redis is up, then it recovers", { timeout: 240_000 }, async () => {
+  const title = "starts anyway; /readyz and Redis-backed requests answer 503 until Redis is up, then recovers";
+  it(title, { timeout: 240_000 }, async () => {
     redis = await ownRedisServer();
     dataDir = await mkdtemp(path.join(tmpdir(), "fse-redis-start-"));
     server = startServerProcess({ DATA_DIR: dataDir, REDIS_URL: redis.url });
@@ -31,8 +32,9 @@ describe("Redis unreachable at start-up", () => {
     const text = server.output();
     expect(text).toMatch(/redis not reachable at REDIS_URL/);
     const credentials = { email: field(text, "email"), password: field(text, "password") };
-    const login = () =>
-      fetch(`${baseUrl}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(credentials) });
+    const headers = { "content-type": "application/json" };
+    const body = JSON.stringify(credentials);
+    const login = () => fetch(`${baseUrl}/api/auth/login`, { method: "POST", headers, body });
 
     expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${baseUrl}/readyz`);
@@ -45,7 +47,8 @@ describe("Redis unreachable at start-up", () => {
 
     await redis.start();
     const upAt = Date.now();
-    await expect.poll(async () => (await fetch(`${baseUrl}/readyz`)).status, { timeout: 5_000, interval: 100 }).toBe(200);
+    const readiness = async () => (await fetch(`${baseUrl}/readyz`)).status;
+    await expect.poll(readiness, { timeout: 5_000, interval: 100 }).toBe(200);
     await expect.poll(async () => (await login()).status, { timeout: 5_000, interval: 100 }).toBe(200);
     console.info(`redis-down-at-start: recovered ${Date.now() - upAt} ms after Redis came up`);
 

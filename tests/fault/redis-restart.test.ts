@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findInvariantViolations } from "../support/ingest-invariants.ts";
-import { makeEvents, recordedCounts, sendBatch, type TBatchTarget, type TSentBatch, type TTransport } from "../support/event-load.ts";
+import { makeEvents, recordedCounts, sendBatch } from "../support/event-load.ts";
+import type { TBatchTarget, TSentBatch, TTransport } from "../support/event-load.ts";
 import type { TSeededWorkspace } from "../support/fixtures.ts";
 import { ownRedisServer } from "../support/redis-server.ts";
 import { startTestApp, type TTestApp } from "../support/test-app.ts";
@@ -22,7 +23,8 @@ beforeAll(async () => {
   await redis.start();
   app = await startTestApp({ redisUrl: redis.url, config: { SERVER_EVENTS_RATE_LIMIT: "1000000" } });
   seed = await app.seedWorkspace();
-  target = { baseUrl: app.baseUrl, cookie: await app.login(seed.owner.email, seed.owner.password), workspaceId: seed.workspace.id, siteId: seed.site.id };
+  const cookie = await app.login(seed.owner.email, seed.owner.password);
+  target = { baseUrl: app.baseUrl, cookie, workspaceId: seed.workspace.id, siteId: seed.site.id };
 });
 afterAll(async () => {
   await app?.close();
@@ -33,7 +35,8 @@ afterAll(async () => {
 type TTimedBatch = TSentBatch & { startedAt: number; at: number; transport: TTransport };
 
 describe("Redis killed and restarted under load", () => {
-  it("answers 503 + Retry-After while it is down, recovers within 5 s, and writes nothing by halves", { timeout: 120_000 }, async () => {
+  const title = "answers 503 + Retry-After while down, recovers within 5 s, writes nothing by halves";
+  it(title, { timeout: 120_000 }, async () => {
     const sent: TTimedBatch[] = [];
     let done = false;
     const clients = Array.from({ length: CLIENTS }, async (_, c) => {
@@ -62,8 +65,9 @@ describe("Redis killed and restarted under load", () => {
 
     const down = sent.filter((b) => b.startedAt > killedAt && b.at <= restartedAt);
     expect(down.length).toBeGreaterThan(0);
+    const unavailable = { status: 503, reason: "SERVICE_UNAVAILABLE", retryAfter: expect.stringMatching(/^[1-9]\d*$/) };
     for (const b of sent.filter((b) => b.status !== 200)) {
-      expect(b).toMatchObject({ status: 503, reason: "SERVICE_UNAVAILABLE", retryAfter: expect.stringMatching(/^[1-9]\d*$/) });
+      expect(b).toMatchObject(unavailable);
     }
     expect(new Set(down.map((b) => `${b.transport} ${b.status}`))).toEqual(new Set(["rest 503", "trpc 503"]));
     expect(recoveredMs).toBeLessThan(RECOVERY_LIMIT_MS);
@@ -75,7 +79,10 @@ describe("Redis killed and restarted under load", () => {
       expect(perEvent).toEqual(b.messageIds.map(() => (b.status === 200 ? 1 : 0)));
     }
     expect(await findInvariantViolations(app.db.prisma, seed.workspace.id)).toEqual([]);
-    console.info(`redis-restart: ${sent.length} requests, Redis killed once for ${DOWN_MS} ms, ` +
-      `${sent.filter((b) => b.status === 503).length} answered 503, recovered ${recoveredMs} ms after restart, 0 lost, 0 doubled`);
+    console.info(
+      `redis-restart: ${sent.length} requests, Redis killed once for ${DOWN_MS} ms, ` +
+        `${sent.filter((b) => b.status === 503).length} answered 503, ` +
+        `recovered ${recoveredMs} ms after restart, 0 lost, 0 doubled`,
+    );
   });
 });

@@ -15,7 +15,8 @@ import { createTestDatabase } from "../support/test-database.ts";
 const CLIENTS = 4;
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
-type TOutcome = { messageIds: string[]; afterSigterm: boolean; status?: number; connection?: string; body?: string; error?: string };
+type TResult = { status?: number; connection?: string; body?: string; error?: string };
+type TOutcome = TResult & { messageIds: string[]; afterSigterm: boolean };
 
 let db: TDatabase;
 let seed: TSeededWorkspace;
@@ -30,9 +31,10 @@ afterAll(async () => {
 });
 
 /** One POST on `agent` (one kept-alive socket per client); resolves with the outcome, never throws. */
-function post(agent: http.Agent, url: URL, cookie: string, body: string): Promise<Omit<TOutcome, "messageIds" | "afterSigterm">> {
+function post(agent: http.Agent, url: URL, cookie: string, body: string): Promise<TResult> {
   return new Promise((resolve) => {
-    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", cookie } }, (res) => {
+    const headers = { "content-type": "application/json", cookie };
+    const req = http.request(url, { method: "POST", agent, headers }, (res) => {
       let text = "";
       res.on("data", (chunk: Buffer) => (text += chunk.toString()));
       res.on("end", () => resolve({ status: res.statusCode, connection: res.headers.connection, body: text }));
@@ -45,8 +47,9 @@ function post(agent: http.Agent, url: URL, cookie: string, body: string): Promis
 }
 
 describe("SIGTERM under keep-alive load", () => {
-  it("finishes in-flight requests, closes kept-alive connections, refuses new ones, and exits 0 promptly", { timeout: 180_000 }, async () => {
-    server = startServerProcess({ DATABASE_URL: db.url, SERVER_EVENTS_RATE_LIMIT: "1000000", SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
+  it("finishes in-flight requests, closes kept-alive connections, exits 0 promptly", { timeout: 180_000 }, async () => {
+    const limits = { SERVER_EVENTS_RATE_LIMIT: "1000000", SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) };
+    server = startServerProcess({ DATABASE_URL: db.url, ...limits });
     const baseUrl = await server.listening();
     const cookie = await loginCookie(baseUrl, seed.owner.email, seed.owner.password);
     const url = new URL(`/api/tracking/server-events?workspaceId=${seed.workspace.id}`, baseUrl);
@@ -86,7 +89,9 @@ describe("SIGTERM under keep-alive load", () => {
       else expect(o.error, "a request that never started").toMatch(/^(ECONNREFUSED|ECONNRESET|EPIPE|socket hang up)$/);
     }
     const counts = await recordedCounts(db.prisma, seed.site.id, outcomes.flatMap((o) => o.messageIds));
-    for (const o of outcomes) expect(o.messageIds.map((id) => counts.get(id))).toEqual(o.messageIds.map(() => (o.status === 200 ? 1 : 0)));
+    for (const o of outcomes) {
+      expect(o.messageIds.map((id) => counts.get(id))).toEqual(o.messageIds.map(() => (o.status === 200 ? 1 : 0)));
+    }
     // The responses finished during shutdown told their keep-alive client to go.
     const lastOfEachClient = outcomes.filter((o) => o.status === 200 && o.connection === "close");
     expect(lastOfEachClient.length).toBeGreaterThan(0);

@@ -2,7 +2,13 @@ import { randomBytes } from "node:crypto";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 
 /** One batch as sent: its messageIds, and what came back (a status, or a transport error). */
-export type TSentBatch = { messageIds: string[]; status?: number; reason?: string; retryAfter?: string | null; error?: string };
+export type TSentBatch = {
+  messageIds: string[];
+  status?: number;
+  reason?: string;
+  retryAfter?: string | null;
+  error?: string;
+};
 
 export type TBatchTarget = { baseUrl: string; cookie: string; workspaceId: string; siteId: string };
 
@@ -49,13 +55,15 @@ export async function sendBatch(
     const reason = (body.error ?? body).data?.reason;
     return { messageIds, status: res.status, reason, retryAfter: res.headers.get("retry-after") };
   } catch (err) {
-    return { messageIds, error: err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? "")}` : String(err) };
+    const cause = (err as { cause?: unknown } | null)?.cause;
+    return { messageIds, error: err instanceof Error ? `${err.message} ${String(cause ?? "")}` : String(err) };
   }
 }
 
 /** How many TrackingEvents each of `messageIds` has (0 = not recorded, 1 = once, 2+ = doubled). */
-export async function recordedCounts(prisma: PrismaClient, siteId: string, messageIds: string[]): Promise<Map<string, number>> {
-  const rows = await prisma.trackingEvent.groupBy({ by: ["messageId"], where: { siteId, messageId: { in: messageIds } }, _count: true });
+export async function recordedCounts(prisma: PrismaClient, siteId: string, messageIds: string[]) {
+  const where = { siteId, messageId: { in: messageIds } };
+  const rows = await prisma.trackingEvent.groupBy({ by: ["messageId"], where, _count: true });
   const counts = new Map(messageIds.map((id) => [id, 0]));
   for (const row of rows) counts.set(row.messageId!, row._count);
   return counts;

@@ -27,7 +27,8 @@ export async function ownRedisServer(port?: number) {
     url: `redis://127.0.0.1:${chosen}`,
     /** Starts it (again) and resolves once it accepts connections. */
     async start(): Promise<void> {
-      const args = ["--port", String(chosen), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always"];
+      const persistence = ["--save", "", "--appendonly", "yes", "--appendfsync", "always"];
+      const args = ["--port", String(chosen), "--bind", "127.0.0.1", "--dir", dir, ...persistence];
       const proc = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
       child = proc;
       let output = "";

@@ -20,8 +20,11 @@ export type TServerProcess = {
  * with `env` on top of a clean environment (no DATABASE_URL, REDIS_URL… unless given).
  */
 export function startServerProcess(env: Record<string, string>): TServerProcess {
-  const base: NodeJS.ProcessEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "development" };
-  for (const key of ["DATABASE_URL", "REDIS_URL", "SESSION_SECRET", "SEED_DEMO", "PUBLIC_URL", "DATA_DIR"]) delete base[key];
+  const base: NodeJS.ProcessEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info" };
+  base.NODE_ENV = "development";
+  for (const key of ["DATABASE_URL", "REDIS_URL", "SESSION_SECRET", "SEED_DEMO", "PUBLIC_URL", "DATA_DIR"]) {
+    delete base[key];
+  }
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], { cwd: ROOT, env: { ...base, ...env } });
   let text = "";
   child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));

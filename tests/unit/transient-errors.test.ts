@@ -5,9 +5,12 @@ import { isTransientDatabaseError } from "../../server/db/transient-errors.ts";
 import { DomainError } from "../../server/errors/domain-error.ts";
 
 /** pg's own error class, as the driver raises it for an ErrorResponse with this SQLSTATE. */
-const sqlstate = (code: string) => Object.assign(new pg.DatabaseError("server said no", 0, "error"), { code, severity: "FATAL" });
-const socketError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:5432`), { code, syscall: "connect", errno: -1 });
-const prismaError = (code: string, meta?: Record<string, unknown>) => new Prisma.PrismaClientKnownRequestError("failed", { code, clientVersion: "7", meta });
+const sqlstate = (code: string) =>
+  Object.assign(new pg.DatabaseError("server said no", 0, "error"), { code, severity: "FATAL" });
+const socketError = (code: string) =>
+  Object.assign(new Error(`connect ${code} 127.0.0.1:5432`), { code, syscall: "connect", errno: -1 });
+const prismaError = (code: string, meta?: Record<string, unknown>) =>
+  new Prisma.PrismaClientKnownRequestError("failed", { code, clientVersion: "7", meta });
 
 describe("isTransientDatabaseError", () => {
   it.each([
@@ -23,7 +26,7 @@ describe("isTransientDatabaseError", () => {
     ["pg-pool: connect timeout", new Error("timeout exceeded when trying to connect")],
     ["Prisma: server closed the connection", prismaError("P1017")],
     ["Prisma: pool timeout", prismaError("P2024")],
-    ["Prisma: driver adapter error", prismaError("P2010", { driverAdapterError: { cause: { kind: "TooManyConnections" } } })],
+    ["Prisma: driver adapter error", prismaError("P2010", { driverAdapterError: { kind: "TooManyConnections" } })],
     ["wrapped in a cause", new Error("ingest failed", { cause: sqlstate("57P01") })],
   ])("%s is transient", (_label, err) => {
     expect(isTransientDatabaseError(err)).toBe(true);

@@ -3,6 +3,7 @@ import { formatBanner, startupWarnings } from "./banner.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { EmbeddedDatabaseLockedError } from "./db/database.ts";
 import { createApp } from "./http/app.ts";
+import { drainOnShutdown } from "./http/drain.ts";
 import { createLogger } from "./infra/logger.ts";
 import { createRuntime } from "./runtime.ts";
 import { seedDemoIfEmpty } from "./seed/demo.ts";
@@ -23,6 +24,7 @@ async function main() {
   for (const warning of startupWarnings(config)) logger.warn(warning);
   process.stdout.write(formatBanner({ base, database: runtime.deps.db.mode, demo, seedDemo: config.seedDemo }));
 
+  const drainer = drainOnShutdown(server);
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -31,8 +33,7 @@ async function main() {
       logger.error("shutdown timed out; exiting");
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
-    server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await drainer.drain();
     await runtime.close();
     clearTimeout(force);
     logger.info("stopped");

@@ -3,6 +3,7 @@ import pg from "pg";
 import { PrismaClient } from "../../generated/prisma/client.ts";
 import { startEmbeddedServer, type TEmbeddedServer } from "./embedded.ts";
 import { applyMigrations } from "./migrate.ts";
+import { isTransientDatabaseError } from "./transient-errors.ts";
 
 export { EmbeddedDatabaseLockedError } from "./lock.ts";
 
@@ -53,7 +54,7 @@ export async function openDatabase(opts: TOpenDatabaseOptions): Promise<TDatabas
       ? { connectionString: url, max: 1, idleTimeoutMillis: 0 }
       : { connectionString: url, max: opts.poolMax ?? 10, connectionTimeoutMillis: 10_000 },
   );
-  pool.on("error", (error) => log(`database: idle connection failed: ${error.message}`));
+  watchConnectionErrors(pool, log);
   if (opts.onQuery) reportQueries(pool, opts.onQuery);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   let closing: Promise<void> | undefined;
@@ -94,11 +95,29 @@ export async function withSqlClient<T>(db: TDatabase, fn: (client: pg.PoolClient
   const pool = pools.get(db);
   if (!pool) throw new Error("withSqlClient: not a database opened by openDatabase");
   const client = await pool.connect();
+  let broken = false;
   try {
     return await fn(client);
+  } catch (err) {
+    broken = isTransientDatabaseError(err);
+    throw err;
   } finally {
-    client.release();
+    // A connection that died is destroyed, never handed to the next caller; the pool opens a new one.
+    client.release(broken);
   }
+}
+
+/**
+ * A connection can die at any time (the server restarts, an admin terminates the backend, the
+ * network drops). `pg` then emits 'error' on the pool when the connection was idle in it, or on
+ * the client itself while it is checked out — an unhandled 'error' event would kill the process.
+ * The query in flight, if any, fails on its own; the request holding it answers 503.
+ */
+function watchConnectionErrors(pool: pg.Pool, log: (line: string) => void): void {
+  pool.on("error", (error) => log(`database: idle connection failed: ${error.message}`));
+  pool.on("connect", (client) => {
+    client.on("error", (error) => log(`database: connection failed while in use: ${error.message}`));
+  });
 }
 
 function reportQueries(pool: pg.Pool, onQuery: (sql: string) => void): void {

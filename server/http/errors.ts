@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from "express";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
+import { databaseUnavailable, isTransientDatabaseError } from "../db/transient-errors.ts";
 import { DomainError, type TDomainErrorCode } from "../errors/domain-error.ts";
 import type { TLogger } from "../infra/logger.ts";
 import { errorEnvelope } from "../trpc/error-envelope.ts";
@@ -29,6 +30,7 @@ export function jsonErrorHandler(logger: TLogger): ErrorRequestHandler {
     if (res.headersSent) return void res.end();
     const parser = typeof err?.type === "string" ? BODY_PARSER_ERRORS[err.type] : undefined;
     if (parser) return sendError(req, res, new DomainError(parser[0], parser[1]));
+    if (isTransientDatabaseError(err)) return sendError(req, res, databaseUnavailable(err));
     if (!(err instanceof DomainError)) logger.error("unhandled error", { err, requestId: res.locals.requestId, path: req.originalUrl });
     sendError(req, res, err);
   };

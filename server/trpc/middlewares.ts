@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { WorkspaceRole } from "../../generated/prisma/client.ts";
 import { findMembershipRole, findSessionUser } from "../auth/users.repo.ts";
+import { databaseUnavailable, isTransientDatabaseError } from "../db/transient-errors.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { consumePoint, RateLimitedError, type TRateLimitState } from "../infra/rate-limit.ts";
 import { DOMAIN_TO_TRPC } from "./error-map.ts";
@@ -9,12 +10,14 @@ import { middleware, procedure } from "./init.ts";
 
 /**
  * Maps a DomainError thrown anywhere below to its tRPC code, and sets `Retry-After` when the
- * error says when to come back (429, 503).
+ * error says when to come back (429, 503). A lost or refused database connection is such a 503.
  */
 const mapDomainErrors = middleware(async ({ ctx, next }) => {
   const result = await next();
   if (result.ok) return result;
-  const cause = result.error.cause;
+  const transient = isTransientDatabaseError(result.error.cause);
+  if (transient) ctx.logger.warn("database unavailable", { err: result.error.cause });
+  const cause = transient ? databaseUnavailable(result.error.cause) : result.error.cause;
   if (!(cause instanceof DomainError)) return result;
   if (cause.retryAfterSeconds !== undefined) ctx.setHeader("Retry-After", String(cause.retryAfterSeconds));
   if (cause instanceof RateLimitedError) setRateLimitHeaders(ctx.setHeader, cause.rateLimit);

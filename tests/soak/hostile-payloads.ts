@@ -25,8 +25,9 @@ const event = (ctx: THostileContext, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-const rest = (ctx: THostileContext, name: string, body: unknown, headers: Record<string, string> = {}, cookie: string | undefined = ctx.cookie) =>
-  exchange(ctx.ledger, `hostile ${name}`, restWriteUrl(ctx.base, ctx.workspaceId), jsonPost(JSON.stringify(body), cookie, headers));
+const rest = (ctx: THostileContext, name: string, body: unknown, headers: Record<string, string> = {}, withSession = true) =>
+  exchange(ctx.ledger, `hostile ${name}`, restWriteUrl(ctx.base, ctx.workspaceId),
+    jsonPost(JSON.stringify(body), withSession ? ctx.cookie : undefined, headers));
 
 const trpc = (ctx: THostileContext, name: string, input: Record<string, unknown>) =>
   exchange(ctx.ledger, `hostile ${name}`, trpcUrl(ctx.base, "tracking.recordServerEvents"),
@@ -57,7 +58,7 @@ export const HOSTILE_PAYLOADS: THostilePayload[] = [
     name: "text/plain body",
     send: (ctx) => rest(ctx, "text/plain body", { siteId: ctx.siteId, events: [event(ctx)] }, { "content-type": "text/plain" }),
   },
-  { name: "no session cookie", send: (ctx) => rest(ctx, "no session cookie", { siteId: ctx.siteId, events: [event(ctx)] }, {}, undefined) },
+  { name: "no session cookie", send: (ctx) => rest(ctx, "no session cookie", { siteId: ctx.siteId, events: [event(ctx)] }, {}, false) },
   {
     name: "cross-site Origin",
     send: (ctx) => rest(ctx, "cross-site Origin", { siteId: ctx.siteId, events: [event(ctx)] }, { origin: "https://evil.example" }),

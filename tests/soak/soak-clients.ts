@@ -1,5 +1,5 @@
 import { FUNNEL_STAGES, type TFunnelStage } from "../../server/tracking/stages.ts";
-import { HOSTILE_PAYLOADS } from "./hostile-payloads.ts";
+import { HOSTILE_PAYLOADS, type THostilePayload } from "./hostile-payloads.ts";
 import type { TSoakSeed, TSoakSite } from "./soak-environment.ts";
 import { exchange, jsonPost, payloadOf, restWriteUrl, retryDelayMs, trpcQueryUrl, trpcUrl, type THttpResult, type TInstance } from "./soak-http.ts";
 import type { SoakLedger } from "./soak-ledger.ts";
@@ -61,11 +61,12 @@ export class SoakClient {
   private sequence = 0;
   private readonly history: TBatch[] = [];
   private readonly profilesSeen: string[] = [];
-  private hostileTurn: number;
-
-  constructor(private readonly index: number, private readonly plan: TSoakPlan, private readonly user: TSoakSeed["users"][number]) {
-    this.hostileTurn = index;
-  }
+  constructor(
+    private readonly index: number,
+    private readonly clientCount: number,
+    private readonly plan: TSoakPlan,
+    private readonly user: TSoakSeed["users"][number],
+  ) {}
 
   private get ledger() {
     return this.plan.ledger;
@@ -91,14 +92,18 @@ export class SoakClient {
     }
   }
 
+  /** Every hostile payload is tried at least once per run (spread over the clients), then some at random. */
   async run(): Promise<void> {
+    for (let i = this.index; i < HOSTILE_PAYLOADS.length && Date.now() < this.plan.deadline; i += this.clientCount) {
+      await this.hostile(HOSTILE_PAYLOADS[i]!);
+    }
     while (Date.now() < this.plan.deadline && this.ledger.requests < this.plan.maxRequests) {
       const roll = Math.random();
       if (roll < 0.5) await this.write(this.newBatch(), this.anyInstance());
       else if (roll < 0.65) await this.retryOldBatch();
       else if (roll < 0.72) await this.race(this.newBatch());
       else if (roll < 0.96) await this.read();
-      else await this.hostile();
+      else await this.hostile(pick(HOSTILE_PAYLOADS));
     }
   }
 
@@ -258,8 +263,7 @@ export class SoakClient {
     }
   }
 
-  private async hostile(): Promise<void> {
-    const payload = HOSTILE_PAYLOADS[this.hostileTurn++ % HOSTILE_PAYLOADS.length]!;
+  private async hostile(payload: THostilePayload): Promise<void> {
     const other = this.plan.seed.users.find((u) => u.id !== this.user.id) ?? this.user;
     const result = await payload.send({
       ledger: this.ledger,

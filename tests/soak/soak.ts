@@ -58,7 +58,7 @@ async function main(): Promise<number> {
       seed, ledger, runTag, startedAt: 0, deadline: 0,
       maxRequests: options.seconds * options.clients * MAX_REQUESTS_PER_CLIENT_SECOND,
     };
-    const clients = Array.from({ length: options.clients }, (_, i) => new SoakClient(i, plan, seed.users[i % seed.users.length]!));
+    const clients = Array.from({ length: options.clients }, (_, i) => new SoakClient(i, options.clients, plan, seed.users[i % seed.users.length]!));
     await Promise.all(clients.map((c) => c.login()));
     // The clock starts once everyone is logged in (a login costs a deliberately slow password hash).
     const startedAt = (plan.startedAt = Date.now());

@@ -10,7 +10,11 @@ export type TCheck = { name: string; what: string; violations: string[] };
  * "<what>: <rows>") belong to which soak check. A violation no entry claims fails "other invariants".
  */
 const INVARIANT_GROUPS: Record<string, string[]> = {
-  identifiers: ["identifier not owned by a live profile", "live profile with two emails", "tombstone pointing at a tombstone or nothing"],
+  identifiers: [
+    "identifier not owned by a live profile",
+    "live profile with two emails",
+    "tombstone pointing at a tombstone or nothing",
+  ],
   timeline: [
     "timeline entry or funnel link on a tombstone",
     "tracking event without a profile or timeline entry",
@@ -32,26 +36,58 @@ type TEventRow = { siteId: string; messageId: string | null; id: string; profile
 export async function runChecks(prisma: PrismaClient, workspaceId: string, ledger: SoakLedger): Promise<TCheck[]> {
   const invariants = groupInvariants(await findInvariantViolations(prisma, workspaceId));
   const rows = await prisma.$queryRaw<TEventRow[]>`
-    SELECT t.site_id AS "siteId", t.message_id AS "messageId", t.id, t.profile_id AS "profileId", COALESCE(p.merged_into_id, p.id) AS "liveId"
+    SELECT t.site_id AS "siteId", t.message_id AS "messageId", t.id, t.profile_id AS "profileId",
+      COALESCE(p.merged_into_id, p.id) AS "liveId"
     FROM tracking_events t JOIN profiles p ON p.id = t.profile_id WHERE t.workspace_id = ${workspaceId}`;
   return [
     { name: "zero 5xx", what: "no request answered 5xx or nothing at all", violations: ledger.serverErrors },
-    { name: "sessions across instances", what: "a cookie from one instance works on the other", violations: ledger.sessionFailures },
-    { name: "valid requests accepted", what: "every valid write and read answered 200 with one result per event", violations: ledger.unexpected },
-    { name: "hostile payloads refused", what: "every hostile payload answered 4xx", violations: hostileViolations(ledger) },
-    { name: "refused requests wrote nothing", what: "no row carries a hostile payload's identifiers", violations: await hostileWrites(prisma, workspaceId) },
-    { name: "recorded exactly once", what: "each accepted messageId is one row, the one the answers named", violations: exactlyOnce(ledger, rows) },
-    { name: "one live owner per identifier", what: "every identifier on exactly one live profile", violations: invariants.take("identifiers") },
+    {
+      name: "sessions across instances",
+      what: "a cookie from one instance works on the other",
+      violations: ledger.sessionFailures,
+    },
+    {
+      name: "valid requests accepted",
+      what: "every valid write and read answered 200 with one result per event",
+      violations: ledger.unexpected,
+    },
+    {
+      name: "hostile payloads refused",
+      what: "every hostile payload answered 4xx",
+      violations: hostileViolations(ledger),
+    },
+    {
+      name: "refused requests wrote nothing",
+      what: "no row carries a hostile payload's identifiers",
+      violations: await hostileWrites(prisma, workspaceId),
+    },
+    {
+      name: "recorded exactly once",
+      what: "each accepted messageId is one row, the one the answers named",
+      violations: exactlyOnce(ledger, rows),
+    },
+    {
+      name: "one live owner per identifier",
+      what: "every identifier on exactly one live profile",
+      violations: invariants.take("identifiers"),
+    },
     {
       name: "timeline rows point at events",
       what: "each timeline row has its tracking event; $merge rows name a profile merged into theirs",
       violations: [...invariants.take("timeline"), ...(await timelineViolations(prisma, workspaceId))],
     },
-    { name: "counters equal rows", what: "profile and funnel-link counters and seen-times equal the counted rows", violations: invariants.take("counters") },
+    {
+      name: "counters equal rows",
+      what: "profile and funnel-link counters and seen-times equal the counted rows",
+      violations: invariants.take("counters"),
+    },
     {
       name: "stages never went back",
       what: "every stage a client saw is at most the live profile's now; each stage is its events' highest",
-      violations: [...invariants.take("stages"), ...findStageRegressions(new Map(ledger.stagesSeen), await readStages(prisma, workspaceId))],
+      violations: [
+        ...invariants.take("stages"),
+        ...findStageRegressions(new Map(ledger.stagesSeen), await readStages(prisma, workspaceId)),
+      ],
     },
     {
       name: "merges as answered",
@@ -78,7 +114,9 @@ function groupInvariants(violations: string[]) {
 function hostileViolations(ledger: SoakLedger): string[] {
   return [...ledger.hostile].flatMap(([name, statuses]) => {
     const wrong = statuses.filter((s) => s < 400 || s > 499);
-    return wrong.length ? [`${name}: answered ${[...new Set(wrong)].join(", ")} (${wrong.length} of ${statuses.length} tries)`] : [];
+    return wrong.length
+      ? [`${name}: answered ${[...new Set(wrong)].join(", ")} (${wrong.length} of ${statuses.length} tries)`]
+      : [];
   });
 }
 
@@ -108,18 +146,24 @@ function exactlyOnce(ledger: SoakLedger, rows: TEventRow[]): string[] {
     if (eventIds.size > 1) violations.push(`${m.messageId}: answers name different events ${[...eventIds].join(", ")}`);
     if (m.answers.length === 0) continue;
     if (!row) violations.push(`${m.messageId}: answered ${m.answers[0]!.status} but not stored (lost)`);
-    else if (row.id !== m.answers[0]!.eventId) violations.push(`${m.messageId}: answered ${m.answers[0]!.eventId}, stored ${row.id}`);
+    else if (row.id !== m.answers[0]!.eventId)
+      violations.push(`${m.messageId}: answered ${m.answers[0]!.eventId}, stored ${row.id}`);
     else if (recorded[0] && recorded[0].profileId !== row.profileId) {
       violations.push(`${m.messageId}: recorded on ${recorded[0].profileId}, stored on ${row.profileId}`);
     }
-    if (row && m.answers.some((a) => a.status === "duplicate" && (liveOf.get(a.profileId) ?? a.profileId) !== row.liveId)) {
+    if (
+      row &&
+      m.answers.some((a) => a.status === "duplicate" && (liveOf.get(a.profileId) ?? a.profileId) !== row.liveId)
+    ) {
       violations.push(`${m.messageId}: a duplicate answer named a profile that is not (merged into) ${row.liveId}`);
     }
-    if (recorded.length === 0 && m.unanswered === 0) violations.push(`${m.messageId}: answered only "duplicate", never "recorded"`);
+    if (recorded.length === 0 && m.unanswered === 0)
+      violations.push(`${m.messageId}: answered only "duplicate", never "recorded"`);
   }
   for (const row of rows) {
     if (row.messageId?.startsWith(HOSTILE_MARK)) continue;
-    if (!row.messageId || !ledger.messages.has(`${row.siteId}|${row.messageId}`)) violations.push(`${row.id}: stored, never sent (${row.messageId})`);
+    if (!row.messageId || !ledger.messages.has(`${row.siteId}|${row.messageId}`))
+      violations.push(`${row.id}: stored, never sent (${row.messageId})`);
   }
   return violations;
 }
@@ -127,14 +171,16 @@ function exactlyOnce(ledger: SoakLedger, rows: TEventRow[]): string[] {
 /** No FK ties a timeline row to its event: a real event needs one that exists; `$merge` entries have none. */
 async function timelineViolations(prisma: PrismaClient, workspaceId: string): Promise<string[]> {
   const rows = await prisma.$queryRaw<{ id: string; type: string; problem: string }[]>`
-    SELECT e.id, e.type, CASE WHEN e.type = '$merge' THEN 'merge entry with an event' ELSE 'no such tracking event' END AS problem
+    SELECT e.id, e.type,
+      CASE WHEN e.type = '$merge' THEN 'merge entry with an event' ELSE 'no such tracking event' END AS problem
     FROM profile_events e LEFT JOIN tracking_events t ON t.id = e.tracking_event_id
     WHERE e.workspace_id = ${workspaceId}
       AND ((e.type <> '$merge' AND t.id IS NULL) OR (e.type = '$merge' AND e.tracking_event_id IS NOT NULL))
     UNION ALL
     SELECT e.id, e.type, 'merge entry naming a profile not merged into its own'
     FROM profile_events e LEFT JOIN profiles l ON l.id = e.detail->>'mergedProfileId'
-    WHERE e.workspace_id = ${workspaceId} AND e.type = '$merge' AND (l.id IS NULL OR l.merged_into_id IS DISTINCT FROM e.profile_id)`;
+    WHERE e.workspace_id = ${workspaceId} AND e.type = '$merge'
+      AND (l.id IS NULL OR l.merged_into_id IS DISTINCT FROM e.profile_id)`;
   return rows.map((r) => `${r.id} (${r.type}): ${r.problem}`);
 }
 
@@ -149,8 +195,12 @@ async function mergeViolations(prisma: PrismaClient, workspaceId: string, ledger
   if (stored.join() !== answered.join()) {
     const missing = answered.filter((id) => !stored.includes(id));
     const extra = stored.filter((id) => !answered.includes(id));
-    violations.push(`answers reported ${answered.length} merges, ${stored.length} stored (answered only: ${missing.join(", ")}; stored only: ${extra.join(", ")})`);
+    violations.push(
+      `answers reported ${answered.length} merges, ${stored.length} stored ` +
+        `(answered only: ${missing.join(", ")}; stored only: ${extra.join(", ")})`,
+    );
   }
-  if (entries !== merges.length) violations.push(`${merges.length} merges stored but ${entries} $merge timeline entries`);
+  if (entries !== merges.length)
+    violations.push(`${merges.length} merges stored but ${entries} $merge timeline entries`);
   return violations;
 }

@@ -1,7 +1,17 @@
 import { FUNNEL_STAGES, type TFunnelStage } from "../../server/tracking/stages.ts";
 import { HOSTILE_PAYLOADS, type THostilePayload } from "./hostile-payloads.ts";
 import type { TSoakSeed, TSoakSite } from "./soak-environment.ts";
-import { exchange, jsonPost, payloadOf, restWriteUrl, retryDelayMs, trpcQueryUrl, trpcUrl, type THttpResult, type TInstance } from "./soak-http.ts";
+import {
+  exchange,
+  jsonPost,
+  payloadOf,
+  restWriteUrl,
+  retryDelayMs,
+  trpcQueryUrl,
+  trpcUrl,
+  type THttpResult,
+  type TInstance,
+} from "./soak-http.ts";
 import type { SoakLedger } from "./soak-ledger.ts";
 
 export type TSoakPlan = {
@@ -26,7 +36,14 @@ type TEvent = Record<string, unknown> & { messageId: string };
 type TBatch = { site: TSoakSite; sentAt?: string; events: TEvent[] };
 
 const EVENT_TYPES: [string, number][] = [
-  ["pageview", 35], ["click", 20], ["signup", 12], ["identify", 8], ["trial_signup", 6], ["trial_start", 4], ["feature_used", 10], ["invite_sent", 5],
+  ["pageview", 35],
+  ["click", 20],
+  ["signup", 12],
+  ["identify", 8],
+  ["trial_signup", 6],
+  ["trial_start", 4],
+  ["feature_used", 10],
+  ["invite_sent", 5],
 ];
 /** Where visits come from: each decides a different channel (direct, organic, social, paid, email, ai, referral). */
 const SOURCES: Record<string, unknown>[] = [
@@ -78,16 +95,27 @@ export class SoakClient {
 
   /** Logs in on the home instance; the cookie must then be good on every instance. */
   async login(): Promise<void> {
-    const res = await exchange(this.ledger, "login", `${this.home.baseUrl}/api/auth/login`,
-      jsonPost(JSON.stringify({ email: this.user.email, password: this.user.password })));
+    const res = await exchange(
+      this.ledger,
+      "login",
+      `${this.home.baseUrl}/api/auth/login`,
+      jsonPost(JSON.stringify({ email: this.user.email, password: this.user.password })),
+    );
     if (res.status !== 200) throw new Error(`client ${this.index}: login on ${this.home.name} answered ${res.status}`);
-    const setCookie = res.headers?.getSetCookie().map((line) => line.split(";", 1)[0]!).find((pair) => pair.startsWith("fse.sid="));
+    const setCookie = res.headers
+      ?.getSetCookie()
+      .map((line) => line.split(";", 1)[0]!)
+      .find((pair) => pair.startsWith("fse.sid="));
     if (!setCookie) throw new Error(`client ${this.index}: login set no session cookie`);
     this.cookie = setCookie;
     for (const instance of this.plan.instances) {
-      const me = await exchange(this.ledger, "me", `${instance.baseUrl}/api/auth/me`, { headers: { cookie: this.cookie } });
+      const me = await exchange(this.ledger, "me", `${instance.baseUrl}/api/auth/me`, {
+        headers: { cookie: this.cookie },
+      });
       if (me.status !== 200 || payloadOf(me)?.user?.id !== this.user.id) {
-        this.ledger.sessionFailures.push(`client ${this.index}: cookie from ${this.home.name} on ${instance.name}: /api/auth/me ${me.status}`);
+        this.ledger.sessionFailures.push(
+          `client ${this.index}: cookie from ${this.home.name} on ${instance.name}: /api/auth/me ${me.status}`,
+        );
       }
     }
   }
@@ -138,11 +166,15 @@ export class SoakClient {
     const identity = Math.random();
     // Mostly one person per device; sometimes a shared device (another person's email: a refused merge).
     const ids: Record<string, unknown> =
-      identity < 0.6 ? { visitorId }
-      : identity < 0.85 ? { visitorId, email: emailOf(person) }
-      : identity < 0.9 ? { visitorId, email: emailOf(person + 1 + Math.floor(Math.random() * (EMAILS_PER_GENERATION - 1))) }
-      : identity < 0.97 ? { email: emailOf(person) }
-      : { visitorId, email: emailOf(person), userId: this.user.id };
+      identity < 0.6
+        ? { visitorId }
+        : identity < 0.85
+          ? { visitorId, email: emailOf(person) }
+          : identity < 0.9
+            ? { visitorId, email: emailOf(person + 1 + Math.floor(Math.random() * (EMAILS_PER_GENERATION - 1))) }
+            : identity < 0.97
+              ? { email: emailOf(person) }
+              : { visitorId, email: emailOf(person), userId: this.user.id };
     return {
       type: weighted(EVENT_TYPES),
       ...ids,
@@ -175,13 +207,20 @@ export class SoakClient {
       const result = await this.send(batch, instance);
       if (result.status === 200) return this.noteAccepted(batch, payloadOf(result));
       if (result.status === 0 || result.status >= 500) {
-        this.ledger.recordUnanswered(batch.site.id, batch.events.map((e) => e.messageId));
+        this.ledger.recordUnanswered(
+          batch.site.id,
+          batch.events.map((e) => e.messageId),
+        );
         if (attempt >= RETRIES_AFTER_FAILURE || Date.now() > this.plan.deadline) return;
         await sleep(retryDelayMs(result, attempt));
         continue;
       }
-      if (result.status === 401) this.ledger.sessionFailures.push(`client ${this.index}: write on ${instance.name} answered 401`);
-      else this.ledger.unexpected.push(`client ${this.index}: a valid batch answered ${result.status} ${JSON.stringify(result.body).slice(0, 300)}`);
+      if (result.status === 401)
+        this.ledger.sessionFailures.push(`client ${this.index}: write on ${instance.name} answered 401`);
+      else
+        this.ledger.unexpected.push(
+          `client ${this.index}: a valid batch answered ${result.status} ${JSON.stringify(result.body).slice(0, 300)}`,
+        );
       return;
     }
   }
@@ -190,22 +229,36 @@ export class SoakClient {
     this.ledger.writes += 1;
     const body = { siteId: batch.site.id, ...(batch.sentAt ? { sentAt: batch.sentAt } : {}), events: batch.events };
     if (chance(0.25)) {
-      return exchange(this.ledger, `write ${instance.name} tRPC`, trpcUrl(instance.baseUrl, "tracking.recordServerEvents"),
-        jsonPost(JSON.stringify({ workspaceId: this.plan.seed.workspaceId, ...body }), this.cookie));
+      return exchange(
+        this.ledger,
+        `write ${instance.name} tRPC`,
+        trpcUrl(instance.baseUrl, "tracking.recordServerEvents"),
+        jsonPost(JSON.stringify({ workspaceId: this.plan.seed.workspaceId, ...body }), this.cookie),
+      );
     }
-    return exchange(this.ledger, `write ${instance.name} REST`, restWriteUrl(instance.baseUrl, this.plan.seed.workspaceId),
-      jsonPost(JSON.stringify(body), this.cookie));
+    return exchange(
+      this.ledger,
+      `write ${instance.name} REST`,
+      restWriteUrl(instance.baseUrl, this.plan.seed.workspaceId),
+      jsonPost(JSON.stringify(body), this.cookie),
+    );
   }
 
   private noteAccepted(batch: TBatch, payload: any): void {
     const results: any[] = Array.isArray(payload?.events) ? payload.events : [];
     if (results.length !== batch.events.length) {
-      this.ledger.unexpected.push(`client ${this.index}: ${batch.events.length} events sent, ${results.length} answered`);
+      this.ledger.unexpected.push(
+        `client ${this.index}: ${batch.events.length} events sent, ${results.length} answered`,
+      );
     }
     for (const r of results) {
       const sent = batch.events[r.index];
       if (!sent) continue;
-      this.ledger.recordAnswer(batch.site.id, sent.messageId, { status: r.status, eventId: r.eventId, profileId: r.profileId });
+      this.ledger.recordAnswer(batch.site.id, sent.messageId, {
+        status: r.status,
+        eventId: r.eventId,
+        profileId: r.profileId,
+      });
       this.ledger.seeStage(r.profileId, batch.site.funnelId, r.stage);
       for (const loser of r.merged ?? []) this.ledger.mergedAway.push(loser);
       if (r.mergeRefused) this.ledger.mergesRefused += 1;
@@ -232,23 +285,46 @@ export class SoakClient {
     if (roll < 0.3 || (roll < 0.75 && !known)) {
       const visitorId = visitorOf(person);
       result = chance(0.5)
-        ? await this.get(instance, "lookup REST", `${instance.baseUrl}/api/profiles/lookup?workspaceId=${ws}&visitorId=${encodeURIComponent(visitorId)}`)
-        : await this.get(instance, "lookup tRPC", trpcQueryUrl(instance.baseUrl, "profiles.lookup", { workspaceId: ws, visitorId }));
+        ? await this.get(
+            instance,
+            "lookup REST",
+            `${instance.baseUrl}/api/profiles/lookup?workspaceId=${ws}&visitorId=${encodeURIComponent(visitorId)}`,
+          )
+        : await this.get(
+            instance,
+            "lookup tRPC",
+            trpcQueryUrl(instance.baseUrl, "profiles.lookup", { workspaceId: ws, visitorId }),
+          );
       this.noteProfile(payloadOf(result)?.profile);
     } else if (roll < 0.45) {
       const email = emailOf(person);
-      result = await this.get(instance, "lookup by email", `${instance.baseUrl}/api/profiles/lookup?workspaceId=${ws}&email=${encodeURIComponent(email)}`);
+      result = await this.get(
+        instance,
+        "lookup by email",
+        `${instance.baseUrl}/api/profiles/lookup?workspaceId=${ws}&email=${encodeURIComponent(email)}`,
+      );
       this.noteProfile(payloadOf(result)?.profile);
     } else if (roll < 0.75 && known) {
-      result = await this.get(instance, "get profile", `${instance.baseUrl}/api/profiles/${known}?workspaceId=${ws}&limit=20`);
+      result = await this.get(
+        instance,
+        "get profile",
+        `${instance.baseUrl}/api/profiles/${known}?workspaceId=${ws}&limit=20`,
+      );
       this.noteProfile(payloadOf(result)?.profile);
     } else {
       const site = pick(this.plan.seed.sites);
-      result = await this.get(instance, "list events", `${instance.baseUrl}/api/tracking/events?workspaceId=${ws}&siteId=${site.id}&limit=50`);
+      result = await this.get(
+        instance,
+        "list events",
+        `${instance.baseUrl}/api/tracking/events?workspaceId=${ws}&siteId=${site.id}&limit=50`,
+      );
     }
-    if (result.status === 401) this.ledger.sessionFailures.push(`client ${this.index}: read on ${instance.name} answered 401`);
+    if (result.status === 401)
+      this.ledger.sessionFailures.push(`client ${this.index}: read on ${instance.name} answered 401`);
     else if (result.status !== 200 && result.status < 500 && result.status !== 0) {
-      this.ledger.unexpected.push(`client ${this.index}: a valid read answered ${result.status} ${JSON.stringify(result.body).slice(0, 300)}`);
+      this.ledger.unexpected.push(
+        `client ${this.index}: a valid read answered ${result.status} ${JSON.stringify(result.body).slice(0, 300)}`,
+      );
     }
   }
 
@@ -259,7 +335,8 @@ export class SoakClient {
   private noteProfile(profile: any): void {
     if (!profile?.id) return;
     for (const link of profile.funnelLinks ?? []) {
-      if (FUNNEL_STAGES.includes(link.currentStage)) this.ledger.seeStage(profile.id, link.funnelId, link.currentStage as TFunnelStage);
+      if (FUNNEL_STAGES.includes(link.currentStage))
+        this.ledger.seeStage(profile.id, link.funnelId, link.currentStage as TFunnelStage);
     }
   }
 

@@ -5,7 +5,14 @@ import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { openDatabase, type TDatabase } from "../../server/db/database.ts";
 import { createLogger } from "../../server/infra/logger.ts";
 import { closeRedis, connectRedis } from "../../server/infra/redis.ts";
-import { createTestSite, createTestUser, createTestWorkspace, addMember, uniqueEmail, TEST_PASSWORD } from "../support/fixtures.ts";
+import {
+  createTestSite,
+  createTestUser,
+  createTestWorkspace,
+  addMember,
+  uniqueEmail,
+  TEST_PASSWORD,
+} from "../support/fixtures.ts";
 import { cloneTemplateDatabase, type TClonedDatabase } from "../support/test-database.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -15,7 +22,11 @@ const STOP_TIMEOUT_MS = 20_000;
 const OUTPUT_TAIL_CHARS = 20_000;
 
 export type TSoakSite = { id: string; funnelId: string };
-export type TSoakSeed = { workspaceId: string; users: { id: string; email: string; password: string }[]; sites: TSoakSite[] };
+export type TSoakSeed = {
+  workspaceId: string;
+  users: { id: string; email: string; password: string }[];
+  sites: TSoakSite[];
+};
 
 /** The soak's own database: cloned from the migrated template, seeded, dropped by `drop()`. */
 export async function createSoakDatabase(adminUrl: string): Promise<{ clone: TClonedDatabase; db: TDatabase }> {
@@ -41,7 +52,9 @@ export async function seedSoakWorkspace(prisma: PrismaClient, userCount: number)
     await addMember(prisma, { workspaceId: workspace.id, userId: user.id, role: "MANAGER" });
     users.push(user);
   }
-  const second = await prisma.funnel.create({ data: { id: `fnl_soak${randomBytes(6).toString("hex")}`, workspaceId: workspace.id, name: "Second" } });
+  const second = await prisma.funnel.create({
+    data: { id: `fnl_soak${randomBytes(6).toString("hex")}`, workspaceId: workspace.id, name: "Second" },
+  });
   const sites = [
     await createTestSite(prisma, { workspaceId: workspace.id, funnelId: defaultFunnel.id, domain: "shop.example.com" }),
     await createTestSite(prisma, { workspaceId: workspace.id, funnelId: second.id, domain: "docs.example.com" }),
@@ -97,7 +110,8 @@ export async function startServer(name: string, env: TServerEnv): Promise<TServe
     SEED_DEMO: "false",
     LOG_LEVEL: "warn",
   };
-  for (const key of ["PUBLIC_URL", "TRUST_PROXY", "ALLOWED_ORIGINS", "TEST_DATABASE_URL", "TEST_REDIS_URL"]) delete childEnv[key];
+  for (const key of ["PUBLIC_URL", "TRUST_PROXY", "ALLOWED_ORIGINS", "TEST_DATABASE_URL", "TEST_REDIS_URL"])
+    delete childEnv[key];
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], { cwd: ROOT, env: childEnv });
   let text = "";
   const keep = (chunk: Buffer) => (text = (text + chunk.toString()).slice(-OUTPUT_TAIL_CHARS));
@@ -109,7 +123,8 @@ export async function startServer(name: string, env: TServerEnv): Promise<TServe
   for (;;) {
     const port = /Server-side events API on http:\/\/localhost:(\d+)/.exec(text)?.[1];
     if (port) return { ...server, baseUrl: `http://127.0.0.1:${port}` };
-    if (child.exitCode !== null) throw new Error(`instance ${name} exited (${child.exitCode}) while starting:\n${text}`);
+    if (child.exitCode !== null)
+      throw new Error(`instance ${name} exited (${child.exitCode}) while starting:\n${text}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`instance ${name} did not listen within ${START_TIMEOUT_MS} ms:\n${text}`);

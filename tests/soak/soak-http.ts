@@ -7,7 +7,12 @@ export type TInstance = { name: string; baseUrl: string };
 export type THttpResult = { status: number; body: any; headers?: Headers };
 
 /** One HTTP exchange, counted in the ledger whatever happens; status 0 when nothing came back. */
-export async function exchange(ledger: SoakLedger, label: string, url: string, init: RequestInit = {}): Promise<THttpResult> {
+export async function exchange(
+  ledger: SoakLedger,
+  label: string,
+  url: string,
+  init: RequestInit = {},
+): Promise<THttpResult> {
   try {
     const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const text = await res.text();
@@ -20,7 +25,11 @@ export async function exchange(ledger: SoakLedger, label: string, url: string, i
 }
 
 export function jsonPost(body: string, cookie?: string, headers: Record<string, string> = {}): RequestInit {
-  return { method: "POST", body, headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}), ...headers } };
+  return {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}), ...headers },
+  };
 }
 
 export const restWriteUrl = (base: string, workspaceId: string) =>
@@ -31,7 +40,9 @@ export const trpcQueryUrl = (base: string, procedure: string, input: unknown) =>
 
 /** A tRPC answer's payload (`result.data`), or the REST body as is. */
 export function payloadOf(result: THttpResult): any {
-  return result.body && typeof result.body === "object" && "result" in result.body ? result.body.result?.data : result.body;
+  return result.body && typeof result.body === "object" && "result" in result.body
+    ? result.body.result?.data
+    : result.body;
 }
 
 /** Seconds to wait before a retry: the server's `Retry-After`, bounded so the soak stays bounded. */

@@ -37,7 +37,8 @@ export class SoakLedger {
   countResponse(label: string, status: number, detail: string): void {
     this.requests += 1;
     this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
-    if (status >= 500 || status === 0) this.serverErrors.push(`${label}: ${status || "no response"} ${detail.slice(0, 300)}`);
+    if (status >= 500 || status === 0)
+      this.serverErrors.push(`${label}: ${status || "no response"} ${detail.slice(0, 300)}`);
   }
 
   countOf(predicate: (status: number) => boolean): number {
@@ -62,7 +63,10 @@ export class SoakLedger {
   }
 
   get duplicates(): number {
-    return [...this.messages.values()].reduce((n, m) => n + m.answers.filter((a) => a.status === "duplicate").length, 0);
+    return [...this.messages.values()].reduce(
+      (n, m) => n + m.answers.filter((a) => a.status === "duplicate").length,
+      0,
+    );
   }
 
   get recorded(): number {

@@ -14,7 +14,12 @@ import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { runChecks, type TCheck } from "./soak-checks.ts";
 import { SoakClient, type TSoakPlan } from "./soak-clients.ts";
 import {
-  createSoakDatabase, deleteRedisKeys, seedSoakWorkspace, startServer, stopServer, type TServerProcess,
+  createSoakDatabase,
+  deleteRedisKeys,
+  seedSoakWorkspace,
+  startServer,
+  stopServer,
+  type TServerProcess,
 } from "./soak-environment.ts";
 import { SoakLedger } from "./soak-ledger.ts";
 
@@ -28,12 +33,18 @@ type TOptions = { seconds: number; clients: number; report?: string };
 
 function parseOptions(): TOptions {
   const { values } = parseArgs({
-    options: { seconds: { type: "string", default: "60" }, clients: { type: "string", default: "16" }, report: { type: "string" } },
+    options: {
+      seconds: { type: "string", default: "60" },
+      clients: { type: "string", default: "16" },
+      report: { type: "string" },
+    },
   });
   const seconds = Number(values.seconds);
   const clients = Number(values.clients);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) throw new Error("--seconds must be a whole number from 1 to 3600");
-  if (!Number.isInteger(clients) || clients < 2 || clients > 64) throw new Error("--clients must be a whole number from 2 to 64");
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)
+    throw new Error("--seconds must be a whole number from 1 to 3600");
+  if (!Number.isInteger(clients) || clients < 2 || clients > 64)
+    throw new Error("--clients must be a whole number from 2 to 64");
   return { seconds, clients, report: values.report };
 }
 
@@ -50,15 +61,25 @@ async function main(): Promise<number> {
     const seed = await seedSoakWorkspace(db.prisma, USERS);
     const env = { databaseUrl: clone.url, redisUrl, redisKeyPrefix, sessionSecret: randomBytes(32).toString("hex") };
     servers.push(...(await Promise.all([startServer("A", env), startServer("B", env)])));
-    log(`instances up: ${servers.map((s) => `${s.name} ${s.baseUrl}`).join(", ")}; ${options.clients} clients for ${options.seconds} s`);
+    log(
+      `instances up: ${servers.map((s) => `${s.name} ${s.baseUrl}`).join(", ")}; ` +
+        `${options.clients} clients for ${options.seconds} s`,
+    );
 
     const ledger = new SoakLedger();
     const plan: TSoakPlan = {
       instances: servers.map((s) => ({ name: s.name, baseUrl: s.baseUrl })),
-      seed, ledger, runTag, startedAt: 0, deadline: 0,
+      seed,
+      ledger,
+      runTag,
+      startedAt: 0,
+      deadline: 0,
       maxRequests: options.seconds * options.clients * MAX_REQUESTS_PER_CLIENT_SECOND,
     };
-    const clients = Array.from({ length: options.clients }, (_, i) => new SoakClient(i, options.clients, plan, seed.users[i % seed.users.length]!));
+    const clients = Array.from(
+      { length: options.clients },
+      (_, i) => new SoakClient(i, options.clients, plan, seed.users[i % seed.users.length]!),
+    );
     await Promise.all(clients.map((c) => c.login()));
     // The clock starts once everyone is logged in (a login costs a deliberately slow password hash).
     const startedAt = (plan.startedAt = Date.now());
@@ -68,14 +89,18 @@ async function main(): Promise<number> {
     await Promise.all(clients.map((c) => c.run()));
     const elapsed = (Date.now() - startedAt) / 1000;
 
-    const stayedUp = servers.filter((s) => s.child.exitCode !== null).map((s) => `instance ${s.name} exited (${s.child.exitCode}) during the soak`);
+    const stayedUp = servers
+      .filter((s) => s.child.exitCode !== null)
+      .map((s) => `instance ${s.name} exited (${s.child.exitCode}) during the soak`);
     const stopped = await Promise.all(servers.map(async (s) => ({ server: s, code: await stopServer(s) })));
     const checks: TCheck[] = [
       { name: "instances stayed up", what: "neither server process died during the soak", violations: stayedUp },
       {
         name: "clean shutdown",
         what: "each instance exits 0 on SIGTERM",
-        violations: stopped.filter((s) => s.code !== 0).map((s) => `instance ${s.server.name} exited ${s.code ?? "only on SIGKILL"}`),
+        violations: stopped
+          .filter((s) => s.code !== 0)
+          .map((s) => `instance ${s.server.name} exited ${s.code ?? "only on SIGKILL"}`),
       },
       {
         name: "work done",
@@ -96,20 +121,34 @@ async function main(): Promise<number> {
     await Promise.all(servers.map((s) => stopServer(s)));
     await db.close();
     await clone.drop();
-    const keys = await deleteRedisKeys(redisUrl, redisKeyPrefix).catch((err: Error) => (log(`Redis clean-up failed: ${err.message}`), 0));
+    const keys = await deleteRedisKeys(redisUrl, redisKeyPrefix).catch(
+      (err: Error) => (log(`Redis clean-up failed: ${err.message}`), 0),
+    );
     log(`cleaned up: database ${clone.name} dropped, ${keys} Redis keys deleted`);
   }
 }
 
 /** A soak that did nothing proves nothing. */
 function idleViolations(ledger: SoakLedger): string[] {
-  const done = { "recorded events": ledger.recorded, duplicates: ledger.duplicates, reads: ledger.reads, "hostile payloads": ledger.hostile.size };
-  return Object.entries(done).filter(([, n]) => n === 0).map(([what]) => `no ${what}`);
+  const done = {
+    "recorded events": ledger.recorded,
+    duplicates: ledger.duplicates,
+    reads: ledger.reads,
+    "hostile payloads": ledger.hostile.size,
+  };
+  return Object.entries(done)
+    .filter(([, n]) => n === 0)
+    .map(([what]) => `no ${what}`);
 }
 
 type TFigures = Record<string, number>;
 
-async function figuresOf(prisma: PrismaClient, workspaceId: string, ledger: SoakLedger, elapsed: number): Promise<TFigures> {
+async function figuresOf(
+  prisma: PrismaClient,
+  workspaceId: string,
+  ledger: SoakLedger,
+  elapsed: number,
+): Promise<TFigures> {
   const where = { workspaceId };
   const [events, merges, profiles] = await Promise.all([
     prisma.trackingEvent.count({ where }),
@@ -140,7 +179,13 @@ async function figuresOf(prisma: PrismaClient, workspaceId: string, ledger: Soak
 
 function printSummary(figures: TFigures, checks: TCheck[]): void {
   const width = Math.max(...Object.keys(figures).map((k) => k.length));
-  const lines = ["", "Soak summary", ...Object.entries(figures).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`), "", "Checks"];
+  const lines = [
+    "",
+    "Soak summary",
+    ...Object.entries(figures).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+    "",
+    "Checks",
+  ];
   for (const check of checks) {
     lines.push(`  ${check.violations.length ? "FAIL" : "pass"}  ${check.name}: ${check.what}`);
     for (const v of check.violations.slice(0, 10)) lines.push(`          ${v}`);

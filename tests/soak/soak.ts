@@ -60,7 +60,9 @@ async function main(): Promise<number> {
   try {
     const seed = await seedSoakWorkspace(db.prisma, USERS);
     const env = { databaseUrl: clone.url, redisUrl, redisKeyPrefix, sessionSecret: randomBytes(32).toString("hex") };
-    servers.push(...(await Promise.all([startServer("A", env), startServer("B", env)])));
+    const started = await Promise.allSettled([startServer("A", env), startServer("B", env)]);
+    for (const result of started) if (result.status === "fulfilled") servers.push(result.value);
+    for (const result of started) if (result.status === "rejected") throw result.reason;
     log(
       `instances up: ${servers.map((s) => `${s.name} ${s.baseUrl}`).join(", ")}; ` +
         `${options.clients} clients for ${options.seconds} s`,

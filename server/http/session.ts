@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from "express";
 import session, { MemoryStore, type Store } from "express-session";
 import { RedisStore } from "connect-redis";
 import type { TConfig } from "../config.ts";
-import { STORE_TIMEOUT_MS, storeUnavailable } from "../infra/rate-limit.ts";
+import { STORE_TIMEOUT_MS, startStoreTimer, storeUnavailable } from "../infra/rate-limit.ts";
 import type { TRedis } from "../infra/redis.ts";
 import type { TSessionHandle } from "../trpc/context.ts";
 
@@ -36,7 +36,7 @@ function answerWithin<S extends Store>(store: S, ms: number): S {
         clearTimeout(timer);
         callback(...result);
       };
-      const timer = setTimeout(() => settle(new Error(`session store: no answer within ${ms} ms`)), ms);
+      const timer = startStoreTimer(ms, () => settle(new Error(`session store: no answer within ${ms} ms`)));
       return original(...args.slice(0, -1), settle);
     };
   }

@@ -20,11 +20,20 @@ export function storeUnavailable(what: string, cause: unknown): DomainError {
   return err;
 }
 
+/**
+ * Calls `onTimeout` after `ms`, but only once the I/O already waiting has been handled. After the
+ * event loop was blocked (a large body being parsed, say), due timers run before pending socket
+ * reads: an answer that arrived in time would otherwise lose to its own deadline.
+ */
+export function startStoreTimer(ms: number, onTimeout: () => void): NodeJS.Timeout {
+  return setTimeout(() => setImmediate(onTimeout), ms);
+}
+
 /** `promise`, or a rejection once the store has had STORE_TIMEOUT_MS to answer. */
 export function withinStoreTimeout<T>(promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
+    timer = startStoreTimer(STORE_TIMEOUT_MS, () => reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)));
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

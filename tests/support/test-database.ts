@@ -22,7 +22,24 @@ export async function createTestDatabase(opts: TTestDatabaseOptions = {}): Promi
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) return openDatabase({ dataDir: "memory://", onQuery: opts.onQuery });
 
-  const name = `fse_test_${randomBytes(6).toString("hex")}`;
+  const clone = await cloneTemplateDatabase(adminUrl);
+  const db = await openDatabase({ databaseUrl: clone.url, migrate: false, poolMax: 5, onQuery: opts.onQuery });
+  const close = db.close;
+  db.close = async () => {
+    await close();
+    await clone.drop();
+  };
+  return db;
+}
+
+export type TClonedDatabase = { name: string; url: string; drop: () => Promise<void> };
+
+/**
+ * A new, migrated PostgreSQL database cloned from the template, for callers that hand its URL
+ * to other processes (the soak's servers). `drop()` removes it, ending any connection left.
+ */
+export async function cloneTemplateDatabase(adminUrl: string, prefix = "fse_test"): Promise<TClonedDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   await withAdmin(adminUrl, async (admin) => {
     await admin.query("SELECT pg_advisory_lock($1)", [TEMPLATE_LOCK]);
     try {
@@ -32,13 +49,13 @@ export async function createTestDatabase(opts: TTestDatabaseOptions = {}): Promi
       await admin.query("SELECT pg_advisory_unlock($1)", [TEMPLATE_LOCK]);
     }
   });
-  const db = await openDatabase({ databaseUrl: urlFor(adminUrl, name), migrate: false, poolMax: 5, onQuery: opts.onQuery });
-  const close = db.close;
-  db.close = async () => {
-    await close();
-    await withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  return {
+    name,
+    url: urlFor(adminUrl, name),
+    drop: async () => {
+      await withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
   };
-  return db;
 }
 
 /** Named after the migration files, so a new or edited migration gets a new template. */

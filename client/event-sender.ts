@@ -44,8 +44,8 @@ export type TSendEventsOptions = {
   /** Per-request timeout (default 30 s); a timed-out request is retried like a network error. */
   timeoutMs?: number;
   /**
-   * On a 400 whose issues name events, drop those events (reported through `onRejects`) and send
-   * the rest of the batch, instead of stopping the run.
+   * On a refusal whose issues all name events, drop those events (reported through `onRejects`)
+   * and send the rest of the batch, instead of stopping the run.
    */
   skipInvalid?: boolean;
   sleep?: (ms: number) => Promise<void>;
@@ -144,12 +144,13 @@ async function attemptBatch(opts: TSendEventsOptions, policy: TRetryPolicy, batc
 }
 
 /**
- * With --skip-invalid, a 400 that names the offending events costs only those events: they become
- * rejects and the rest of the batch is sent again. Anything else (403, a 400 about the request
- * itself) would refuse every batch alike, so it still stops the run.
+ * With --skip-invalid, a refusal whose issues all name events (a 400 the local check missed, a
+ * foreign userId) costs only those events: they become rejects and the rest of the batch is sent
+ * again. A refusal of the request itself (no access, a site outside the workspace) would refuse
+ * every batch alike, so it still stops the run.
  */
 function refusedEvents(failure: TSendFailure, batch: TPlannedEvent[]): { rejects: TLineReject[]; rest: TPlannedEvent[] } | null {
-  if (failure.status !== 400 || failure.issues.length === 0) return null;
+  if (failure.status === null || failure.status >= 500 || failure.status === 429 || failure.issues.length === 0) return null;
   const byIndex = new Map<number, TLineIssue[]>();
   for (const issue of failure.issues) {
     const [root, index, ...path] = issue.path;

@@ -54,6 +54,8 @@ export type TSendEventsOptions = {
   onBatch?: (counts: TSendCounts) => void;
   onRetry?: (info: TRetryInfo) => void;
   onRejects?: (rejects: TLineReject[]) => void;
+  /** Stops the run (Ctrl-C): no new request, a running one or a wait is cut short. */
+  signal?: AbortSignal;
 };
 
 type TAttempt = { kind: "done"; body: unknown } | { kind: "retry"; reason: string; waitMs: number } | { kind: "fail"; failure: TSendFailure };
@@ -68,7 +70,7 @@ type TAttempt = { kind: "done"; body: unknown } | { kind: "retry"; reason: strin
 export async function sendEvents(opts: TSendEventsOptions): Promise<TSendSummary> {
   const started = Date.now();
   const policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = opts.sleep ?? ((ms: number) => sleepUnlessAborted(ms, opts.signal));
   const total = opts.batches.reduce((n, b) => n + b.length, 0);
   const counts: TSendCounts = { total, done: 0, sent: 0, recorded: 0, duplicates: 0, rejected: 0, retries: 0 };
   const finish = (error?: TSendFailure): TSendSummary => ({
@@ -82,6 +84,7 @@ export async function sendEvents(opts: TSendEventsOptions): Promise<TSendSummary
   for (const [b, batch] of opts.batches.entries()) {
     let pending = batch;
     for (let attempt = 0; pending.length > 0; ) {
+      if (opts.signal?.aborted) return finish(interrupted(pending, b));
       const outcome = await attemptBatch(opts, policy, pending, b, attempt);
       if (outcome.kind === "retry") {
         opts.onRetry?.({ batch: b, attempt: attempt + 1, waitMs: outcome.waitMs, reason: outcome.reason });
@@ -123,9 +126,10 @@ async function attemptBatch(opts: TSendEventsOptions, policy: TRetryPolicy, batc
       headers: { "content-type": "application/json", accept: "application/json", cookie: opts.cookie },
       // sentAt is taken per attempt: the server corrects event timestamps by its own clock.
       body: JSON.stringify({ siteId: opts.siteId, sentAt: now().toISOString(), events: batch.map((p) => p.event) }),
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+      signal: withTimeout(opts.signal, opts.timeoutMs ?? 30_000),
     });
   } catch (error) {
+    if (opts.signal?.aborted) return { kind: "fail", failure: interrupted(batch, b) };
     const message = `request failed: ${(error as Error).message}`;
     if (attempt >= policy.maxRetries) return giveUp({ status: null, message: `${message} (gave up after ${attempt} retries)`, issues: [] });
     return { kind: "retry", reason: message, waitMs: backoffDelayMs(attempt, policy, opts.random) };
@@ -164,6 +168,27 @@ function refusedEvents(failure: TSendFailure, batch: TPlannedEvent[]): { rejects
     original: batch[index]!.original,
   }));
   return { rejects, rest: batch.filter((_, i) => !byIndex.has(i)) };
+}
+
+function interrupted(batch: TPlannedEvent[], b: number): TSendFailure {
+  const lines = { first: batch[0]!.line, last: batch[batch.length - 1]!.line };
+  return { status: null, message: "interrupted", reason: "INTERRUPTED", issues: [], batch: b, lines };
+}
+
+function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
+  return signal ? AbortSignal.any([signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms);
+}
+
+function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 async function readJson(response: Response): Promise<unknown> {

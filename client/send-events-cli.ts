@@ -37,6 +37,8 @@ export type TSendEventsIo = {
   home?: string;
   /** Plain progress lines (not a terminal) at most this often (default 5 s). */
   progressIntervalMs?: number;
+  /** Aborted on Ctrl-C: the run stops, still logging out a session of its own. */
+  signal?: AbortSignal;
 };
 
 /** How a send authenticates: a cookie to use as is, or a login of its own to undo at the end. */
@@ -52,7 +54,8 @@ export async function runSendEvents(argv: string[], io: TSendEventsIo): Promise<
     return await runSend(args, io);
   } catch (error) {
     const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    const message = (error as Error).message.replace(/\s*\n\s*/g, " ");
+    // parseArgs appends advice about "--" positionals that does not apply here.
+    const message = (error as Error).message.replace(/\s*\n\s*/g, " ").replace(/\. To specify a positional.*$/, "");
     io.stderr.write(`send-events: ${message}${usage ? " (see --help)" : ""}\n`);
     return usage ? 2 : 1;
   }
@@ -174,6 +177,7 @@ async function send(args: TSendArgs, auth: TAuth, plan: TBatchPlan, io: TSendEve
       sleep: io.sleep,
       random: io.random,
       skipInvalid: args.skipInvalid,
+      signal: io.signal,
       retry: { maxRetries: args.maxRetries, maxDelayMs: args.maxDelaySeconds * 1000, maxWaitMs: args.maxWaitSeconds * 1000 },
       onBatch: (counts) => progress.update(counts),
       onRetry: (r) => progress.note(`batch ${r.batch + 1}: ${r.reason}; retry ${r.attempt} in ${(r.waitMs / 1000).toFixed(1)} s`),
@@ -220,10 +224,12 @@ function printSummary(summary: TSendSummary, plan: TBatchPlan, args: TSendArgs, 
 function formatFailure(failure: TSendFailure, auth: TAuth): string {
   const { first, last } = failure.lines;
   const range = first === last ? `line ${first}` : `lines ${first}-${last}`;
+  const resume = "re-run to resume (events already recorded count as duplicates)";
+  if (failure.reason === "INTERRUPTED") return `interrupted at batch ${failure.batch + 1} (${range}); ${resume}`;
   const request = failure.requestId ? ` [request ${failure.requestId}]` : "";
   const out = [
     `batch ${failure.batch + 1} (${range}) refused: ${failure.message}${request}`,
-    `  the run stopped at line ${first}; fix and re-run to resume (events already recorded count as duplicates)`,
+    `  the run stopped at line ${first}; fix and ${resume}`,
   ];
   for (const issue of failure.issues.slice(0, 20)) {
     const where = issue.line === null ? issue.path.join(".") || "request" : `line ${issue.line} (${issue.path.join(".")})`;

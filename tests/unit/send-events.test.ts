@@ -397,6 +397,19 @@ describe("runSendEvents (the CLI as a function)", () => {
     expect(JSON.parse(stdout.text)).toMatchObject({ ok: false, sent: 0, error: { status: 403, lines: { first: 1, last: 2 } } });
   });
 
+  it("Ctrl-C (the abort signal) stops between batches, reports where, and still logs out", async () => {
+    const interrupt = new AbortController();
+    const server = fakeServer([loginResponse, () => (interrupt.abort(), accepted(50)()), loggedOut]);
+    const stderr = sink();
+    const stdout = sink();
+    const argv = [...args, "--email", "a@b.c", "--password", "pw", "--json"];
+    const code = await runSendEvents(argv, { stdout, stderr, fetch: server.fetch, signal: interrupt.signal, readFile: async () => Array.from({ length: 60 }, (_, i) => ev(i)).join("\n") });
+    expect(code).toBe(1);
+    expect(server.calls.map((c) => c.url.replace(/^.*\/api\//, "").replace(/\?.*/, ""))).toEqual(["auth/login", "tracking/server-events", "auth/logout"]);
+    expect(stderr.text).toContain("interrupted at batch 2 (lines 51-60); re-run to resume");
+    expect(JSON.parse(stdout.text)).toMatchObject({ ok: false, sent: 50, error: { reason: "INTERRUPTED" } });
+  });
+
   it("login keeps the session in a 0600 cookie file that later runs use; logout ends it and deletes the file", async () => {
     const cookieFile = join(dir, "nested", "session.json");
     const server = fakeServer([loginResponse]);

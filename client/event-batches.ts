@@ -15,7 +15,12 @@ export type TLineIssue = { path: (string | number)[]; code: string; message: str
 /** Why a line is not sent; written as one NDJSON line of the rejects file. */
 export type TLineReject = { line: number; reason: TRejectReason; issues: TLineIssue[]; original: string };
 
-export type TRejectReason = "MALFORMED_JSON" | "NOT_AN_OBJECT" | "VALIDATION_FAILED" | "DUPLICATE_MESSAGE_ID" | "SERVER_REFUSED";
+export type TRejectReason =
+  | "MALFORMED_JSON"
+  | "NOT_AN_OBJECT"
+  | "VALIDATION_FAILED"
+  | "DUPLICATE_MESSAGE_ID"
+  | "SERVER_REFUSED";
 
 export type TBatchPlan = { total: number; batches: TPlannedEvent[][]; rejects: TLineReject[] };
 
@@ -38,7 +43,9 @@ export function canonicalJson(value: unknown): string {
  * server report the already recorded events as duplicates instead of recording them again.
  */
 export function deriveMessageId(event: TEvent, occurrence: number): string {
-  return createHash("sha256").update(`${canonicalJson(event)}\n${occurrence}`).digest("hex");
+  return createHash("sha256")
+    .update(`${canonicalJson(event)}\n${occurrence}`)
+    .digest("hex");
 }
 
 /**

@@ -1,5 +1,11 @@
 import type { TLineIssue, TLineReject, TPlannedEvent } from "./event-batches.ts";
-import { backoffDelayMs, DEFAULT_RETRY_POLICY, isTransientStatus, parseRetryAfter, type TRetryPolicy } from "./retry.ts";
+import {
+  backoffDelayMs,
+  DEFAULT_RETRY_POLICY,
+  isTransientStatus,
+  parseRetryAfter,
+  type TRetryPolicy,
+} from "./retry.ts";
 
 type TFetch = typeof globalThis.fetch;
 
@@ -58,7 +64,10 @@ export type TSendEventsOptions = {
   signal?: AbortSignal;
 };
 
-type TAttempt = { kind: "done"; body: unknown } | { kind: "retry"; reason: string; waitMs: number } | { kind: "fail"; failure: TSendFailure };
+type TAttempt =
+  | { kind: "done"; body: unknown }
+  | { kind: "retry"; reason: string; waitMs: number }
+  | { kind: "fail"; failure: TSendFailure };
 
 /**
  * Sends the planned batches in order to `POST /api/tracking/server-events`. Transient failures
@@ -114,11 +123,21 @@ export async function sendEvents(opts: TSendEventsOptions): Promise<TSendSummary
   return finish();
 }
 
-async function attemptBatch(opts: TSendEventsOptions, policy: TRetryPolicy, batch: TPlannedEvent[], b: number, attempt: number): Promise<TAttempt> {
-  const url = `${opts.baseUrl.replace(/\/+$/, "")}/api/tracking/server-events?workspaceId=${encodeURIComponent(opts.workspaceId)}`;
+async function attemptBatch(
+  opts: TSendEventsOptions,
+  policy: TRetryPolicy,
+  batch: TPlannedEvent[],
+  b: number,
+  attempt: number,
+): Promise<TAttempt> {
+  const origin = opts.baseUrl.replace(/\/+$/, "");
+  const url = `${origin}/api/tracking/server-events?workspaceId=${encodeURIComponent(opts.workspaceId)}`;
   const now = opts.now ?? (() => new Date());
   const lines = { first: batch[0]!.line, last: batch[batch.length - 1]!.line };
-  const giveUp = (failure: Omit<TSendFailure, "batch" | "lines">): TAttempt => ({ kind: "fail", failure: { ...failure, batch: b, lines } });
+  const giveUp = (failure: Omit<TSendFailure, "batch" | "lines">): TAttempt => ({
+    kind: "fail",
+    failure: { ...failure, batch: b, lines },
+  });
   let response: Response;
   try {
     response = await (opts.fetch ?? globalThis.fetch)(url, {
@@ -131,7 +150,8 @@ async function attemptBatch(opts: TSendEventsOptions, policy: TRetryPolicy, batc
   } catch (error) {
     if (opts.signal?.aborted) return { kind: "fail", failure: interrupted(batch, b) };
     const message = `request failed: ${(error as Error).message}`;
-    if (attempt >= policy.maxRetries) return giveUp({ status: null, message: `${message} (gave up after ${attempt} retries)`, issues: [] });
+    if (attempt >= policy.maxRetries)
+      return giveUp({ status: null, message: `${message} (gave up after ${attempt} retries)`, issues: [] });
     return { kind: "retry", reason: message, waitMs: backoffDelayMs(attempt, policy, opts.random) };
   }
   const body = await readJson(response);
@@ -140,11 +160,18 @@ async function attemptBatch(opts: TSendEventsOptions, policy: TRetryPolicy, batc
   if (!isTransientStatus(response.status)) return giveUp(failure);
   const asked = parseRetryAfter(response.headers.get("retry-after"), now());
   if (asked !== null && asked * 1000 > policy.maxWaitMs) {
-    const why = `the server asks to wait ${asked} s, over the ${policy.maxWaitMs / 1000} s allowed; re-run later, sent events will count as duplicates`;
+    const why =
+      `the server asks to wait ${asked} s, over the ${policy.maxWaitMs / 1000} s allowed; ` +
+      "re-run later, sent events will count as duplicates";
     return giveUp({ ...failure, message: `${failure.message} (${why})` });
   }
-  if (attempt >= policy.maxRetries) return giveUp({ ...failure, message: `${failure.message} (gave up after ${attempt} retries)` });
-  return { kind: "retry", reason: `HTTP ${response.status}`, waitMs: asked !== null ? asked * 1000 : backoffDelayMs(attempt, policy, opts.random) };
+  if (attempt >= policy.maxRetries)
+    return giveUp({ ...failure, message: `${failure.message} (gave up after ${attempt} retries)` });
+  return {
+    kind: "retry",
+    reason: `HTTP ${response.status}`,
+    waitMs: asked !== null ? asked * 1000 : backoffDelayMs(attempt, policy, opts.random),
+  };
 }
 
 /**
@@ -153,8 +180,12 @@ async function attemptBatch(opts: TSendEventsOptions, policy: TRetryPolicy, batc
  * again. A refusal of the request itself (no access, a site outside the workspace) would refuse
  * every batch alike, so it still stops the run.
  */
-function refusedEvents(failure: TSendFailure, batch: TPlannedEvent[]): { rejects: TLineReject[]; rest: TPlannedEvent[] } | null {
-  if (failure.status === null || failure.status >= 500 || failure.status === 429 || failure.issues.length === 0) return null;
+function refusedEvents(
+  failure: TSendFailure,
+  batch: TPlannedEvent[],
+): { rejects: TLineReject[]; rest: TPlannedEvent[] } | null {
+  if (failure.status === null || failure.status >= 500 || failure.status === 429 || failure.issues.length === 0)
+    return null;
   const byIndex = new Map<number, TLineIssue[]>();
   for (const issue of failure.issues) {
     const [root, index, ...path] = issue.path;

@@ -4,6 +4,15 @@ type TStream = { write(chunk: string): unknown; isTTY?: boolean };
 
 const number = (n: number) => n.toLocaleString("en-US");
 
+function tally(recorded: number, duplicates: number, rejected: number, retried: number): string {
+  return [
+    `recorded ${number(recorded)}`,
+    `duplicates ${number(duplicates)}`,
+    `rejected ${number(rejected)}`,
+    `retried ${number(retried)}`,
+  ].join(", ");
+}
+
 /** `9 s`, `2 min 5 s`, `1 h 3 min`. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -22,7 +31,7 @@ export function formatProgress(counts: TSendCounts, elapsedMs: number): string {
     `${number(counts.done)}/${number(counts.total)} events (${share}%)`,
     `${number(Math.round(rate))} ev/s`,
     eta,
-    `recorded ${number(counts.recorded)}, duplicates ${number(counts.duplicates)}, rejected ${number(counts.rejected)}, retried ${number(counts.retries)}`,
+    tally(counts.recorded, counts.duplicates, counts.rejected, counts.retries),
   ].join(" · ");
 }
 
@@ -30,14 +39,18 @@ export function formatProgress(counts: TSendCounts, elapsedMs: number): string {
 export function formatSummary(summary: TSendSummary, rejectedLocally: number): string {
   const rejected = summary.rejected + rejectedLocally;
   const outcome = summary.ok ? "done" : "stopped";
-  return `${outcome}: recorded ${number(summary.recorded)}, duplicates ${number(summary.duplicates)}, rejected ${number(rejected)}, retried ${number(summary.retries)}, in ${(summary.elapsedMs / 1000).toFixed(1)} s`;
+  const tallied = tally(summary.recorded, summary.duplicates, rejected, summary.retries);
+  return `${outcome}: ${tallied}, in ${(summary.elapsedMs / 1000).toFixed(1)} s`;
 }
 
 /**
  * Progress on a stream: on a terminal one line redrawn in place (`\r`, at most every
  * `redrawMs`); elsewhere (a log, a pipe) a plain line at most every `intervalMs`, and the last one.
  */
-export function createProgressReporter(stream: TStream, opts: { intervalMs?: number; redrawMs?: number; now?: () => number } = {}) {
+export function createProgressReporter(
+  stream: TStream,
+  opts: { intervalMs?: number; redrawMs?: number; now?: () => number } = {},
+) {
   const now = opts.now ?? Date.now;
   const started = now();
   const tty = stream.isTTY === true;

@@ -10,7 +10,12 @@ export type TRetryPolicy = {
   maxWaitMs: number;
 };
 
-export const DEFAULT_RETRY_POLICY: TRetryPolicy = { maxRetries: 5, baseDelayMs: 1_000, maxDelayMs: 30_000, maxWaitMs: 120_000 };
+export const DEFAULT_RETRY_POLICY: TRetryPolicy = {
+  maxRetries: 5,
+  baseDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  maxWaitMs: 120_000,
+};
 
 /**
  * The wait before retry number `attempt + 1`: exponential up to the cap, with "equal jitter"

@@ -87,10 +87,15 @@ const OPTIONS = {
 
 type TValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
 
-
 /** Parses the command line; throws `UsageError` (or parseArgs' TypeError) with a one-line message. */
 export function parseSendEventsArgs(argv: string[]): TArgs {
-  const { values, positionals, tokens } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true, tokens: true });
+  const { values, positionals, tokens } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    strict: true,
+    allowPositionals: true,
+    tokens: true,
+  });
   const given = new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : [])));
   if (values.help) return { command: "help" };
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
@@ -123,8 +128,10 @@ function parseSend(values: TValues, baseUrl: string | undefined, cookieFile: str
     throw new UsageError("give either --cookie or --email/--password, not both");
   }
   if (values.password !== undefined && values.email === undefined) throw new UsageError("--password needs --email");
-  if (values.cookie !== undefined && !/^[^=;\s]+=[^;]*/.test(values.cookie)) throw new UsageError('--cookie must look like "name=value"');
-  if (file === "-" && values.password === "-") throw new UsageError("--file - and --password - cannot both read standard input");
+  if (values.cookie !== undefined && !/^[^=;\s]+=[^;]*/.test(values.cookie))
+    throw new UsageError('--cookie must look like "name=value"');
+  if (file === "-" && values.password === "-")
+    throw new UsageError("--file - and --password - cannot both read standard input");
   return {
     command: "send",
     file,
@@ -164,6 +171,7 @@ function checkBaseUrl(value: string): string {
 
 function wholeNumber(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}`);
   return n;
 }

@@ -42,7 +42,9 @@ export type TSendEventsIo = {
 };
 
 /** How a send authenticates: a cookie to use as is, or a login of its own to undo at the end. */
-type TAuth = { baseUrl: string; cookie: string; source: "cookie" | "file"; file?: string } | { baseUrl: string; email: string; password: string; source: "login" };
+type TAuth =
+  | { baseUrl: string; cookie: string; source: "cookie" | "file"; file?: string }
+  | { baseUrl: string; email: string; password: string; source: "login" };
 
 /** The send-events command as a function: `send` (default), `login` or `logout`. Returns the exit code. */
 export async function runSendEvents(argv: string[], io: TSendEventsIo): Promise<number> {
@@ -61,7 +63,8 @@ export async function runSendEvents(argv: string[], io: TSendEventsIo): Promise<
   }
 }
 
-const cookieFileOf = (given: string | undefined, io: TSendEventsIo) => given ?? defaultCookieFile(io.env ?? process.env, io.home ?? homedir());
+const cookieFileOf = (given: string | undefined, io: TSendEventsIo) =>
+  given ?? defaultCookieFile(io.env ?? process.env, io.home ?? homedir());
 
 async function readProcessStdin(): Promise<string> {
   let text = "";
@@ -88,7 +91,9 @@ async function runLogin(args: TLoginArgs, io: TSendEventsIo): Promise<number> {
   const previous = await loadSession(file).catch(() => null);
   if (previous) await logOut(fetch, previous.baseUrl, previous.cookie);
   await saveSession(file, { baseUrl, cookie: login.cookie, email: args.email, savedAt: new Date().toISOString() });
-  io.stdout.write(`logged in to ${baseUrl} as ${args.email}; session kept in ${file} (mode 0600) until "send-events logout"\n`);
+  io.stdout.write(
+    `logged in to ${baseUrl} as ${args.email}; session kept in ${file} (mode 0600) until "send-events logout"\n`,
+  );
   return 0;
 }
 
@@ -106,10 +111,17 @@ async function runLogout(args: TLogoutArgs, io: TSendEventsIo): Promise<number> 
 /** Decides how to authenticate before anything is read or sent, so a missing login fails fast. */
 async function resolveAuth(args: TSendArgs, io: TSendEventsIo): Promise<TAuth> {
   if (args.cookie) return { baseUrl: args.baseUrl ?? DEFAULT_BASE_URL, cookie: args.cookie, source: "cookie" };
-  if (args.email) return { baseUrl: args.baseUrl ?? DEFAULT_BASE_URL, email: args.email, password: await resolvePassword(args.password, io), source: "login" };
+  if (args.email)
+    return {
+      baseUrl: args.baseUrl ?? DEFAULT_BASE_URL,
+      email: args.email,
+      password: await resolvePassword(args.password, io),
+      source: "login",
+    };
   const file = cookieFileOf(args.cookieFile, io);
   const session = await loadSession(file);
-  if (!session) throw new UsageError(`not logged in: run "send-events login --email …" first (no ${file}), or give --email`);
+  if (!session)
+    throw new UsageError(`not logged in: run "send-events login --email …" first (no ${file}), or give --email`);
   if (args.baseUrl && args.baseUrl !== session.baseUrl) {
     throw new UsageError(`the session in ${file} is for ${session.baseUrl}, not ${args.baseUrl}: log in there first`);
   }
@@ -144,7 +156,9 @@ async function runSend(args: TSendArgs, io: TSendEventsIo): Promise<number> {
   }
   const refuse = plan.rejects.length > 0 && !args.skipInvalid;
   if (args.dryRun || refuse || plan.total === 0) {
-    const verdict = refuse ? `nothing was sent (--skip-invalid sends the ${plan.total} valid line(s))` : "nothing was sent";
+    const verdict = refuse
+      ? `nothing was sent (--skip-invalid sends the ${plan.total} valid line(s))`
+      : "nothing was sent";
     io.stderr.write(`send-events: ${args.dryRun ? "dry run: " : ""}${verdict}\n`);
     const counts = { total: plan.total, done: 0, sent: 0, recorded: 0, duplicates: 0, rejected: 0, retries: 0 };
     printSummary({ ...counts, ok: !refuse, batches: 0, elapsedMs: 0 }, plan, args, io);
@@ -178,9 +192,14 @@ async function send(args: TSendArgs, auth: TAuth, plan: TBatchPlan, io: TSendEve
       random: io.random,
       skipInvalid: args.skipInvalid,
       signal: io.signal,
-      retry: { maxRetries: args.maxRetries, maxDelayMs: args.maxDelaySeconds * 1000, maxWaitMs: args.maxWaitSeconds * 1000 },
+      retry: {
+        maxRetries: args.maxRetries,
+        maxDelayMs: args.maxDelaySeconds * 1000,
+        maxWaitMs: args.maxWaitSeconds * 1000,
+      },
       onBatch: (counts) => progress.update(counts),
-      onRetry: (r) => progress.note(`batch ${r.batch + 1}: ${r.reason}; retry ${r.attempt} in ${(r.waitMs / 1000).toFixed(1)} s`),
+      onRetry: (r) =>
+        progress.note(`batch ${r.batch + 1}: ${r.reason}; retry ${r.attempt} in ${(r.waitMs / 1000).toFixed(1)} s`),
       onRejects: (rejects) => {
         progress.note(`send-events: the server refused ${rejects.length} event(s); skipped:`);
         reportRejects(rejects, args, io);
@@ -198,7 +217,9 @@ async function send(args: TSendArgs, auth: TAuth, plan: TBatchPlan, io: TSendEve
 
 function printSummary(summary: TSendSummary, plan: TBatchPlan, args: TSendArgs, io: TSendEventsIo): void {
   if (!args.json) {
-    const line = args.dryRun ? `dry run: ${plan.total} valid line(s), ${plan.rejects.length} invalid` : formatSummary(summary, plan.rejects.length);
+    const line = args.dryRun
+      ? `dry run: ${plan.total} valid line(s), ${plan.rejects.length} invalid`
+      : formatSummary(summary, plan.rejects.length);
     io.stdout.write(`${line}\n`);
     return;
   }
@@ -232,10 +253,12 @@ function formatFailure(failure: TSendFailure, auth: TAuth): string {
     `  the run stopped at line ${first}; fix and ${resume}`,
   ];
   for (const issue of failure.issues.slice(0, 20)) {
-    const where = issue.line === null ? issue.path.join(".") || "request" : `line ${issue.line} (${issue.path.join(".")})`;
+    const where =
+      issue.line === null ? issue.path.join(".") || "request" : `line ${issue.line} (${issue.path.join(".")})`;
     out.push(`  ${where}: ${issue.message}`);
   }
   if (failure.issues.length > 20) out.push(`  … and ${failure.issues.length - 20} more`);
-  if (failure.status === 401 && auth.source === "file") out.push(`  the session in ${auth.file} has ended: run "send-events login" again`);
+  if (failure.status === 401 && auth.source === "file")
+    out.push(`  the session in ${auth.file} has ended: run "send-events login" again`);
   return out.join("\n");
 }

@@ -5,4 +5,8 @@ const interrupt = new AbortController();
 process.once("SIGINT", () => interrupt.abort());
 
 /** `npm run send-events -- --help`: send an NDJSON file of events; `login` / `logout` keep a session. */
-process.exitCode = await runSendEvents(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, signal: interrupt.signal });
+process.exitCode = await runSendEvents(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: interrupt.signal,
+});

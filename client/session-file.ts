@@ -45,16 +45,28 @@ export async function deleteSession(file: string): Promise<void> {
 }
 
 /** `POST /api/auth/login`; returns the cookies the server set, as a `Cookie` header value. */
-export async function logIn(fetch: TFetch, baseUrl: string, email: string, password: string): Promise<{ cookie: string } | { error: string }> {
+export async function logIn(
+  fetch: TFetch,
+  baseUrl: string,
+  email: string,
+  password: string,
+): Promise<{ cookie: string } | { error: string }> {
   const response = await post(fetch, `${baseUrl}/api/auth/login`, { email, password });
   if ("error" in response) return response;
   if (!response.ok) return { error: await describe(response) };
-  const cookie = response.headers.getSetCookie().map((line) => line.split(";", 1)[0]).join("; ");
+  const cookie = response.headers
+    .getSetCookie()
+    .map((line) => line.split(";", 1)[0])
+    .join("; ");
   return cookie ? { cookie } : { error: "the server set no session cookie" };
 }
 
 /** `POST /api/auth/logout`: destroys the session server-side (harmless when it is already gone). */
-export async function logOut(fetch: TFetch, baseUrl: string, cookie: string): Promise<{ ok: true } | { error: string }> {
+export async function logOut(
+  fetch: TFetch,
+  baseUrl: string,
+  cookie: string,
+): Promise<{ ok: true } | { error: string }> {
   const response = await post(fetch, `${baseUrl}/api/auth/logout`, {}, cookie);
   if ("error" in response) return response;
   return response.ok ? { ok: true } : { error: await describe(response) };

@@ -34,7 +34,10 @@ function sink() {
 type TRun = { code: number; stdout: string; stderr: string; summary: any };
 
 /** Runs the CLI with `--json`; the password comes from FSE_PASSWORD, the cookie file lives in a temp folder. */
-async function cli(argv: string[], opts: { text?: string; password?: string; io?: Partial<TSendEventsIo> } = {}): Promise<TRun> {
+async function cli(
+  argv: string[],
+  opts: { text?: string; password?: string; io?: Partial<TSendEventsIo> } = {},
+): Promise<TRun> {
   const stdout = sink();
   const stderr = sink();
   const env = { XDG_CONFIG_HOME: join(dir, "xdg"), ...(opts.password ? { FSE_PASSWORD: opts.password } : {}) };
@@ -48,15 +51,36 @@ async function cli(argv: string[], opts: { text?: string; password?: string; io?
   return { code, stdout: stdout.text, stderr: stderr.text, summary };
 }
 
-function sendFile(text: string, extra: string[] = [], who: TTestUser = seed.owner, io: Partial<TSendEventsIo> = {}, base = app.baseUrl) {
-  const argv = ["--file", "events.ndjson", "--base-url", base, "--workspace", seed.workspace.id, "--site", seed.site.id, "--email", who.email, "--json", ...extra];
+function sendFile(
+  text: string,
+  extra: string[] = [],
+  who: TTestUser = seed.owner,
+  io: Partial<TSendEventsIo> = {},
+  base = app.baseUrl,
+) {
+  const argv = [
+    "--file",
+    "events.ndjson",
+    "--base-url",
+    base,
+    "--workspace",
+    seed.workspace.id,
+    "--site",
+    seed.site.id,
+    "--email",
+    who.email,
+    "--json",
+    ...extra,
+  ];
   return cli(argv, { text, password: who.password, io });
 }
 
-const line = (i: number, tag = "cli") => JSON.stringify({ type: "pageview", visitorId: `${tag}-v-${i % 9}`, path: `/docs/${tag}/${i}` });
+const line = (i: number, tag = "cli") =>
+  JSON.stringify({ type: "pageview", visitorId: `${tag}-v-${i % 9}`, path: `/docs/${tag}/${i}` });
 const fileOf = (n: number, tag: string) => Array.from({ length: n }, (_, i) => line(i, tag)).join("\n");
 const countEvents = () => app.db.prisma.trackingEvent.count({ where: { siteId: seed.site.id } });
-const countTagged = (tag: string) => app.db.prisma.trackingEvent.count({ where: { siteId: seed.site.id, path: { startsWith: `/docs/${tag}/` } } });
+const countTagged = (tag: string) =>
+  app.db.prisma.trackingEvent.count({ where: { siteId: seed.site.id, path: { startsWith: `/docs/${tag}/` } } });
 
 /** Sessions in the app's store (Redis keys under its prefix, or the memory store). */
 async function countSessions(): Promise<number> {
@@ -65,7 +89,9 @@ async function countSessions(): Promise<number> {
     for await (const keys of app.redis.scanIterator({ MATCH: `${app.keyPrefix}sess:*`, COUNT: 200 })) n += keys.length;
     return n;
   }
-  return new Promise((resolve, reject) => app.runtime.sessionStore.length!((err, n) => (err ? reject(err) : resolve(n ?? 0))));
+  return new Promise((resolve, reject) =>
+    app.runtime.sessionStore.length!((err, n) => (err ? reject(err) : resolve(n ?? 0))),
+  );
 }
 
 const meStatus = async (cookie: string) => (await fetch(`${app.baseUrl}/api/auth/me`, { headers: { cookie } })).status;
@@ -76,7 +102,16 @@ describe("send-events against the app", () => {
   it("sends a file in batches of 50 and records every line", async () => {
     const r = await sendFile(file);
     expect(r.code).toBe(0);
-    expect(r.summary).toMatchObject({ ok: true, lines: 112, valid: 112, sent: 112, recorded: 112, duplicates: 0, rejected: 0, batches: 3 });
+    expect(r.summary).toMatchObject({
+      ok: true,
+      lines: 112,
+      valid: 112,
+      sent: 112,
+      recorded: 112,
+      duplicates: 0,
+      rejected: 0,
+      batches: 3,
+    });
     expect(r.stderr).toContain("112/112 events (100%)");
     expect(await countEvents()).toBe(112);
   }, 60_000);
@@ -84,7 +119,9 @@ describe("send-events against the app", () => {
   it("a re-run records nothing new; an edited file records only the new line", async () => {
     const again = await sendFile(file);
     expect(again.summary).toMatchObject({ ok: true, sent: 112, recorded: 0, duplicates: 112 });
-    const edited = await sendFile([JSON.stringify({ type: "signup", visitorId: "cli-v-new", email: "new@example.test" }), file].join("\n"));
+    const edited = await sendFile(
+      [JSON.stringify({ type: "signup", visitorId: "cli-v-new", email: "new@example.test" }), file].join("\n"),
+    );
     expect(edited.summary).toMatchObject({ ok: true, sent: 113, recorded: 1, duplicates: 112 });
     expect(await countEvents()).toBe(113);
   }, 60_000);
@@ -127,7 +164,10 @@ describe("bad lines are all found before anything is sent", () => {
     const requests: string[] = [];
     const recording: typeof fetch = (input, init) => (requests.push(String(input)), fetch(input, init));
     const sessions = await countSessions();
-    const r = await cli(["--file", "events.ndjson", "--dry-run", "--json", "--skip-invalid"], { text, io: { fetch: recording } });
+    const r = await cli(["--file", "events.ndjson", "--dry-run", "--json", "--skip-invalid"], {
+      text,
+      io: { fetch: recording },
+    });
     expect(r.code).toBe(0);
     expect(r.summary).toMatchObject({ ok: true, dryRun: true, valid: 497, rejected: 3, sent: 0 });
     expect(requests).toEqual([]);
@@ -139,45 +179,92 @@ describe("bad lines are all found before anything is sent", () => {
     const rejects = join(dir, "rejects.ndjson");
     const r = await sendFile(text, ["--skip-invalid", "--rejects", rejects]);
     expect(r.code).toBe(0);
-    expect(r.summary).toMatchObject({ ok: true, valid: 497, rejected: 3, sent: 497, recorded: 497, rejectsFile: rejects });
+    expect(r.summary).toMatchObject({
+      ok: true,
+      valid: 497,
+      rejected: 3,
+      sent: 497,
+      recorded: 497,
+      rejectsFile: rejects,
+    });
     expect(await countTagged("bad")).toBe(497);
-    const written = (await readFile(rejects, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
-    expect(written.map((w) => [w.line, w.reason])).toEqual([[17, "MALFORMED_JSON"], [250, "VALIDATION_FAILED"], [499, "VALIDATION_FAILED"]]);
-    expect(written[1]).toEqual({ line: 250, reason: "VALIDATION_FAILED", issues: [{ path: ["visitorId"], code: "custom", message: "is a placeholder, not an identifier" }], original: lines[249] });
+    const written = (await readFile(rejects, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(written.map((w) => [w.line, w.reason])).toEqual([
+      [17, "MALFORMED_JSON"],
+      [250, "VALIDATION_FAILED"],
+      [499, "VALIDATION_FAILED"],
+    ]);
+    expect(written[1]).toEqual({
+      line: 250,
+      reason: "VALIDATION_FAILED",
+      issues: [{ path: ["visitorId"], code: "custom", message: "is a placeholder, not an identifier" }],
+      original: lines[249],
+    });
     expect(written[2].issues[0]).toMatchObject({ code: "unrecognized_keys" });
   }, 60_000);
 });
 
 describe("refusals the file cannot show", () => {
-  const foreign = (i: number) => JSON.stringify({ type: "signup", visitorId: `ref-v-${i}`, userId: "usr_someone_else", path: "/docs/ref/x" });
+  const foreign = (i: number) =>
+    JSON.stringify({ type: "signup", visitorId: `ref-v-${i}`, userId: "usr_someone_else", path: "/docs/ref/x" });
   const lines = Array.from({ length: 120 }, (_, i) => (i === 74 ? foreign(i) : line(i, "ref")));
 
   it("a batch refused mid-run is reported with the lines it covered; earlier batches stay recorded", async () => {
     const r = await sendFile(lines.join("\n"));
     expect(r.code).toBe(1);
-    expect(r.summary).toMatchObject({ ok: false, sent: 50, recorded: 50, error: { status: 403, reason: "USER_ID_MISMATCH", batch: 1, lines: { first: 51, last: 100 } } });
+    expect(r.summary).toMatchObject({
+      ok: false,
+      sent: 50,
+      recorded: 50,
+      error: { status: 403, reason: "USER_ID_MISMATCH", batch: 1, lines: { first: 51, last: 100 } },
+    });
     expect(r.stderr).toContain("batch 2 (lines 51-100) refused: HTTP 403");
     expect(r.stderr).toMatch(/line 75 \(events\.24\.userId\): /);
     expect(r.stderr).toContain("the run stopped at line 51");
     expect(await countTagged("ref")).toBe(50);
   }, 60_000);
 
-  it("with --skip-invalid, the refused event is skipped and written to the rejects file; the rest is sent", async () => {
+  it("with --skip-invalid, the refused event is skipped and written to the rejects file", async () => {
     const rejects = join(dir, "server-rejects.ndjson");
     const r = await sendFile(lines.join("\n"), ["--skip-invalid", "--rejects", rejects]);
     expect(r.code).toBe(0);
     expect(r.summary).toMatchObject({ ok: true, rejected: 1, sent: 119, recorded: 69, duplicates: 50 });
     const written = JSON.parse((await readFile(rejects, "utf8")).trim());
-    expect(written).toMatchObject({ line: 75, reason: "SERVER_REFUSED", issues: [{ path: ["userId"] }], original: lines[74] });
+    expect(written).toMatchObject({
+      line: 75,
+      reason: "SERVER_REFUSED",
+      issues: [{ path: ["userId"] }],
+      original: lines[74],
+    });
     expect(await countTagged("ref")).toBe(119);
   }, 60_000);
 
   it("a site outside the workspace stops the run at its first batch", async () => {
     const other = await app.seedWorkspace({ domain: "other.example.com" });
-    const argv = ["--file", "f", "--base-url", app.baseUrl, "--workspace", seed.workspace.id, "--site", other.site.id, "--email", seed.owner.email, "--json", "--skip-invalid"];
+    const argv = [
+      "--file",
+      "f",
+      "--base-url",
+      app.baseUrl,
+      "--workspace",
+      seed.workspace.id,
+      "--site",
+      other.site.id,
+      "--email",
+      seed.owner.email,
+      "--json",
+      "--skip-invalid",
+    ];
     const r = await cli(argv, { text: fileOf(60, "site"), password: seed.owner.password });
     expect(r.code).toBe(1);
-    expect(r.summary.error).toMatchObject({ status: 403, reason: "SITE_NOT_IN_WORKSPACE", lines: { first: 1, last: 50 } });
+    expect(r.summary.error).toMatchObject({
+      status: 403,
+      reason: "SITE_NOT_IN_WORKSPACE",
+      lines: { first: 1, last: 50 },
+    });
     expect(r.stderr).toContain("batch 1 (lines 1-50) refused");
   });
 });
@@ -208,10 +295,24 @@ describe("transient failures are retried", () => {
   }, 60_000);
 
   it("429: waits as long as Retry-After says and resumes where it stopped", async () => {
-    const limited = await startTestApp({ config: { SERVER_EVENTS_RATE_LIMIT: "2", SERVER_EVENTS_RATE_WINDOW_SECONDS: "2" } });
+    const limited = await startTestApp({
+      config: { SERVER_EVENTS_RATE_LIMIT: "2", SERVER_EVENTS_RATE_WINDOW_SECONDS: "2" },
+    });
     try {
       const s = await limited.seedWorkspace();
-      const argv = ["--file", "f", "--base-url", limited.baseUrl, "--workspace", s.workspace.id, "--site", s.site.id, "--email", s.owner.email, "--json"];
+      const argv = [
+        "--file",
+        "f",
+        "--base-url",
+        limited.baseUrl,
+        "--workspace",
+        s.workspace.id,
+        "--site",
+        s.site.id,
+        "--email",
+        s.owner.email,
+        "--json",
+      ];
       const r = await cli(argv, { text: fileOf(150, "limited"), password: s.owner.password });
       expect(r.code).toBe(0);
       expect(r.summary).toMatchObject({ ok: true, sent: 150, recorded: 150, duplicates: 0 });
@@ -227,10 +328,29 @@ describe("transient failures are retried", () => {
     const limited = await startTestApp({ config: { SERVER_EVENTS_RATE_LIMIT: "2" } });
     try {
       const s = await limited.seedWorkspace();
-      const argv = ["--file", "f", "--base-url", limited.baseUrl, "--workspace", s.workspace.id, "--site", s.site.id, "--email", s.owner.email, "--max-wait", "5", "--json"];
+      const argv = [
+        "--file",
+        "f",
+        "--base-url",
+        limited.baseUrl,
+        "--workspace",
+        s.workspace.id,
+        "--site",
+        s.site.id,
+        "--email",
+        s.owner.email,
+        "--max-wait",
+        "5",
+        "--json",
+      ];
       const r = await cli(argv, { text: fileOf(120, "wait"), password: s.owner.password });
       expect(r.code).toBe(1);
-      expect(r.summary).toMatchObject({ ok: false, sent: 100, recorded: 100, error: { status: 429, lines: { first: 101, last: 120 } } });
+      expect(r.summary).toMatchObject({
+        ok: false,
+        sent: 100,
+        recorded: 100,
+        error: { status: 429, lines: { first: 101, last: 120 } },
+      });
       expect(r.stderr).toMatch(/the server asks to wait \d+ s, over the 5 s allowed/);
     } finally {
       await limited.close();
@@ -248,10 +368,24 @@ describe("a crash midway, then a re-run", () => {
     const proxy = await startHttpFaultProxy(app.baseUrl, () => ({ kind: "forward", delayMs: 300 }));
     const child = spawn(
       join(process.cwd(), "node_modules/.bin/tsx"),
-      ["client/send-events.ts", "--file", path, "--base-url", proxy.baseUrl, "--workspace", seed.workspace.id, "--site", seed.site.id, "--email", seed.owner.email],
+      [
+        "client/send-events.ts",
+        "--file",
+        path,
+        "--base-url",
+        proxy.baseUrl,
+        "--workspace",
+        seed.workspace.id,
+        "--site",
+        seed.site.id,
+        "--email",
+        seed.owner.email,
+      ],
       { env: { ...process.env, FSE_PASSWORD: seed.owner.password }, stdio: ["ignore", "pipe", "pipe"] },
     );
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once("exit", (_code, signal) => resolve(signal)),
+    );
     try {
       const deadline = Date.now() + 45_000;
       while ((await countTagged("crash")) < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -295,9 +429,12 @@ describe("sessions", () => {
   it("login keeps one session in a 0600 cookie file for later runs; logout ends it and deletes the file", async () => {
     const cookieFile = join(dir, "cfg", "session.json");
     const sessions = await countSessions();
-    const login = await cli(["login", "--email", seed.owner.email, "--password", "-", "--base-url", app.baseUrl, "--cookie-file", cookieFile], {
-      io: { readStdin: async () => `${seed.owner.password}\n` },
-    });
+    const login = await cli(
+      ["login", "--email", seed.owner.email, "--password", "-", "--base-url", app.baseUrl, "--cookie-file", cookieFile],
+      {
+        io: { readStdin: async () => `${seed.owner.password}\n` },
+      },
+    );
     expect(login).toMatchObject({ code: 0, stderr: "" });
     expect((await stat(cookieFile)).mode & 0o777).toBe(0o600);
     const stored = JSON.parse(await readFile(cookieFile, "utf8"));
@@ -305,7 +442,20 @@ describe("sessions", () => {
     expect(await countSessions()).toBe(sessions + 1);
 
     for (let run = 0; run < 2; run++) {
-      const r = await cli(["--file", "f", "--workspace", seed.workspace.id, "--site", seed.site.id, "--cookie-file", cookieFile, "--json"], { text: line(run, "stored") });
+      const r = await cli(
+        [
+          "--file",
+          "f",
+          "--workspace",
+          seed.workspace.id,
+          "--site",
+          seed.site.id,
+          "--cookie-file",
+          cookieFile,
+          "--json",
+        ],
+        { text: line(run, "stored") },
+      );
       expect(r.code).toBe(0);
       expect(r.summary).toMatchObject({ ok: true, recorded: 1 });
     }
@@ -317,17 +467,29 @@ describe("sessions", () => {
     expect(await meStatus(stored.cookie)).toBe(401);
     expect(await countSessions()).toBe(sessions);
 
-    const after = await cli(["--file", "f", "--workspace", seed.workspace.id, "--site", seed.site.id, "--cookie-file", cookieFile], { text: line(9, "stored") });
+    const after = await cli(
+      ["--file", "f", "--workspace", seed.workspace.id, "--site", seed.site.id, "--cookie-file", cookieFile],
+      { text: line(9, "stored") },
+    );
     expect(after.code).toBe(2);
     expect(after.stderr).toContain("not logged in");
   }, 60_000);
 
   it("a run with an ended session says to log in again", async () => {
     const cookieFile = join(dir, "ended", "session.json");
-    await cli(["login", "--email", seed.owner.email, "--base-url", app.baseUrl, "--cookie-file", cookieFile], { password: seed.owner.password });
+    await cli(["login", "--email", seed.owner.email, "--base-url", app.baseUrl, "--cookie-file", cookieFile], {
+      password: seed.owner.password,
+    });
     const { cookie } = JSON.parse(await readFile(cookieFile, "utf8"));
-    await fetch(`${app.baseUrl}/api/auth/logout`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: "{}" });
-    const r = await cli(["--file", "f", "--workspace", seed.workspace.id, "--site", seed.site.id, "--cookie-file", cookieFile], { text: line(1, "ended") });
+    await fetch(`${app.baseUrl}/api/auth/logout`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: "{}",
+    });
+    const r = await cli(
+      ["--file", "f", "--workspace", seed.workspace.id, "--site", seed.site.id, "--cookie-file", cookieFile],
+      { text: line(1, "ended") },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("HTTP 401");
     expect(r.stderr).toContain(`the session in ${cookieFile} has ended: run "send-events login" again`);

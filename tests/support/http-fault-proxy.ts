@@ -14,7 +14,10 @@ export type TProxyAction =
  * request in order, with its index), to provoke the transient
  * failures a real deployment has: 5xx from the edge, lost responses, slow answers.
  */
-export async function startHttpFaultProxy(target: string, decide: (index: number, req: http.IncomingMessage) => TProxyAction) {
+export async function startHttpFaultProxy(
+  target: string,
+  decide: (index: number, req: http.IncomingMessage) => TProxyAction,
+) {
   let count = 0;
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -24,7 +27,8 @@ export async function startHttpFaultProxy(target: string, decide: (index: number
       res.writeHead(action.status, { "content-type": "application/json", ...action.headers });
       return void res.end(JSON.stringify(action.body ?? { message: `proxy says ${action.status}` }));
     }
-    if (action.kind === "forward" && action.delayMs) await new Promise((resolve) => setTimeout(resolve, action.delayMs));
+    if (action.kind === "forward" && action.delayMs)
+      await new Promise((resolve) => setTimeout(resolve, action.delayMs));
     let upstream: Response;
     try {
       upstream = await forward(target, req, Buffer.concat(chunks));
@@ -35,7 +39,8 @@ export async function startHttpFaultProxy(target: string, decide: (index: number
     if (action.kind === "forward-then-drop") return void res.socket?.destroy();
     const headers: Record<string, string | string[]> = {};
     upstream.headers.forEach((value, name) => {
-      if (!["content-encoding", "content-length", "transfer-encoding", "connection", "set-cookie"].includes(name)) headers[name] = value;
+      if (!["content-encoding", "content-length", "transfer-encoding", "connection", "set-cookie"].includes(name))
+        headers[name] = value;
     });
     const cookies = upstream.headers.getSetCookie();
     if (cookies.length) headers["set-cookie"] = cookies;
@@ -62,5 +67,10 @@ function forward(target: string, req: http.IncomingMessage, body: Buffer): Promi
     if (value === undefined || ["host", "connection", "content-length", "transfer-encoding"].includes(name)) continue;
     headers.set(name, Array.isArray(value) ? value.join(", ") : value);
   }
-  return fetch(`${target}${req.url}`, { method: req.method, headers, body: body.length ? body : undefined, redirect: "manual" });
+  return fetch(`${target}${req.url}`, {
+    method: req.method,
+    headers,
+    body: body.length ? body : undefined,
+    redirect: "manual",
+  });
 }

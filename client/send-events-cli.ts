@@ -50,7 +50,7 @@ type TAuth =
 export async function runSendEvents(argv: string[], io: TSendEventsIo): Promise<number> {
   try {
     const args = parseSendEventsArgs(argv);
-    if (args.command === "help") return void io.stdout.write(`${SEND_EVENTS_USAGE}\n`), 0;
+    if (args.command === "help") return report(io.stdout, `${SEND_EVENTS_USAGE}\n`, 0);
     if (args.command === "login") return await runLogin(args, io);
     if (args.command === "logout") return await runLogout(args, io);
     return await runSend(args, io);
@@ -61,6 +61,12 @@ export async function runSendEvents(argv: string[], io: TSendEventsIo): Promise<
     io.stderr.write(`send-events: ${message}${usage ? " (see --help)" : ""}\n`);
     return usage ? 2 : 1;
   }
+}
+
+/** Writes one message and returns the exit code to go with it. */
+function report(out: TOut, text: string, code: number): number {
+  out.write(text);
+  return code;
 }
 
 const cookieFileOf = (given: string | undefined, io: TSendEventsIo) =>
@@ -86,7 +92,7 @@ async function runLogin(args: TLoginArgs, io: TSendEventsIo): Promise<number> {
   const password = await resolvePassword(args.password, io);
   const baseUrl = args.baseUrl ?? DEFAULT_BASE_URL;
   const login = await logIn(fetch, baseUrl, args.email, password);
-  if ("error" in login) return void io.stderr.write(`send-events: login failed: ${login.error}\n`), 1;
+  if ("error" in login) return report(io.stderr, `send-events: login failed: ${login.error}\n`, 1);
   // A session replaced here would otherwise live on, unused, until it expires.
   const previous = await loadSession(file).catch(() => null);
   if (previous) await logOut(fetch, previous.baseUrl, previous.cookie);
@@ -100,9 +106,9 @@ async function runLogin(args: TLoginArgs, io: TSendEventsIo): Promise<number> {
 async function runLogout(args: TLogoutArgs, io: TSendEventsIo): Promise<number> {
   const file = cookieFileOf(args.cookieFile, io);
   const session = await loadSession(file);
-  if (!session) return void io.stdout.write(`not logged in (no ${file})\n`), 0;
+  if (!session) return report(io.stdout, `not logged in (no ${file})\n`, 0);
   const result = await logOut(io.fetch ?? globalThis.fetch, session.baseUrl, session.cookie);
-  if ("error" in result) return void io.stderr.write(`send-events: logout failed, ${file} kept: ${result.error}\n`), 1;
+  if ("error" in result) return report(io.stderr, `send-events: logout failed, ${file} kept: ${result.error}\n`, 1);
   await deleteSession(file);
   io.stdout.write(`logged out of ${session.baseUrl}; deleted ${file}\n`);
   return 0;
@@ -111,17 +117,15 @@ async function runLogout(args: TLogoutArgs, io: TSendEventsIo): Promise<number> 
 /** Decides how to authenticate before anything is read or sent, so a missing login fails fast. */
 async function resolveAuth(args: TSendArgs, io: TSendEventsIo): Promise<TAuth> {
   if (args.cookie) return { baseUrl: args.baseUrl ?? DEFAULT_BASE_URL, cookie: args.cookie, source: "cookie" };
-  if (args.email)
-    return {
-      baseUrl: args.baseUrl ?? DEFAULT_BASE_URL,
-      email: args.email,
-      password: await resolvePassword(args.password, io),
-      source: "login",
-    };
+  if (args.email) {
+    const password = await resolvePassword(args.password, io);
+    return { baseUrl: args.baseUrl ?? DEFAULT_BASE_URL, email: args.email, password, source: "login" };
+  }
   const file = cookieFileOf(args.cookieFile, io);
   const session = await loadSession(file);
-  if (!session)
+  if (!session) {
     throw new UsageError(`not logged in: run "send-events login --email …" first (no ${file}), or give --email`);
+  }
   if (args.baseUrl && args.baseUrl !== session.baseUrl) {
     throw new UsageError(`the session in ${file} is for ${session.baseUrl}, not ${args.baseUrl}: log in there first`);
   }
@@ -140,9 +144,10 @@ async function readEvents(args: TSendArgs, io: TSendEventsIo): Promise<TBatchPla
   return planBatches(splitLines(text), { siteId: args.site ?? "site_dry_run" });
 }
 
-function reportRejects(rejects: TLineReject[], args: TSendArgs, io: TSendEventsIo): void {
-  for (const reject of rejects) io.stderr.write(`  ${formatReject(reject)}\n`);
+/** Appends the rejects to the rejects file (when asked) and returns them as indented lines for stderr. */
+function recordRejects(rejects: TLineReject[], args: TSendArgs): string {
   if (args.rejects) appendFileSync(args.rejects, rejects.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  return rejects.map((reject) => `  ${formatReject(reject)}`).join("\n");
 }
 
 async function runSend(args: TSendArgs, io: TSendEventsIo): Promise<number> {
@@ -151,8 +156,8 @@ async function runSend(args: TSendArgs, io: TSendEventsIo): Promise<number> {
   if (args.rejects) writeFileSync(args.rejects, "");
   const lines = plan.total + plan.rejects.length;
   if (plan.rejects.length > 0) {
-    io.stderr.write(`send-events: ${plan.rejects.length} of ${lines} line(s) are invalid:\n`);
-    reportRejects(plan.rejects, args, io);
+    const listed = recordRejects(plan.rejects, args);
+    io.stderr.write(`send-events: ${plan.rejects.length} of ${lines} line(s) are invalid:\n${listed}\n`);
   }
   const refuse = plan.rejects.length > 0 && !args.skipInvalid;
   if (args.dryRun || refuse || plan.total === 0) {
@@ -172,7 +177,7 @@ async function send(args: TSendArgs, auth: TAuth, plan: TBatchPlan, io: TSendEve
   let cookie: string;
   if (auth.source === "login") {
     const login = await logIn(fetch, auth.baseUrl, auth.email, auth.password);
-    if ("error" in login) return void io.stderr.write(`send-events: login failed: ${login.error}\n`), 1;
+    if ("error" in login) return report(io.stderr, `send-events: login failed: ${login.error}\n`, 1);
     cookie = login.cookie;
   } else {
     cookie = auth.cookie;
@@ -201,8 +206,8 @@ async function send(args: TSendArgs, auth: TAuth, plan: TBatchPlan, io: TSendEve
       onRetry: (r) =>
         progress.note(`batch ${r.batch + 1}: ${r.reason}; retry ${r.attempt} in ${(r.waitMs / 1000).toFixed(1)} s`),
       onRejects: (rejects) => {
-        progress.note(`send-events: the server refused ${rejects.length} event(s); skipped:`);
-        reportRejects(rejects, args, io);
+        const listed = recordRejects(rejects, args);
+        progress.note(`send-events: the server refused ${rejects.length} event(s); skipped:\n${listed}`);
       },
     });
   } finally {
@@ -224,7 +229,7 @@ function printSummary(summary: TSendSummary, plan: TBatchPlan, args: TSendArgs, 
     return;
   }
   const { ok, sent, recorded, duplicates, retries, batches, error } = summary;
-  const report = {
+  const body = {
     ok,
     dryRun: args.dryRun,
     lines: plan.total + plan.rejects.length,
@@ -239,7 +244,7 @@ function printSummary(summary: TSendSummary, plan: TBatchPlan, args: TSendArgs, 
     ...(args.rejects ? { rejectsFile: args.rejects } : {}),
     ...(error ? { error } : {}),
   };
-  io.stdout.write(`${JSON.stringify(report)}\n`);
+  io.stdout.write(`${JSON.stringify(body)}\n`);
 }
 
 function formatFailure(failure: TSendFailure, auth: TAuth): string {
@@ -248,8 +253,9 @@ function formatFailure(failure: TSendFailure, auth: TAuth): string {
   const resume = "re-run to resume (events already recorded count as duplicates)";
   if (failure.reason === "INTERRUPTED") return `interrupted at batch ${failure.batch + 1} (${range}); ${resume}`;
   const request = failure.requestId ? ` [request ${failure.requestId}]` : "";
+  const verb = failure.status === null ? "failed" : "refused";
   const out = [
-    `batch ${failure.batch + 1} (${range}) refused: ${failure.message}${request}`,
+    `batch ${failure.batch + 1} (${range}) ${verb}: ${failure.message}${request}`,
     `  the run stopped at line ${first}; fix and ${resume}`,
   ];
   for (const issue of failure.issues.slice(0, 20)) {
@@ -258,7 +264,8 @@ function formatFailure(failure: TSendFailure, auth: TAuth): string {
     out.push(`  ${where}: ${issue.message}`);
   }
   if (failure.issues.length > 20) out.push(`  … and ${failure.issues.length - 20} more`);
-  if (failure.status === 401 && auth.source === "file")
+  if (failure.status === 401 && auth.source === "file") {
     out.push(`  the session in ${auth.file} has ended: run "send-events login" again`);
+  }
   return out.join("\n");
 }

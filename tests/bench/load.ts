@@ -4,10 +4,23 @@ import { performance } from "node:perf_hooks";
 /** What one request did: events it carried and how many of them were recorded (not duplicates). */
 export type TSent = { events: number; accepted: number };
 export type TSend = () => Promise<TSent>;
-export type TLoadResult = { requests: number; events: number; accepted: number; errors: number; seconds: number; latencies: number[]; firstError?: string };
+export type TLoadResult = {
+  requests: number;
+  events: number;
+  accepted: number;
+  errors: number;
+  seconds: number;
+  latencies: number[];
+  firstError?: string;
+};
 
 /** `clients` loops send back to back for `seconds` (after `warmup` requests, not counted). */
-export async function runLoad(opts: { clients: number; seconds: number; warmup: number; send: TSend }): Promise<TLoadResult> {
+export async function runLoad(opts: {
+  clients: number;
+  seconds: number;
+  warmup: number;
+  send: TSend;
+}): Promise<TLoadResult> {
   for (let i = 0; i < opts.warmup; i++) await opts.send();
   const result: TLoadResult = { requests: 0, events: 0, accepted: 0, errors: 0, seconds: 0, latencies: [] };
   const start = performance.now();
@@ -58,7 +71,10 @@ export class HttpClient {
         {
           method,
           agent: this.agent,
-          headers: body === undefined ? headers : { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          headers:
+            body === undefined
+              ? headers
+              : { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
         },
         (res) => {
           const chunks: Buffer[] = [];

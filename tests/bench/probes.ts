@@ -16,7 +16,11 @@ export type TServerProcess = { pid: number; baseUrl: string; output: () => strin
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 180_000): Promise<TServerProcess> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env };
   for (const key of ["DATABASE_URL", "REDIS_URL", "DATA_DIR"]) if (!(key in env)) delete childEnv[key];
-  const child = spawn(process.execPath, ["dist/main.js"], { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["dist/main.js"], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let text = "";
   // Keep only the head (banner, start-up errors): request logs are drained, not stored.
   const keep = (chunk: Buffer) => {

@@ -5,13 +5,30 @@ const whole = (n: number) => Math.round(n).toLocaleString("en-US");
 
 function table(header: string[], lines: string[][], leftColumns: number): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const format = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const format = (cells: string[]) =>
+    cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [format(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(format)];
 }
 
 /** The main table: one line per row, with pipeline ÷ floor for rows on the floor's database. */
 export function mainTable(rows: TRow[], floor: TRow | undefined): string[] {
-  const header = ["row", "path", "db", "c", "batch", "events/s", "÷floor", "p50 ms", "p95 ms", "p99 ms", "SQL/req", "pg CPU ms", "node CPU ms", "peak RSS MB", "errors"];
+  const header = [
+    "row",
+    "path",
+    "db",
+    "c",
+    "batch",
+    "events/s",
+    "÷floor",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "SQL/req",
+    "pg CPU ms",
+    "node CPU ms",
+    "peak RSS MB",
+    "errors",
+  ];
   const lines = rows.map((r) => [
     r.id,
     r.what,
@@ -19,7 +36,9 @@ export function mainTable(rows: TRow[], floor: TRow | undefined): string[] {
     String(r.clients),
     String(r.batch),
     whole(r.eventsPerSecond),
-    floor && r !== floor && r.database === floor.database && r.batch === floor.batch ? `${((r.eventsPerSecond / floor.eventsPerSecond) * 100).toFixed(1)} %` : "",
+    floor && r !== floor && r.database === floor.database && r.batch === floor.batch
+      ? `${((r.eventsPerSecond / floor.eventsPerSecond) * 100).toFixed(1)} %`
+      : "",
     fixed(r.p50),
     fixed(r.p95),
     fixed(r.p99),

@@ -44,7 +44,11 @@ export class ServerSession {
 
   static async open(server: TServerProcess, target: TTarget, sockets: number): Promise<ServerSession> {
     const http = new HttpClient(server.baseUrl, sockets);
-    const login = await http.request("POST", "/api/auth/login", JSON.stringify({ email: target.email, password: BENCH_PASSWORD }));
+    const login = await http.request(
+      "POST",
+      "/api/auth/login",
+      JSON.stringify({ email: target.email, password: BENCH_PASSWORD }),
+    );
     if (login.status !== 200) throw new Error(`login answered ${login.status}: ${login.text}`);
     const cookie = login.setCookie.map((line) => line.split(";", 1)[0]!).find((pair) => pair.startsWith("fse.sid="));
     if (!cookie) throw new Error("login set no session cookie");
@@ -64,7 +68,13 @@ export class ServerSession {
   }
 }
 
-function summarize(base: Omit<TRow, "requests" | "events" | "accepted" | "errors" | "seconds" | "eventsPerSecond" | "p50" | "p95" | "p99">, load: TLoadResult): TRow {
+function summarize(
+  base: Omit<
+    TRow,
+    "requests" | "events" | "accepted" | "errors" | "seconds" | "eventsPerSecond" | "p50" | "p95" | "p99"
+  >,
+  load: TLoadResult,
+): TRow {
   const sorted = [...load.latencies].sort((a, b) => a - b);
   return {
     ...base,
@@ -81,15 +91,32 @@ function summarize(base: Omit<TRow, "requests" | "events" | "accepted" | "errors
   };
 }
 
-type TProbeWindow = { statements: number; postgres: { stop(): Promise<number | null> } | null; nodeCpu: number | null; rss: { stop(): number | null } | null };
+type TProbeWindow = {
+  statements: number;
+  postgres: { stop(): Promise<number | null> } | null;
+  nodeCpu: number | null;
+  rss: { stop(): number | null } | null;
+};
 
 /** Runs the load with probes opened after the warm-up and read when it ends. */
 async function probed(
   plan: TLoadPlan,
   clients: number,
   send: TSend,
-  probes: { statements: () => Promise<number> | number; postgres: TPostgresProbe; nodeCpu: () => number | null; rssPid: number | null },
-): Promise<{ load: TLoadResult; perBatch: (n: number | null) => number | null; statements: number; postgresMs: number | null; nodeMs: number | null; peakRss: number | null }> {
+  probes: {
+    statements: () => Promise<number> | number;
+    postgres: TPostgresProbe;
+    nodeCpu: () => number | null;
+    rssPid: number | null;
+  },
+): Promise<{
+  load: TLoadResult;
+  perBatch: (n: number | null) => number | null;
+  statements: number;
+  postgresMs: number | null;
+  nodeMs: number | null;
+  peakRss: number | null;
+}> {
   for (let i = 0; i < plan.warmup; i++) await send();
   const window: TProbeWindow = {
     statements: await probes.statements(),
@@ -111,24 +138,50 @@ async function probed(
 export async function measureServer(
   session: ServerSession,
   target: TTarget,
-  opts: { id: string; what: string; database: string; transport: "rest" | "trpc"; clients: number; batch?: number; plan: TLoadPlan; postgres: TPostgresProbe },
+  opts: {
+    id: string;
+    what: string;
+    database: string;
+    transport: "rest" | "trpc";
+    clients: number;
+    batch?: number;
+    plan: TLoadPlan;
+    postgres: TPostgresProbe;
+  },
 ): Promise<TRow> {
   const batch = opts.batch ?? BATCH_SIZE;
   // Each row its own people (a seed per row id): a row must not find the merges of the row before it done.
-  const workload = new Workload(target.siteId, Math.max(target.profiles, 1_000), `${opts.id}-${randomBytes(3).toString("hex")}`, seedOf(opts.id));
+  const workload = new Workload(
+    target.siteId,
+    Math.max(target.profiles, 1_000),
+    `${opts.id}-${randomBytes(3).toString("hex")}`,
+    seedOf(opts.id),
+  );
   const query = `?workspaceId=${encodeURIComponent(target.workspaceId)}`;
   const send: TSend = async () => {
     const body = workload.next(batch);
     const rest = opts.transport === "rest";
     const answer = rest
-      ? await session.http.request("POST", `/api/tracking/server-events${query}`, JSON.stringify(body), { cookie: session.cookie })
-      : await session.http.request("POST", "/api/trpc/tracking.recordServerEvents", JSON.stringify({ workspaceId: target.workspaceId, ...body }), { cookie: session.cookie });
+      ? await session.http.request("POST", `/api/tracking/server-events${query}`, JSON.stringify(body), {
+          cookie: session.cookie,
+        })
+      : await session.http.request(
+          "POST",
+          "/api/trpc/tracking.recordServerEvents",
+          JSON.stringify({ workspaceId: target.workspaceId, ...body }),
+          { cookie: session.cookie },
+        );
     if (answer.status !== 200) throw new Error(`HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
     const parsed = JSON.parse(answer.text) as { accepted: number } & { result?: { data: { accepted: number } } };
     return { events: body.events.length, accepted: rest ? parsed.accepted : parsed.result!.data.accepted };
   };
   const pid = session.server.pid;
-  const r = await probed(opts.plan, opts.clients, send, { statements: () => session.statements(), postgres: opts.postgres, nodeCpu: () => processCpuMs(pid), rssPid: pid });
+  const r = await probed(opts.plan, opts.clients, send, {
+    statements: () => session.statements(),
+    postgres: opts.postgres,
+    nodeCpu: () => processCpuMs(pid),
+    rssPid: pid,
+  });
   // /metrics is read twice per window; it sends no SQL, so the statement count is the requests' own.
   return summarize(
     {
@@ -154,18 +207,36 @@ function seedOf(id: string): number {
 }
 
 /** The domain function `recordServerEvents` in this process on its own pool: no HTTP, sessions or tRPC. */
-export async function measureDomain(databaseUrl: string, target: TTarget, opts: { database: string; clients: number; plan: TLoadPlan; postgres: TPostgresProbe }): Promise<TRow> {
+export async function measureDomain(
+  databaseUrl: string,
+  target: TTarget,
+  opts: { database: string; clients: number; plan: TLoadPlan; postgres: TPostgresProbe },
+): Promise<TRow> {
   let statements = 0;
   const db = await openDatabase({ databaseUrl, migrate: false, poolMax: 10, onQuery: () => (statements += 1) });
   try {
-    const workload = new Workload(target.siteId, Math.max(target.profiles, 1_000), `domain-${randomBytes(3).toString("hex")}`, seedOf("domain"));
+    const workload = new Workload(
+      target.siteId,
+      Math.max(target.profiles, 1_000),
+      `domain-${randomBytes(3).toString("hex")}`,
+      seedOf("domain"),
+    );
     const send: TSend = async () => {
       const raw = workload.next();
       const body = ZRecordServerEventsBody.parse(raw);
-      const result = await recordServerEvents(db, { workspaceId: target.workspaceId, sessionUserId: target.userId, body });
+      const result = await recordServerEvents(db, {
+        workspaceId: target.workspaceId,
+        sessionUserId: target.userId,
+        body,
+      });
       return { events: raw.events.length, accepted: result.accepted };
     };
-    const r = await probed(opts.plan, opts.clients, send, { statements: () => statements, postgres: opts.postgres, nodeCpu: ownCpuMs, rssPid: null });
+    const r = await probed(opts.plan, opts.clients, send, {
+      statements: () => statements,
+      postgres: opts.postgres,
+      nodeCpu: ownCpuMs,
+      rssPid: null,
+    });
     return summarize(
       {
         id: `domain${opts.clients}`,
@@ -190,7 +261,10 @@ export async function measureDomain(databaseUrl: string, target: TTarget, opts: 
  * The machine's floor: raw `pg`, `clients` connections, each request one 50-row
  * `INSERT … SELECT FROM unnest(...)` into `bench_floor`, a copy of tracking_events with its indexes.
  */
-export async function measureFloor(databaseUrl: string, opts: { database: string; clients: number; plan: TLoadPlan; postgres: TPostgresProbe }): Promise<TRow> {
+export async function measureFloor(
+  databaseUrl: string,
+  opts: { database: string; clients: number; plan: TLoadPlan; postgres: TPostgresProbe },
+): Promise<TRow> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.clients });
   try {
     await pool.query("CREATE TABLE IF NOT EXISTS bench_floor (LIKE tracking_events INCLUDING ALL)");
@@ -210,7 +284,12 @@ export async function measureFloor(databaseUrl: string, opts: { database: string
       ]);
       return { events: BATCH_SIZE, accepted: BATCH_SIZE };
     };
-    const r = await probed(opts.plan, opts.clients, send, { statements: () => seq, postgres: opts.postgres, nodeCpu: ownCpuMs, rssPid: null });
+    const r = await probed(opts.plan, opts.clients, send, {
+      statements: () => seq,
+      postgres: opts.postgres,
+      nodeCpu: ownCpuMs,
+      rssPid: null,
+    });
     return summarize(
       {
         id: "floor",
@@ -230,8 +309,8 @@ export async function measureFloor(databaseUrl: string, opts: { database: string
   }
 }
 
-const FLOOR_INSERT = `INSERT INTO bench_floor (id, workspace_id, site_id, source, type, visitor_id, profile_id, path, channel,
-    channel_rule, props, message_id, occurred_at, received_at)
+const FLOOR_INSERT = `INSERT INTO bench_floor (id, workspace_id, site_id, source, type, visitor_id, profile_id, path,
+    channel, channel_rule, props, message_id, occurred_at, received_at)
   SELECT id, 'ws_floor', 'site_floor', 'SERVER', 'pageview', visitor_id, profile_id, '/app', 'direct', 'none',
     props::jsonb, message_id, at, at
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])

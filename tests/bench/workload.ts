@@ -14,8 +14,21 @@ export function prng(seed: number): () => number {
   };
 }
 
-const REFERRERS = [undefined, undefined, "https://www.google.com/", "https://t.co/x", "https://chatgpt.com/", "https://partner.example.org/post"];
-const PATHS = ["/app", "/app", "/pricing?utm_source=newsletter&utm_medium=email", "/lp?utm_source=google&utm_medium=cpc&gclid=x1", "/docs"];
+const REFERRERS = [
+  undefined,
+  undefined,
+  "https://www.google.com/",
+  "https://t.co/x",
+  "https://chatgpt.com/",
+  "https://partner.example.org/post",
+];
+const PATHS = [
+  "/app",
+  "/app",
+  "/pricing?utm_source=newsletter&utm_medium=email",
+  "/lp?utm_source=google&utm_medium=cpc&gclid=x1",
+  "/docs",
+];
 const BROWSE_TYPES = ["pageview", "pageview", "custom", "feature_used"];
 
 export type TEvent = Record<string, unknown>;
@@ -70,7 +83,8 @@ export class Workload {
     const withoutEmail = () => quarter + 1 + Math.floor(this.random() * Math.max(1, this.people - quarter));
     if (r < 0.55) return { type: pick(BROWSE_TYPES), visitorId: seededVisitor(anyone()), ...base };
     if (r < 0.75) return { type: pick(BROWSE_TYPES), visitorId: `nv_${messageId}`, ...base };
-    if (r < 0.85) return { type: "identify", visitorId: seededVisitor(withoutEmail()), email: seededEmail(withEmail()), ...base };
+    if (r < 0.85)
+      return { type: "identify", visitorId: seededVisitor(withoutEmail()), email: seededEmail(withEmail()), ...base };
     if (r < 0.95) {
       const n = withEmail();
       return { type: pick(["signup", "trial_start"]), visitorId: seededVisitor(n), email: seededEmail(n), ...base };

@@ -207,7 +207,7 @@ async function runPostgres(
             if (want("rest4") || want("growth")) {
               const row = await server("rest4", "REST", "rest", 4);
               if (want("rest4")) results.rows.push(row);
-              results.growth.push({ label: grownLabel, row });
+              if (want("growth")) results.growth.push({ label: grownLabel, row });
             }
             if (want("rest16")) results.rows.push(await server("rest16", "REST", "rest", 16));
             if (want("trpc4")) results.rows.push(await server("trpc4", "tRPC", "trpc", 4));

@@ -329,7 +329,7 @@ function print(opts: TOptions, results: TResults, postgresUrl: string | null, re
   console.log(
     `\n${opts.seconds} s per row; CPU and SQL per request; ÷floor = events/s of the row ÷ rows/s of the floor\n`,
   );
-  for (const line of mainTable(results.rows, floor)) console.log(line);
+  if (results.rows.length > 0) for (const line of mainTable(results.rows, floor)) console.log(line);
   if (results.growth.length > 0) {
     console.log("\nCost growth: REST, 4 clients, batches of 50, the same workload\n");
     for (const line of growthTable(results.growth)) console.log(line);

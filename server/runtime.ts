@@ -20,9 +20,17 @@ export async function createRuntime(
   opts: { db?: TDatabase; redis?: TRedis | null; logger?: TLogger; keyPrefix?: string } = {},
 ): Promise<TRuntime> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
   const db =
     opts.db ??
-    (await openDatabase({ databaseUrl: config.database.url, dataDir: config.database.dataDir, poolMax: config.database.poolMax, log: (line) => logger.info(line) }));
+    (await openDatabase({
+      databaseUrl: config.database.url,
+      dataDir: config.database.dataDir,
+      poolMax: config.database.poolMax,
+      log: (line) => logger.info(line),
+      // The process's own statement count: what a request costs in round trips, read from /metrics.
+      onQuery: () => metrics.inc("db_statements_total", "SQL statements this process sent to the database."),
+    }));
   let redis: TRedis | undefined;
   try {
     redis = opts.redis === undefined ? (config.redis ? await connectRedis(config.redis.url, logger) : undefined) : (opts.redis ?? undefined);
@@ -31,7 +39,7 @@ export async function createRuntime(
     throw err;
   }
   const prefix = opts.keyPrefix ?? config.redis?.keyPrefix ?? "";
-  const deps: TDeps = { config, db, limiters: createRateLimiters(config, redis, prefix), logger, metrics: new Metrics() };
+  const deps: TDeps = { config, db, limiters: createRateLimiters(config, redis, prefix), logger, metrics };
   return {
     deps,
     sessionStore: createSessionStore(config, redis, prefix),

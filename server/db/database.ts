@@ -1,7 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../../generated/prisma/client.ts";
-import { startEmbeddedServer, type TEmbeddedServer } from "./embedded.ts";
+import type { TEmbeddedServer } from "./embedded.ts";
 import { applyMigrations } from "./migrate.ts";
 import { isTransientDatabaseError } from "./transient-errors.ts";
 
@@ -45,6 +45,8 @@ export async function openDatabase(opts: TOpenDatabaseOptions): Promise<TDatabas
   let url = opts.databaseUrl;
   if (!url) {
     if (!opts.dataDir) throw new Error("openDatabase: give either databaseUrl (PostgreSQL) or dataDir (embedded)");
+    // Loaded only in embedded mode: PGlite's WebAssembly build costs memory a PostgreSQL deployment never uses.
+    const { startEmbeddedServer } = await import("./embedded.ts");
     embedded = await startEmbeddedServer(opts.dataDir);
     url = embedded.url;
   }

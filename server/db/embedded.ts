@@ -26,7 +26,9 @@ export async function startEmbeddedServer(dataDir: string): Promise<TEmbeddedSer
   }
   let db: PGlite | undefined;
   try {
-    db = await PGlite.create(dataDir);
+    // PGlite's WebAssembly memory only grows, and the default 128 MB of shared buffers fill it under
+    // load; the host's page cache holds the files anyway. Measured: idle RSS 330 → 207 MB, peak 426 → 291 MB.
+    db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] });
     // Two, not one: pg's pool drops a client whose query failed and connects again at once,
     // before the server has noticed the old socket close. The pool (max 1) still holds only one.
     const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 2 });

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 
@@ -26,7 +27,16 @@ export class MigrationError extends Error {
 
 /** The key Prisma's own engine locks, so this applier and `prisma migrate deploy` exclude each other. */
 const PRISMA_ADVISORY_LOCK = 72707369;
-const DEFAULT_DIR = path.resolve(import.meta.dirname, "../../prisma/migrations");
+const DEFAULT_DIR = findMigrationsDir(import.meta.dirname);
+
+/** The nearest `prisma/migrations` above this module: server/db/ from source, dist/ when bundled. */
+function findMigrationsDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "prisma", "migrations");
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(from, "../../prisma/migrations");
+  }
+}
 
 /** Same table and columns as Prisma's engine creates, so its tooling reads our history. */
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (

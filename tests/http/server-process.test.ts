@@ -1,12 +1,12 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
- * `npm start` as a new user runs it: the real entry point (server/main.ts) on an empty embedded
- * data folder prints a demo login that works, records the printed example, stops cleanly on
+ * `npm start` as a new user runs it: the production build (server/main.ts bundled into dist/, run
+ * by plain `node`) on an empty embedded data folder prints a demo login that works, records the printed example, stops cleanly on
  * SIGTERM, and starts again on the same folder with the data kept and no second demo user.
  */
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -17,7 +17,7 @@ type TServer = { child: ChildProcessWithoutNullStreams; output: () => string; ex
 function startServer(dataDir: string): TServer {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "development" };
   for (const key of ["DATABASE_URL", "REDIS_URL", "SESSION_SECRET", "SEED_DEMO", "PUBLIC_URL"]) delete env[key];
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], { cwd: ROOT, env });
+  const child = spawn(process.execPath, ["dist/main.js"], { cwd: ROOT, env });
   let text = "";
   child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
@@ -49,6 +49,7 @@ describe("the server process (npm start on the embedded default)", () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "fse-start-"));
+    execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "pipe" });
   });
   afterAll(async () => {
     if (server?.child.exitCode === null) server.child.kill("SIGKILL");

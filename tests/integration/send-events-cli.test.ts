@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runSendEvents, type TSendEventsIo } from "../../client/send-events-cli.ts";
 import type { TSeededWorkspace, TTestUser } from "../support/fixtures.ts";
 import { startHttpFaultProxy } from "../support/http-fault-proxy.ts";
@@ -13,6 +13,10 @@ import { startTestApp, type TTestApp } from "../support/test-app.ts";
  * over HTTP: local validation before sending, server refusals mapped to file lines, retries
  * through a faulty proxy and the rate limiter, crash and re-run, and the sessions it leaves.
  */
+/** Generous: the machine may be loaded, and several tests boot an app of their own. */
+const SLOW = 180_000;
+vi.setConfig({ testTimeout: SLOW, hookTimeout: SLOW });
+
 let app: TTestApp;
 let seed: TSeededWorkspace;
 let dir: string;
@@ -20,7 +24,7 @@ beforeAll(async () => {
   app = await startTestApp();
   seed = await app.seedWorkspace({ roles: ["VIEW_ONLY"] });
   dir = await mkdtemp(join(tmpdir(), "send-events-it-"));
-}, 60_000);
+});
 afterAll(async () => {
   await app?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -114,7 +118,7 @@ describe("send-events against the app", () => {
     });
     expect(r.stderr).toContain("112/112 events (100%)");
     expect(await countEvents()).toBe(112);
-  }, 60_000);
+  });
 
   it("a re-run records nothing new; an edited file records only the new line", async () => {
     const again = await sendFile(file);
@@ -124,7 +128,7 @@ describe("send-events against the app", () => {
     );
     expect(edited.summary).toMatchObject({ ok: true, sent: 113, recorded: 1, duplicates: 112 });
     expect(await countEvents()).toBe(113);
-  }, 60_000);
+  });
 
   it("exits 1 with the server's message when the role may not record", async () => {
     const r = await sendFile(line(1), [], seed.members.VIEW_ONLY!);
@@ -204,7 +208,7 @@ describe("bad lines are all found before anything is sent", () => {
       original: lines[249],
     });
     expect(written[2].issues[0]).toMatchObject({ code: "unrecognized_keys" });
-  }, 60_000);
+  });
 });
 
 describe("refusals the file cannot show", () => {
@@ -225,7 +229,7 @@ describe("refusals the file cannot show", () => {
     expect(r.stderr).toMatch(/line 75 \(events\.24\.userId\): /);
     expect(r.stderr).toContain("the run stopped at line 51");
     expect(await countTagged("ref")).toBe(50);
-  }, 60_000);
+  });
 
   it("with --skip-invalid, the refused event is skipped and written to the rejects file", async () => {
     const rejects = join(dir, "server-rejects.ndjson");
@@ -240,7 +244,7 @@ describe("refusals the file cannot show", () => {
       original: lines[74],
     });
     expect(await countTagged("ref")).toBe(119);
-  }, 60_000);
+  });
 
   it("a site outside the workspace stops the run at its first batch", async () => {
     const other = await app.seedWorkspace({ domain: "other.example.com" });
@@ -292,7 +296,7 @@ describe("transient failures are retried", () => {
     } finally {
       await proxy.close();
     }
-  }, 60_000);
+  });
 
   it("429: waits as long as Retry-After says and resumes where it stopped", async () => {
     const limited = await startTestApp({
@@ -322,7 +326,7 @@ describe("transient failures are retried", () => {
     } finally {
       await limited.close();
     }
-  }, 60_000);
+  });
 
   it("gives up on a 429 whose Retry-After is over --max-wait, after the allowed batches", async () => {
     const limited = await startTestApp({ config: { SERVER_EVENTS_RATE_LIMIT: "2" } });
@@ -355,7 +359,7 @@ describe("transient failures are retried", () => {
     } finally {
       await limited.close();
     }
-  }, 60_000);
+  });
 });
 
 describe("a crash midway, then a re-run", () => {
@@ -387,7 +391,7 @@ describe("a crash midway, then a re-run", () => {
       child.once("exit", (_code, signal) => resolve(signal)),
     );
     try {
-      const deadline = Date.now() + 45_000;
+      const deadline = Date.now() + 120_000;
       while ((await countTagged("crash")) < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       child.kill("SIGKILL");
       expect(await exited).toBe("SIGKILL");
@@ -404,7 +408,7 @@ describe("a crash midway, then a re-run", () => {
     expect(r.code).toBe(0);
     expect(r.summary).toMatchObject({ ok: true, sent: total, duplicates: before, recorded: total - before });
     expect(await countTagged("crash")).toBe(total);
-  }, 90_000);
+  });
 });
 
 describe("sessions", () => {
@@ -424,7 +428,7 @@ describe("sessions", () => {
     expect(cookies).toHaveLength(7);
     expect(await countSessions()).toBe(sessions);
     for (const cookie of cookies) expect(await meStatus(cookie)).toBe(401);
-  }, 60_000);
+  });
 
   it("login keeps one session in a 0600 cookie file for later runs; logout ends it and deletes the file", async () => {
     const cookieFile = join(dir, "cfg", "session.json");
@@ -473,7 +477,7 @@ describe("sessions", () => {
     );
     expect(after.code).toBe(2);
     expect(after.stderr).toContain("not logged in");
-  }, 60_000);
+  });
 
   it("a run with an ended session says to log in again", async () => {
     const cookieFile = join(dir, "ended", "session.json");

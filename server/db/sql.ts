@@ -11,16 +11,23 @@ export type TSqlTx = {
   rows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
   /** Like `rows`, but answers the number of rows the statement affected. */
   count(strings: TemplateStringsArray, ...values: unknown[]): Promise<number>;
+  /**
+   * The same, sent as the named prepared statement `name`: parsed and planned once per connection
+   * (PostgreSQL may then keep a generic plan). One name, one statement text.
+   */
+  prepared(name: string): Pick<TSqlTx, "rows" | "count">;
 };
 
-function toQuery(strings: TemplateStringsArray, values: unknown[]): { text: string; values: unknown[] } {
-  return { text: strings.reduce((text, part, i) => `${text}$${i}${part}`), values };
+function toQuery(strings: TemplateStringsArray, values: unknown[], name?: string): pg.QueryConfig {
+  return { text: strings.reduce((text, part, i) => `${text}$${i}${part}`), values, ...(name ? { name } : {}) };
 }
 
-function sqlTx(client: pg.PoolClient): TSqlTx {
+function sqlTx(client: pg.PoolClient, name?: string): TSqlTx {
   return {
-    rows: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => (await client.query(toQuery(strings, values))).rows as T[],
-    count: async (strings, ...values) => (await client.query(toQuery(strings, values))).rowCount ?? 0,
+    rows: async <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
+      (await client.query(toQuery(strings, values, name))).rows as T[],
+    count: async (strings, ...values) => (await client.query(toQuery(strings, values, name))).rowCount ?? 0,
+    prepared: (statementName) => sqlTx(client, statementName),
   };
 }
 

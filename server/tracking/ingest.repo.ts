@@ -36,13 +36,20 @@ export async function findSiteAndLock(
 }
 
 /** An event already stored under a messageId, with its profile's live id and stage now. */
-export type TStoredEvent = { messageId: string; id: string; liveProfileId: string; channel: string; stage: TFunnelStage };
+export type TStoredEvent = {
+  messageId: string;
+  id: string;
+  liveProfileId: string;
+  channel: string;
+  stage: TFunnelStage;
+};
 
 export type TLockedState = { lockedProfileIds: Set<string>; recorded: TStoredEvent[] };
 
 /** The batch's (kind, value) pairs as two parallel arrays, the shape `unnest` takes. */
 const kinds = (ids: TIdentifier[]) => ids.map((i) => i.kind);
 const values = (ids: TIdentifier[]) => ids.map((i) => i.value);
+const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 
 /**
  * Locks the live profiles that own any of the batch's identifiers, in id order (so two lockers
@@ -70,14 +77,17 @@ export async function lockProfilesAndFindRecorded(
       WHERE p.merged_into_id IS NULL AND p.id IN (
         SELECT i.profile_id FROM profile_identifiers i
         WHERE i.workspace_id = ${scope.workspaceId} AND (i.kind, i.value) IN (
-          SELECT k::"IdentifierKind", v FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)))
+          SELECT k::"IdentifierKind", v
+          FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)))
       ORDER BY p.id
       FOR UPDATE)
-    SELECT id AS locked, NULL AS "messageId", NULL AS id, NULL AS "liveProfileId", NULL AS channel, NULL AS stage FROM locked
+    SELECT id AS locked, NULL AS "messageId", NULL AS id, NULL AS "liveProfileId", NULL AS channel, NULL AS stage
+    FROM locked
     UNION ALL
     SELECT NULL, e.message_id, e.id, COALESCE(p.merged_into_id, p.id), e.channel::text, l.current_stage::text
     FROM tracking_events e JOIN profiles p ON p.id = e.profile_id
-      LEFT JOIN profile_funnel_links l ON l.profile_id = COALESCE(p.merged_into_id, p.id) AND l.funnel_id = ${scope.site.funnelId}
+      LEFT JOIN profile_funnel_links l
+        ON l.profile_id = COALESCE(p.merged_into_id, p.id) AND l.funnel_id = ${scope.site.funnelId}
     WHERE e.site_id = ${scope.site.id} AND e.message_id = ANY(${messageIds}::text[])`;
   const lockedProfileIds = new Set<string>();
   const recorded: TStoredEvent[] = [];
@@ -88,7 +98,13 @@ export async function lockProfilesAndFindRecorded(
   return { lockedProfileIds, recorded };
 }
 
-export type TOwnerRow = { kind: TIdentifier["kind"]; value: string; profileId: string; createdAt: Date; email: string | null };
+export type TOwnerRow = {
+  kind: TIdentifier["kind"];
+  value: string;
+  profileId: string;
+  createdAt: Date;
+  email: string | null;
+};
 
 /**
  * Who owns the batch's identifiers, with each owner's age and email (for merge decisions). Run it
@@ -102,7 +118,8 @@ export function findOwners(tx: Tx, workspaceId: string, identifiers: TIdentifier
         WHERE e.profile_id = i.profile_id AND e.kind = 'EMAIL' ORDER BY e.created_at, e.value LIMIT 1) AS email
     FROM profile_identifiers i JOIN profiles p ON p.id = i.profile_id
     WHERE i.workspace_id = ${workspaceId} AND (i.kind, i.value) IN (
-      SELECT k::"IdentifierKind", v FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v))`;
+      SELECT k::"IdentifierKind", v
+      FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v))`;
 }
 
 /** What the batch adds to one profile: counters, time span, and the highest stage it reached (and when). */
@@ -161,7 +178,18 @@ export type TBatchWrite = {
   timeline: TTimelineRow[];
 };
 
-const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
+/** A list of profile deltas as the parallel arrays `unnest` takes. */
+function deltaColumns(list: TProfileDelta[]) {
+  return {
+    ids: list.map((p) => p.profileId),
+    events: list.map((p) => p.events),
+    pageviews: list.map((p) => p.pageviews),
+    first: iso(list.map((p) => p.firstSeenAt)),
+    last: iso(list.map((p) => p.lastSeenAt)),
+    stages: list.map((p) => p.stage),
+    stageAts: iso(list.map((p) => p.stageAt)),
+  };
+}
 
 /**
  * Writes the whole batch in ONE statement (data-modifying CTEs, one snapshot), each row written
@@ -173,7 +201,9 @@ const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
  */
 export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TFunnelStage>> {
   const col = <K extends keyof TEventRow>(k: K) => w.events.map((r) => r[k]);
-  const all = [...w.newProfiles, ...w.touchedProfiles];
+  const created = deltaColumns(w.newProfiles);
+  const touched = deltaColumns(w.touchedProfiles);
+  const all = deltaColumns([...w.newProfiles, ...w.touchedProfiles]);
   const losers = w.merges.map((m) => m.loserId);
   const survivors = w.merges.map((m) => m.survivorId);
   const rows = await tx.prepared("ingest_write_batch").rows<{ profileId: string | null; stage: string; n: number }>`
@@ -181,9 +211,8 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
     delta AS (
       SELECT id, sum(ec)::int AS ec, sum(sc)::int AS sc, sum(pc)::int AS pc, min(fs) AS fs, max(ls) AS ls FROM (
         SELECT id, ec, ec AS sc, pc, fs, ls
-        FROM unnest(${w.touchedProfiles.map((p) => p.profileId)}::text[], ${w.touchedProfiles.map((p) => p.events)}::int[],
-          ${w.touchedProfiles.map((p) => p.pageviews)}::int[], ${iso(w.touchedProfiles.map((p) => p.firstSeenAt))}::timestamptz[],
-          ${iso(w.touchedProfiles.map((p) => p.lastSeenAt))}::timestamptz[]) AS t(id, ec, pc, fs, ls)
+        FROM unnest(${touched.ids}::text[], ${touched.events}::int[], ${touched.pageviews}::int[],
+          ${touched.first}::timestamptz[], ${touched.last}::timestamptz[]) AS t(id, ec, pc, fs, ls)
         UNION ALL
         SELECT m.survivor, p.event_count, p.server_event_count, p.pageview_count, p.first_seen_at, p.last_seen_at
         FROM m JOIN profiles p ON p.id = m.loser) AS d
@@ -199,11 +228,11 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
         UNION ALL SELECT o.id, m.survivor FROM m JOIN profiles o ON o.merged_into_id = m.loser) AS t
       WHERE p.id = t.id),
     created AS (
-      INSERT INTO profiles (id, workspace_id, first_seen_at, last_seen_at, event_count, server_event_count, pageview_count, created_at)
+      INSERT INTO profiles (id, workspace_id, first_seen_at, last_seen_at, event_count, server_event_count, pageview_count,
+        created_at)
       SELECT id, ${w.workspaceId}, fs, ls, ec, ec, pc, ${w.now}
-      FROM unnest(${w.newProfiles.map((p) => p.profileId)}::text[], ${w.newProfiles.map((p) => p.events)}::int[],
-        ${w.newProfiles.map((p) => p.pageviews)}::int[], ${iso(w.newProfiles.map((p) => p.firstSeenAt))}::timestamptz[],
-        ${iso(w.newProfiles.map((p) => p.lastSeenAt))}::timestamptz[]) AS u(id, ec, pc, fs, ls)),
+      FROM unnest(${created.ids}::text[], ${created.events}::int[], ${created.pageviews}::int[],
+        ${created.first}::timestamptz[], ${created.last}::timestamptz[]) AS u(id, ec, pc, fs, ls)),
     moved_identifiers AS (
       UPDATE profile_identifiers i SET profile_id = m.survivor FROM m WHERE i.profile_id = m.loser),
     new_identifiers AS (
@@ -216,24 +245,26 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
     moved_timeline AS (
       UPDATE profile_events e SET profile_id = m.survivor FROM m WHERE e.profile_id = m.loser),
     new_events AS (
-      INSERT INTO tracking_events (id, workspace_id, site_id, source, type, visitor_id, email, user_id, profile_id, path,
-        referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel, channel_rule, props, message_id,
+      INSERT INTO tracking_events (id, workspace_id, site_id, source, type, visitor_id, email, user_id, profile_id,
+        path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel, channel_rule, props, message_id,
         occurred_at, received_at)
       SELECT id, ${w.workspaceId}, ${w.site.id}, 'SERVER', type, visitor_id, email, user_id, profile_id, path, referrer,
         utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel::"Channel", channel_rule, props::jsonb,
         message_id, occurred_at, ${w.now}
       FROM unnest(${col("id")}::text[], ${col("type")}::text[], ${col("visitorId")}::text[], ${col("email")}::text[],
         ${col("userId")}::text[], ${col("profileId")}::text[], ${col("path")}::text[], ${col("referrer")}::text[],
-        ${col("utmSource")}::text[], ${col("utmMedium")}::text[], ${col("utmCampaign")}::text[], ${col("utmTerm")}::text[],
-        ${col("utmContent")}::text[], ${col("channel")}::text[], ${col("channelRule")}::text[], ${col("props")}::text[],
+        ${col("utmSource")}::text[], ${col("utmMedium")}::text[], ${col("utmCampaign")}::text[],
+        ${col("utmTerm")}::text[], ${col("utmContent")}::text[], ${col("channel")}::text[], ${col("channelRule")}::text[], ${col("props")}::text[],
         ${col("messageId")}::text[], ${iso(col("occurredAt"))}::timestamptz[])
         AS u(id, type, visitor_id, email, user_id, profile_id, path, referrer, utm_source, utm_medium, utm_campaign,
           utm_term, utm_content, channel, channel_rule, props, message_id, occurred_at)
       ON CONFLICT (site_id, message_id) DO NOTHING
       RETURNING 1),
     new_timeline AS (
-      INSERT INTO profile_events (id, profile_id, workspace_id, funnel_id, tracking_event_id, type, detail, occurred_at, created_at)
-      SELECT id, profile_id, ${w.workspaceId}, ${w.site.funnelId}, tracking_event_id, type, detail::jsonb, occurred_at, ${w.now}
+      INSERT INTO profile_events (id, profile_id, workspace_id, funnel_id, tracking_event_id, type, detail, occurred_at,
+        created_at)
+      SELECT id, profile_id, ${w.workspaceId}, ${w.site.funnelId}, tracking_event_id, type, detail::jsonb, occurred_at,
+        ${w.now}
       FROM unnest(${w.timeline.map((r) => r.id)}::text[], ${w.timeline.map((r) => r.profileId)}::text[],
         ${w.timeline.map((r) => r.trackingEventId)}::text[], ${w.timeline.map((r) => r.type)}::text[],
         ${w.timeline.map((r) => r.detail)}::text[], ${iso(w.timeline.map((r) => r.occurredAt))}::timestamptz[])
@@ -251,15 +282,13 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
       FROM m JOIN profile_funnel_links o ON o.profile_id = m.loser
       UNION ALL
       SELECT p, ${w.site.funnelId}, s::"FunnelStage", sa, 1, n, fs, ls
-      FROM unnest(${all.map((p) => p.profileId)}::text[], ${all.map((p) => p.stage)}::text[],
-        ${iso(all.map((p) => p.stageAt))}::timestamptz[], ${all.map((p) => p.events)}::int[],
-        ${iso(all.map((p) => p.firstSeenAt))}::timestamptz[], ${iso(all.map((p) => p.lastSeenAt))}::timestamptz[])
-        AS u(p, s, sa, n, fs, ls)),
+      FROM unnest(${all.ids}::text[], ${all.stages}::text[], ${all.stageAts}::timestamptz[], ${all.events}::int[],
+        ${all.first}::timestamptz[], ${all.last}::timestamptz[]) AS u(p, s, sa, n, fs, ls)),
     links AS (
       INSERT INTO profile_funnel_links AS l (profile_id, funnel_id, workspace_id, current_stage, stage_changed_at,
         event_count, first_seen_at, last_seen_at)
-      SELECT profile_id, funnel_id, ${w.workspaceId}, max(stage), (array_agg(stage_at ORDER BY stage DESC, part, stage_at))[1],
-        sum(n)::int, min(fs), max(ls)
+      SELECT profile_id, funnel_id, ${w.workspaceId}, max(stage),
+        (array_agg(stage_at ORDER BY stage DESC, part, stage_at))[1], sum(n)::int, min(fs), max(ls)
       FROM link_parts GROUP BY profile_id, funnel_id
       ON CONFLICT (profile_id, funnel_id) DO UPDATE SET
         current_stage = GREATEST(l.current_stage, EXCLUDED.current_stage),
@@ -271,12 +300,15 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
       RETURNING profile_id, funnel_id, current_stage),
     dropped_links AS (
       DELETE FROM profile_funnel_links WHERE profile_id IN (SELECT loser FROM m))
-    SELECT profile_id AS "profileId", current_stage::text AS stage, 0 AS n FROM links WHERE funnel_id = ${w.site.funnelId}
+    SELECT profile_id AS "profileId", current_stage::text AS stage, 0 AS n
+    FROM links WHERE funnel_id = ${w.site.funnelId}
     UNION ALL SELECT NULL, 'identifiers', (SELECT count(*) FROM new_identifiers)::int
     UNION ALL SELECT NULL, 'events', (SELECT count(*) FROM new_events)::int`;
   const written = (what: string) => rows.find((r) => r.profileId === null && r.stage === what)?.n;
   // A unique key already taken means a concurrent writer slipped past the locks: roll back and retry.
-  if (written("identifiers") !== w.identifiers.length) throw new IngestConflictError("an identifier was claimed concurrently");
+  if (written("identifiers") !== w.identifiers.length) {
+    throw new IngestConflictError("an identifier was claimed concurrently");
+  }
   if (written("events") !== w.events.length) throw new IngestConflictError("a messageId was recorded concurrently");
   return new Map(rows.flatMap((r) => (r.profileId === null ? [] : [[r.profileId, r.stage as TFunnelStage]])));
 }

@@ -99,7 +99,9 @@ async function authorizeAndLock(tx: TSqlTx, input: TRecordInput, lockKeys: strin
       ? [{ path: ["events", i, "userId"], code: "forbidden", message: "must be your own user id (the session user's)" }]
       : [],
   );
-  if (foreign.length) throw new DomainError("USER_ID_MISMATCH", "userId may only be the session user's own id", foreign);
+  if (foreign.length) {
+    throw new DomainError("USER_ID_MISMATCH", "userId may only be the session user's own id", foreign);
+  }
   return site;
 }
 
@@ -111,7 +113,13 @@ function identifiersOf(event: TServerEvent): TIdentifier[] {
   return identifiers;
 }
 
-function prepare(event: TServerEvent, index: number, sentAt: string | undefined, site: repo.TSite, now: Date): TPrepared {
+function prepare(
+  event: TServerEvent,
+  index: number,
+  sentAt: string | undefined,
+  site: repo.TSite,
+  now: Date,
+): TPrepared {
   const { referrer, path, utm } = event;
   const { channel, rule } = categorizeChannel({ referrer, path, utm, siteDomain: site.domain });
   return {
@@ -156,7 +164,9 @@ async function resolveProfiles(tx: TSqlTx, workspaceId: string, deduped: TDedupe
   const plan = planProfiles({
     events: fresh.map((p) => ({ identifiers: p.identifiers, email: p.event.email ?? null })),
     owners: new Map(owners.map((o) => [identifierKey(o), o.profileId])),
-    profiles: new Map(owners.map((o) => [o.profileId, { id: o.profileId, createdAt: o.createdAt.getTime(), email: o.email }])),
+    profiles: new Map(
+      owners.map((o) => [o.profileId, { id: o.profileId, createdAt: o.createdAt.getTime(), email: o.email }]),
+    ),
     newProfileId: () => newId("prf"),
   });
   const profileOf = (i: number) => itemAt(plan.eventProfiles, i);
@@ -215,7 +225,8 @@ function summarizeByProfile(fresh: TPrepared[], profileOf: (i: number) => string
     const at = p.occurredAt;
     const d = deltas.get(profileId);
     if (!d) {
-      deltas.set(profileId, { profileId, events: 1, pageviews, firstSeenAt: at, lastSeenAt: at, stage: p.stage, stageAt: at });
+      const stage = p.stage;
+      deltas.set(profileId, { profileId, events: 1, pageviews, firstSeenAt: at, lastSeenAt: at, stage, stageAt: at });
       return;
     }
     d.firstSeenAt = at < d.firstSeenAt ? at : d.firstSeenAt;
@@ -243,7 +254,8 @@ function buildResult(
       // The original's profile may have been merged by this very batch.
       const profileId = mergedInto.get(original.liveProfileId) ?? original.liveProfileId;
       const stage = stages.get(profileId) ?? original.stage;
-      return { index: p.index, eventId: original.id, profileId, status: "duplicate", channel: original.channel as TChannel, stage };
+      const channel = original.channel as TChannel;
+      return { index: p.index, eventId: original.id, profileId, status: "duplicate", channel, stage };
     }
     const i = freshIndex.get(p.index) ?? -1;
     const profileId = profileOf(i);

@@ -228,8 +228,8 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
         UNION ALL SELECT o.id, m.survivor FROM m JOIN profiles o ON o.merged_into_id = m.loser) AS t
       WHERE p.id = t.id),
     created AS (
-      INSERT INTO profiles (id, workspace_id, first_seen_at, last_seen_at, event_count, server_event_count, pageview_count,
-        created_at)
+      INSERT INTO profiles (id, workspace_id, first_seen_at, last_seen_at, event_count, server_event_count,
+        pageview_count, created_at)
       SELECT id, ${w.workspaceId}, fs, ls, ec, ec, pc, ${w.now}
       FROM unnest(${created.ids}::text[], ${created.events}::int[], ${created.pageviews}::int[],
         ${created.first}::timestamptz[], ${created.last}::timestamptz[]) AS u(id, ec, pc, fs, ls)),
@@ -246,16 +246,16 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
       UPDATE profile_events e SET profile_id = m.survivor FROM m WHERE e.profile_id = m.loser),
     new_events AS (
       INSERT INTO tracking_events (id, workspace_id, site_id, source, type, visitor_id, email, user_id, profile_id,
-        path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel, channel_rule, props, message_id,
-        occurred_at, received_at)
+        path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel, channel_rule, props,
+        message_id, occurred_at, received_at)
       SELECT id, ${w.workspaceId}, ${w.site.id}, 'SERVER', type, visitor_id, email, user_id, profile_id, path, referrer,
         utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel::"Channel", channel_rule, props::jsonb,
         message_id, occurred_at, ${w.now}
       FROM unnest(${col("id")}::text[], ${col("type")}::text[], ${col("visitorId")}::text[], ${col("email")}::text[],
         ${col("userId")}::text[], ${col("profileId")}::text[], ${col("path")}::text[], ${col("referrer")}::text[],
         ${col("utmSource")}::text[], ${col("utmMedium")}::text[], ${col("utmCampaign")}::text[],
-        ${col("utmTerm")}::text[], ${col("utmContent")}::text[], ${col("channel")}::text[], ${col("channelRule")}::text[], ${col("props")}::text[],
-        ${col("messageId")}::text[], ${iso(col("occurredAt"))}::timestamptz[])
+        ${col("utmTerm")}::text[], ${col("utmContent")}::text[], ${col("channel")}::text[],
+        ${col("channelRule")}::text[], ${col("props")}::text[], ${col("messageId")}::text[], ${iso(col("occurredAt"))}::timestamptz[])
         AS u(id, type, visitor_id, email, user_id, profile_id, path, referrer, utm_source, utm_medium, utm_campaign,
           utm_term, utm_content, channel, channel_rule, props, message_id, occurred_at)
       ON CONFLICT (site_id, message_id) DO NOTHING

@@ -255,7 +255,8 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
         ${col("userId")}::text[], ${col("profileId")}::text[], ${col("path")}::text[], ${col("referrer")}::text[],
         ${col("utmSource")}::text[], ${col("utmMedium")}::text[], ${col("utmCampaign")}::text[],
         ${col("utmTerm")}::text[], ${col("utmContent")}::text[], ${col("channel")}::text[],
-        ${col("channelRule")}::text[], ${col("props")}::text[], ${col("messageId")}::text[], ${iso(col("occurredAt"))}::timestamptz[])
+        ${col("channelRule")}::text[], ${col("props")}::text[], ${col("messageId")}::text[],
+        ${iso(col("occurredAt"))}::timestamptz[])
         AS u(id, type, visitor_id, email, user_id, profile_id, path, referrer, utm_source, utm_medium, utm_campaign,
           utm_term, utm_content, channel, channel_rule, props, message_id, occurred_at)
       ON CONFLICT (site_id, message_id) DO NOTHING

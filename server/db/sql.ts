@@ -31,10 +31,28 @@ function sqlTx(client: pg.PoolClient, name?: string): TSqlTx {
   };
 }
 
+export type TTransactionOptions = {
+  /**
+   * Plan the transaction's named statements once per connection (`plan_cache_mode`), for
+   * statements whose every plan is an index plan driven by parameter arrays. Cached plans are
+   * rebuilt when ANALYZE changes a table's statistics, so a plan made while a table was small
+   * does not outlive its growth.
+   */
+  genericPlans?: boolean;
+};
+
+const BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED";
+// Simple-protocol text, so both statements go in one round trip.
+const BEGIN_GENERIC = `${BEGIN}; SET LOCAL plan_cache_mode = force_generic_plan`;
+
 /** Runs `fn` in one READ COMMITTED transaction: committed when it resolves, rolled back when it throws. */
-export function inTransaction<T>(db: TDatabase, fn: (tx: TSqlTx) => Promise<T>): Promise<T> {
+export function inTransaction<T>(
+  db: TDatabase,
+  fn: (tx: TSqlTx) => Promise<T>,
+  opts: TTransactionOptions = {},
+): Promise<T> {
   return withSqlClient(db, async (client) => {
-    await client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
+    await client.query(opts.genericPlans ? BEGIN_GENERIC : BEGIN);
     try {
       const result = await fn(sqlTx(client));
       await client.query("COMMIT");

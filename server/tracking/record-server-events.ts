@@ -69,7 +69,7 @@ export async function recordServerEvents(db: TDatabase, input: TRecordInput): Pr
     const resolved = await resolveProfiles(tx, input.workspaceId, deduped);
     const stages = await repo.writeBatch(tx, toBatchWrite(input, site, now, deduped.fresh, resolved));
     return buildResult(prepared, deduped, resolved, stages);
-  });
+  }, { genericPlans: true });
 }
 
 /**

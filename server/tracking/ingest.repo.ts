@@ -198,6 +198,8 @@ function deltaColumns(list: TProfileDelta[]) {
  * (profile, funnel), the higher stage kept, ties going to the older row. Losers are tombstoned
  * (and tombstones that pointed at them re-pointed), their identifiers and timeline moved, one
  * audit row per merge. Returns each touched profile's stage in the site's funnel now.
+ * Long because it is one SQL statement on purpose: every part written as its own statement cost
+ * a round trip, a parse and an executor start-up each (docs/performance-ingest.md).
  */
 export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TFunnelStage>> {
   const col = <K extends keyof TEventRow>(k: K) => w.events.map((r) => r[k]);

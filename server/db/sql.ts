@@ -9,13 +9,11 @@ import { withSqlClient, type TDatabase } from "./database.ts";
 export type TSqlTx = {
   /** Tagged template: `${value}`s become $1, $2… parameters (arrays as PostgreSQL arrays). */
   rows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
-  /** Like `rows`, but answers the number of rows the statement affected. */
-  count(strings: TemplateStringsArray, ...values: unknown[]): Promise<number>;
   /**
    * The same, sent as the named prepared statement `name`: parsed and planned once per connection
    * (PostgreSQL may then keep a generic plan). One name, one statement text.
    */
-  prepared(name: string): Pick<TSqlTx, "rows" | "count">;
+  prepared(name: string): Pick<TSqlTx, "rows">;
 };
 
 function toQuery(strings: TemplateStringsArray, values: unknown[], name?: string): pg.QueryConfig {
@@ -26,7 +24,6 @@ function sqlTx(client: pg.PoolClient, name?: string): TSqlTx {
   return {
     rows: async <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
       (await client.query(toQuery(strings, values, name))).rows as T[],
-    count: async (strings, ...values) => (await client.query(toQuery(strings, values, name))).rowCount ?? 0,
     prepared: (statementName) => sqlTx(client, statementName),
   };
 }

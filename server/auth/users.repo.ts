@@ -6,11 +6,6 @@ export function findUserByEmail(prisma: PrismaClient, email: string) {
   return prisma.user.findUnique({ where: { email: email.trim().toLowerCase() } });
 }
 
-/** The session's user with the session generation it must match (one row read per request). */
-export function findSessionUser(prisma: PrismaClient, id: string) {
-  return prisma.user.findUnique({ where: { id }, select: { id: true, email: true, name: true, sessionGeneration: true } });
-}
-
 export function createUser(prisma: PrismaClient, data: { email: string; name?: string; passwordHash: string }) {
   return prisma.user.create({
     data: { id: newId("usr"), email: data.email.trim().toLowerCase(), name: data.name ?? null, passwordHash: data.passwordHash },

@@ -9,25 +9,47 @@ import { withSqlClient, type TDatabase } from "./database.ts";
 export type TSqlTx = {
   /** Tagged template: `${value}`s become $1, $2… parameters (arrays as PostgreSQL arrays). */
   rows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
-  /** Like `rows`, but answers the number of rows the statement affected. */
-  count(strings: TemplateStringsArray, ...values: unknown[]): Promise<number>;
+  /**
+   * The same, sent as the named prepared statement `name`: parsed and planned once per connection
+   * (PostgreSQL may then keep a generic plan). One name, one statement text.
+   */
+  prepared(name: string): Pick<TSqlTx, "rows">;
 };
 
-function toQuery(strings: TemplateStringsArray, values: unknown[]): { text: string; values: unknown[] } {
-  return { text: strings.reduce((text, part, i) => `${text}$${i}${part}`), values };
+function toQuery(strings: TemplateStringsArray, values: unknown[], name?: string): pg.QueryConfig {
+  return { text: strings.reduce((text, part, i) => `${text}$${i}${part}`), values, ...(name ? { name } : {}) };
 }
 
-function sqlTx(client: pg.PoolClient): TSqlTx {
+function sqlTx(client: pg.PoolClient, name?: string): TSqlTx {
   return {
-    rows: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => (await client.query(toQuery(strings, values))).rows as T[],
-    count: async (strings, ...values) => (await client.query(toQuery(strings, values))).rowCount ?? 0,
+    rows: async <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
+      (await client.query(toQuery(strings, values, name))).rows as T[],
+    prepared: (statementName) => sqlTx(client, statementName),
   };
 }
 
+export type TTransactionOptions = {
+  /**
+   * Plan the transaction's named statements once per connection (`plan_cache_mode`), for
+   * statements whose every plan is an index plan driven by parameter arrays. Cached plans are
+   * rebuilt when ANALYZE changes a table's statistics, so a plan made while a table was small
+   * does not outlive its growth.
+   */
+  genericPlans?: boolean;
+};
+
+const BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED";
+// Simple-protocol text, so both statements go in one round trip.
+const BEGIN_GENERIC = `${BEGIN}; SET LOCAL plan_cache_mode = force_generic_plan`;
+
 /** Runs `fn` in one READ COMMITTED transaction: committed when it resolves, rolled back when it throws. */
-export function inTransaction<T>(db: TDatabase, fn: (tx: TSqlTx) => Promise<T>): Promise<T> {
+export function inTransaction<T>(
+  db: TDatabase,
+  fn: (tx: TSqlTx) => Promise<T>,
+  opts: TTransactionOptions = {},
+): Promise<T> {
   return withSqlClient(db, async (client) => {
-    await client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
+    await client.query(opts.genericPlans ? BEGIN_GENERIC : BEGIN);
     try {
       const result = await fn(sqlTx(client));
       await client.query("COMMIT");

@@ -1,10 +1,13 @@
 import type { TSqlTx } from "../db/sql.ts";
-import type { TFunnelStage } from "./stages.ts";
 import type { TIdentifier, TMerge } from "./resolve-profiles.ts";
+import type { TFunnelStage } from "./stages.ts";
 
 /**
- * The ingest path's SQL: a constant number of set-based statements per request (arrays through
- * `unnest`), whatever the number of events. Every function takes the transaction client.
+ * The ingest path's SQL: four statements per request inside BEGIN/COMMIT, whatever the number of
+ * events (arrays through `unnest`). Each is a named prepared statement, so PostgreSQL parses and
+ * plans it once per connection. Statement boundaries are where they are for READ COMMITTED: a
+ * statement only sees what other transactions committed before it started, so whatever must
+ * see the work of a lock's previous holder runs in a statement after the one that took the lock.
  */
 type Tx = TSqlTx;
 
@@ -13,207 +16,302 @@ export class IngestConflictError extends Error {
   override name = "IngestConflictError";
 }
 
-/** Serializes requests about the same identifiers (and messageIds); others do not wait. */
-export async function lockKeys(tx: Tx, sortedKeys: string[]): Promise<void> {
-  if (sortedKeys.length === 0) return;
-  await tx.rows`SELECT count(*)::int AS n FROM (SELECT pg_advisory_xact_lock(k) FROM unnest(${sortedKeys}::text[]::bigint[]) AS k) AS locked`;
+export type TSite = { id: string; funnelId: string; domain: string };
+
+/**
+ * The site, if it belongs to the workspace; with it, takes the transaction's advisory locks (in
+ * the given sorted order, so two requests never deadlock). The locks serialize requests about the
+ * same identifiers and messageIds; others do not wait. No site: no locks taken.
+ */
+export async function findSiteAndLock(
+  tx: Tx,
+  scope: { workspaceId: string; siteId: string },
+  sortedKeys: string[],
+): Promise<TSite | null> {
+  const [site] = await tx.prepared("ingest_site_lock").rows<TSite>`
+    SELECT s.id, s.funnel_id AS "funnelId", s.domain,
+      (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k) FROM unnest(${sortedKeys}::bigint[]) AS k) AS l) AS locks
+    FROM tracking_sites s WHERE s.id = ${scope.siteId} AND s.workspace_id = ${scope.workspaceId}`;
+  return site ? { id: site.id, funnelId: site.funnelId, domain: site.domain } : null;
 }
 
-export type TStoredEvent = { messageId: string; id: string; profileId: string; channel: string };
+/** An event already stored under a messageId, with its profile's live id and stage now. */
+export type TStoredEvent = {
+  messageId: string;
+  id: string;
+  liveProfileId: string;
+  channel: string;
+  stage: TFunnelStage;
+};
 
-export function findRecordedMessages(tx: Tx, siteId: string, messageIds: string[]): Promise<TStoredEvent[]> {
-  if (messageIds.length === 0) return Promise.resolve([]);
-  return tx.rows<TStoredEvent>`
-    SELECT message_id AS "messageId", id, profile_id AS "profileId", channel::text AS channel
-    FROM tracking_events WHERE site_id = ${siteId} AND message_id = ANY(${messageIds}::text[])`;
-}
+export type TLockedState = { lockedProfileIds: Set<string>; recorded: TStoredEvent[] };
+
+/** The batch's (kind, value) pairs as two parallel arrays, the shape `unnest` takes. */
+const kinds = (ids: TIdentifier[]) => ids.map((i) => i.kind);
+const values = (ids: TIdentifier[]) => ids.map((i) => i.value);
+const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 
 /**
  * Locks the live profiles that own any of the batch's identifiers, in id order (so two lockers
- * never deadlock), and returns their ids. The advisory locks only cover the identifiers a request
- * names; a profile is also reachable through its other identifiers, so everything a request changes
- * on an existing profile (a new email, a merge, counters) must happen under this row lock.
+ * never deadlock), and finds the events already recorded under the batch's messageIds. The
+ * advisory locks only cover the identifiers a request names; a profile is also reachable through
+ * its other identifiers, so everything a request changes on an existing profile (a new email, a
+ * merge, counters) must happen under this row lock.
  */
-export async function lockOwningProfiles(tx: Tx, workspaceId: string, identifiers: TIdentifier[]): Promise<Set<string>> {
-  if (identifiers.length === 0) return new Set();
-  const rows = await tx.rows<{ id: string }>`
-    SELECT p.id FROM profiles p
-    WHERE p.merged_into_id IS NULL AND p.id IN (
-      SELECT i.profile_id FROM profile_identifiers i
-      WHERE i.workspace_id = ${workspaceId}
-        AND (i.kind, i.value) IN (
-          SELECT k::"IdentifierKind", v FROM unnest(${identifiers.map((i) => i.kind)}::text[], ${identifiers.map((i) => i.value)}::text[]) AS u(k, v)))
-    ORDER BY p.id
-    FOR UPDATE`;
-  return new Set(rows.map((r) => r.id));
+export async function lockProfilesAndFindRecorded(
+  tx: Tx,
+  scope: { workspaceId: string; site: TSite },
+  identifiers: TIdentifier[],
+  messageIds: string[],
+): Promise<TLockedState> {
+  const rows = await tx.prepared("ingest_lock_profiles").rows<{
+    locked: string | null;
+    messageId: string | null;
+    id: string;
+    liveProfileId: string;
+    channel: string;
+    stage: TFunnelStage | null;
+  }>`
+    WITH locked AS (
+      SELECT p.id FROM profiles p
+      WHERE p.merged_into_id IS NULL AND p.id IN (
+        SELECT i.profile_id FROM profile_identifiers i
+        WHERE i.workspace_id = ${scope.workspaceId} AND (i.kind, i.value) IN (
+          SELECT k::"IdentifierKind", v
+          FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)))
+      ORDER BY p.id
+      FOR UPDATE)
+    SELECT id AS locked, NULL AS "messageId", NULL AS id, NULL AS "liveProfileId", NULL AS channel, NULL AS stage
+    FROM locked
+    UNION ALL
+    SELECT NULL, e.message_id, e.id, COALESCE(p.merged_into_id, p.id), e.channel::text, l.current_stage::text
+    FROM tracking_events e JOIN profiles p ON p.id = e.profile_id
+      LEFT JOIN profile_funnel_links l
+        ON l.profile_id = COALESCE(p.merged_into_id, p.id) AND l.funnel_id = ${scope.site.funnelId}
+    WHERE e.site_id = ${scope.site.id} AND e.message_id = ANY(${messageIds}::text[])`;
+  const lockedProfileIds = new Set<string>();
+  const recorded: TStoredEvent[] = [];
+  for (const r of rows) {
+    if (r.locked !== null) lockedProfileIds.add(r.locked);
+    else if (r.messageId !== null) recorded.push({ ...r, messageId: r.messageId, stage: r.stage ?? "AWARENESS" });
+  }
+  return { lockedProfileIds, recorded };
 }
 
-export type TOwnerRow = { kind: TIdentifier["kind"]; value: string; profileId: string; createdAt: Date; email: string | null };
+export type TOwnerRow = {
+  kind: TIdentifier["kind"];
+  value: string;
+  profileId: string;
+  createdAt: Date;
+  email: string | null;
+};
 
 /**
  * Who owns the batch's identifiers, with each owner's age and email (for merge decisions). Run it
- * after lockOwningProfiles: in READ COMMITTED this statement then sees what the previous lock
- * holders committed.
+ * after lockProfilesAndFindRecorded: in READ COMMITTED this statement then sees what the previous
+ * lock holders committed. Owners are always live profiles, so with no profile locked there are none.
  */
 export function findOwners(tx: Tx, workspaceId: string, identifiers: TIdentifier[]): Promise<TOwnerRow[]> {
-  if (identifiers.length === 0) return Promise.resolve([]);
-  return tx.rows<TOwnerRow>`
+  return tx.prepared("ingest_find_owners").rows<TOwnerRow>`
     SELECT i.kind::text AS kind, i.value, i.profile_id AS "profileId", p.created_at AS "createdAt",
       (SELECT e.value FROM profile_identifiers e
         WHERE e.profile_id = i.profile_id AND e.kind = 'EMAIL' ORDER BY e.created_at, e.value LIMIT 1) AS email
     FROM profile_identifiers i JOIN profiles p ON p.id = i.profile_id
-    WHERE i.workspace_id = ${workspaceId}
-      AND (i.kind, i.value) IN (
-        SELECT k::"IdentifierKind", v FROM unnest(${identifiers.map((i) => i.kind)}::text[], ${identifiers.map((i) => i.value)}::text[]) AS u(k, v))`;
+    WHERE i.workspace_id = ${workspaceId} AND (i.kind, i.value) IN (
+      SELECT k::"IdentifierKind", v
+      FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v))`;
+}
+
+/** What the batch adds to one profile: counters, time span, and the highest stage it reached (and when). */
+export type TProfileDelta = {
+  profileId: string;
+  events: number;
+  pageviews: number;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  stage: TFunnelStage;
+  stageAt: Date;
+};
+
+export type TEventRow = {
+  id: string;
+  type: string;
+  visitorId: string | null;
+  email: string | null;
+  userId: string;
+  profileId: string;
+  path: string | null;
+  referrer: string | null;
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  utmTerm: string | null;
+  utmContent: string | null;
+  channel: string;
+  channelRule: string;
+  props: string | null;
+  messageId: string | null;
+  occurredAt: Date;
+};
+
+export type TTimelineRow = {
+  id: string;
+  profileId: string;
+  trackingEventId: string | null;
+  type: string;
+  detail: string | null;
+  occurredAt: Date;
+};
+
+export type TBatchWrite = {
+  workspaceId: string;
+  site: TSite;
+  /** The request's one clock: received_at, created_at and merged_at. */
+  now: Date;
+  /** Profiles to create; their delta is their whole history so far. */
+  newProfiles: TProfileDelta[];
+  /** Existing live profiles the batch touches. */
+  touchedProfiles: TProfileDelta[];
+  merges: (TMerge & { id: string; trackingEventId: string })[];
+  identifiers: (TIdentifier & { profileId: string })[];
+  events: TEventRow[];
+  timeline: TTimelineRow[];
+};
+
+/** A list of profile deltas as the parallel arrays `unnest` takes. */
+function deltaColumns(list: TProfileDelta[]) {
+  return {
+    ids: list.map((p) => p.profileId),
+    events: list.map((p) => p.events),
+    pageviews: list.map((p) => p.pageviews),
+    first: iso(list.map((p) => p.firstSeenAt)),
+    last: iso(list.map((p) => p.lastSeenAt)),
+    stages: list.map((p) => p.stage),
+    stageAts: iso(list.map((p) => p.stageAt)),
+  };
 }
 
 /**
- * Folds each loser into its survivor: counters added, first/last seen widened, identifiers,
- * timeline and funnel links moved (the higher stage kept), loser tombstoned (and anything
- * that pointed at it re-pointed), one audit row per merge.
+ * Writes the whole batch in ONE statement (data-modifying CTEs, one snapshot), each row written
+ * once: new profiles are inserted with their counters; survivors get the batch's counters and
+ * their losers' in one update; funnel links of losers and the batch are folded into one upsert per
+ * (profile, funnel), the higher stage kept, ties going to the older row. Losers are tombstoned
+ * (and tombstones that pointed at them re-pointed), their identifiers and timeline moved, one
+ * audit row per merge. Returns each touched profile's stage in the site's funnel now.
+ * Long because it is one SQL statement on purpose: every part written as its own statement cost
+ * a round trip, a parse and an executor start-up each (docs/performance-ingest.md).
  */
-export async function applyMerges(tx: Tx, workspaceId: string, merges: (TMerge & { id: string; trackingEventId: string })[], now: Date): Promise<void> {
-  if (merges.length === 0) return;
-  const losers = merges.map((m) => m.loserId);
-  const survivors = merges.map((m) => m.survivorId);
-  await tx.count`
-    UPDATE profiles s SET
-      event_count = s.event_count + a.ec, server_event_count = s.server_event_count + a.sc, pageview_count = s.pageview_count + a.pc,
-      first_seen_at = LEAST(s.first_seen_at, a.fs), last_seen_at = GREATEST(s.last_seen_at, a.ls)
-    FROM (
-      SELECT m.survivor, sum(p.event_count)::int AS ec, sum(p.server_event_count)::int AS sc, sum(p.pageview_count)::int AS pc,
-        min(p.first_seen_at) AS fs, max(p.last_seen_at) AS ls
-      FROM unnest(${losers}::text[], ${survivors}::text[]) AS m(loser, survivor) JOIN profiles p ON p.id = m.loser
-      GROUP BY m.survivor) AS a
-    WHERE s.id = a.survivor`;
-  await tx.count`
-    UPDATE profiles p SET merged_into_id = m.survivor, merged_at = ${now}
-    FROM unnest(${losers}::text[], ${survivors}::text[]) AS m(loser, survivor)
-    WHERE p.id = m.loser OR p.merged_into_id = m.loser`;
-  await tx.count`
-    UPDATE profile_identifiers i SET profile_id = m.survivor
-    FROM unnest(${losers}::text[], ${survivors}::text[]) AS m(loser, survivor) WHERE i.profile_id = m.loser`;
-  await tx.count`
-    UPDATE profile_events e SET profile_id = m.survivor
-    FROM unnest(${losers}::text[], ${survivors}::text[]) AS m(loser, survivor) WHERE e.profile_id = m.loser`;
-  await tx.count`
-    INSERT INTO profile_funnel_links AS l (profile_id, funnel_id, workspace_id, current_stage, stage_changed_at, event_count, first_seen_at, last_seen_at)
-    SELECT m.survivor, o.funnel_id, min(o.workspace_id), max(o.current_stage),
-      (array_agg(o.stage_changed_at ORDER BY o.current_stage DESC, o.stage_changed_at))[1],
-      sum(o.event_count)::int, min(o.first_seen_at), max(o.last_seen_at)
-    FROM profile_funnel_links o JOIN unnest(${losers}::text[], ${survivors}::text[]) AS m(loser, survivor) ON o.profile_id = m.loser
-    GROUP BY m.survivor, o.funnel_id
-    ON CONFLICT (profile_id, funnel_id) DO UPDATE SET
-      current_stage = GREATEST(l.current_stage, EXCLUDED.current_stage),
-      stage_changed_at = CASE WHEN EXCLUDED.current_stage > l.current_stage THEN EXCLUDED.stage_changed_at ELSE l.stage_changed_at END,
-      event_count = l.event_count + EXCLUDED.event_count,
-      first_seen_at = LEAST(l.first_seen_at, EXCLUDED.first_seen_at),
-      last_seen_at = GREATEST(l.last_seen_at, EXCLUDED.last_seen_at)`;
-  await tx.count`DELETE FROM profile_funnel_links WHERE profile_id = ANY(${losers}::text[])`;
-  await tx.count`
-    INSERT INTO profile_merges (id, workspace_id, survivor_id, merged_id, identifier_kind, identifier_value, tracking_event_id, merged_at)
-    SELECT id, ${workspaceId}, survivor, loser, kind::"IdentifierKind", value, event_id, ${now}
-    FROM unnest(${merges.map((m) => m.id)}::text[], ${survivors}::text[], ${losers}::text[], ${merges.map((m) => m.cause.kind)}::text[],
-      ${merges.map((m) => m.cause.value)}::text[], ${merges.map((m) => m.trackingEventId)}::text[]) AS u(id, survivor, loser, kind, value, event_id)`;
-}
-
-export type TNewProfile = { id: string; firstSeenAt: Date; lastSeenAt: Date };
-
-export async function insertProfiles(tx: Tx, workspaceId: string, rows: TNewProfile[], now: Date): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.count`
-    INSERT INTO profiles (id, workspace_id, first_seen_at, last_seen_at, created_at)
-    SELECT id, ${workspaceId}, fs, ls, ${now}
-    FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.firstSeenAt.toISOString())}::timestamptz[],
-      ${rows.map((r) => r.lastSeenAt.toISOString())}::timestamptz[]) AS u(id, fs, ls)`;
-}
-
-/** New identifiers; one already taken means a concurrent writer slipped past the locks. */
-export async function insertIdentifiers(tx: Tx, workspaceId: string, rows: (TIdentifier & { profileId: string })[], now: Date): Promise<void> {
-  if (rows.length === 0) return;
-  const inserted = await tx.count`
-    INSERT INTO profile_identifiers (workspace_id, kind, value, profile_id, created_at)
-    SELECT ${workspaceId}, k::"IdentifierKind", v, p, ${now}
-    FROM unnest(${rows.map((r) => r.kind)}::text[], ${rows.map((r) => r.value)}::text[], ${rows.map((r) => r.profileId)}::text[]) AS u(k, v, p)
-    ON CONFLICT DO NOTHING`;
-  if (inserted !== rows.length) throw new IngestConflictError("an identifier was claimed concurrently");
-}
-
-export type TEventRow = {
-  id: string; type: string; visitorId: string | null; email: string | null; userId: string; profileId: string;
-  path: string | null; referrer: string | null;
-  utmSource: string | null; utmMedium: string | null; utmCampaign: string | null; utmTerm: string | null; utmContent: string | null;
-  channel: string; channelRule: string; props: string | null; messageId: string | null; occurredAt: Date;
-};
-
-export async function insertTrackingEvents(tx: Tx, ctx: { workspaceId: string; siteId: string; receivedAt: Date }, rows: TEventRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const col = <K extends keyof TEventRow>(k: K) => rows.map((r) => r[k]);
-  const inserted = await tx.count`
-    INSERT INTO tracking_events (id, workspace_id, site_id, source, type, visitor_id, email, user_id, profile_id, path, referrer,
-      utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel, channel_rule, props, message_id, occurred_at, received_at)
-    SELECT id, ${ctx.workspaceId}, ${ctx.siteId}, 'SERVER', type, visitor_id, email, user_id, profile_id, path, referrer,
-      utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel::"Channel", channel_rule, props::jsonb, message_id, occurred_at, ${ctx.receivedAt}
-    FROM unnest(${col("id")}::text[], ${col("type")}::text[], ${col("visitorId")}::text[], ${col("email")}::text[], ${col("userId")}::text[],
-      ${col("profileId")}::text[], ${col("path")}::text[], ${col("referrer")}::text[], ${col("utmSource")}::text[], ${col("utmMedium")}::text[],
-      ${col("utmCampaign")}::text[], ${col("utmTerm")}::text[], ${col("utmContent")}::text[], ${col("channel")}::text[], ${col("channelRule")}::text[],
-      ${col("props")}::text[], ${col("messageId")}::text[], ${rows.map((r) => r.occurredAt.toISOString())}::timestamptz[])
-      AS u(id, type, visitor_id, email, user_id, profile_id, path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
-        channel, channel_rule, props, message_id, occurred_at)
-    ON CONFLICT (site_id, message_id) DO NOTHING`;
-  if (inserted !== rows.length) throw new IngestConflictError("a messageId was recorded concurrently");
-}
-
-export type TTimelineRow = { id: string; profileId: string; trackingEventId: string | null; type: string; detail: string | null; occurredAt: Date };
-
-export async function insertTimeline(tx: Tx, ctx: { workspaceId: string; funnelId: string; now: Date }, rows: TTimelineRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.count`
-    INSERT INTO profile_events (id, profile_id, workspace_id, funnel_id, tracking_event_id, type, detail, occurred_at, created_at)
-    SELECT id, profile_id, ${ctx.workspaceId}, ${ctx.funnelId}, tracking_event_id, type, detail::jsonb, occurred_at, ${ctx.now}
-    FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.profileId)}::text[], ${rows.map((r) => r.trackingEventId)}::text[],
-      ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.detail)}::text[], ${rows.map((r) => r.occurredAt.toISOString())}::timestamptz[])
-      AS u(id, profile_id, tracking_event_id, type, detail, occurred_at)`;
-}
-
-export type TLinkDelta = { profileId: string; stage: TFunnelStage; stageAt: Date; count: number; firstSeenAt: Date; lastSeenAt: Date };
-
-/** Creates links at the batch's stage or advances existing ones, never backwards; returns the stage now. */
-export function upsertFunnelLinks(tx: Tx, ctx: { workspaceId: string; funnelId: string }, rows: TLinkDelta[]): Promise<{ profileId: string; stage: TFunnelStage }[]> {
-  if (rows.length === 0) return Promise.resolve([]);
-  return tx.rows<{ profileId: string; stage: TFunnelStage }>`
-    INSERT INTO profile_funnel_links AS l (profile_id, funnel_id, workspace_id, current_stage, stage_changed_at, event_count, first_seen_at, last_seen_at)
-    SELECT p, ${ctx.funnelId}, ${ctx.workspaceId}, s::"FunnelStage", sa, c, fs, ls
-    FROM unnest(${rows.map((r) => r.profileId)}::text[], ${rows.map((r) => r.stage)}::text[], ${rows.map((r) => r.stageAt.toISOString())}::timestamptz[],
-      ${rows.map((r) => r.count)}::int[], ${rows.map((r) => r.firstSeenAt.toISOString())}::timestamptz[], ${rows.map((r) => r.lastSeenAt.toISOString())}::timestamptz[])
-      AS u(p, s, sa, c, fs, ls)
-    ON CONFLICT (profile_id, funnel_id) DO UPDATE SET
-      current_stage = GREATEST(l.current_stage, EXCLUDED.current_stage),
-      stage_changed_at = CASE WHEN EXCLUDED.current_stage > l.current_stage THEN EXCLUDED.stage_changed_at ELSE l.stage_changed_at END,
-      event_count = l.event_count + EXCLUDED.event_count,
-      first_seen_at = LEAST(l.first_seen_at, EXCLUDED.first_seen_at),
-      last_seen_at = GREATEST(l.last_seen_at, EXCLUDED.last_seen_at)
-    RETURNING profile_id AS "profileId", current_stage::text AS stage`;
-}
-
-export type TCounterDelta = { profileId: string; events: number; serverEvents: number; pageviews: number; firstSeenAt: Date; lastSeenAt: Date };
-
-export async function addProfileCounters(tx: Tx, rows: TCounterDelta[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.count`
-    UPDATE profiles p SET event_count = p.event_count + u.ec, server_event_count = p.server_event_count + u.sc, pageview_count = p.pageview_count + u.pc,
-      first_seen_at = LEAST(p.first_seen_at, u.fs), last_seen_at = GREATEST(p.last_seen_at, u.ls)
-    FROM unnest(${rows.map((r) => r.profileId)}::text[], ${rows.map((r) => r.events)}::int[], ${rows.map((r) => r.serverEvents)}::int[],
-      ${rows.map((r) => r.pageviews)}::int[], ${rows.map((r) => r.firstSeenAt.toISOString())}::timestamptz[], ${rows.map((r) => r.lastSeenAt.toISOString())}::timestamptz[])
-      AS u(id, ec, sc, pc, fs, ls)
-    WHERE p.id = u.id`;
-}
-
-/** For duplicates: the live profile (through merges) and its stage in the funnel now. */
-export function findLiveProfilesWithStage(tx: Tx, funnelId: string, profileIds: string[]): Promise<{ id: string; liveId: string; stage: TFunnelStage | null }[]> {
-  if (profileIds.length === 0) return Promise.resolve([]);
-  return tx.rows<{ id: string; liveId: string; stage: TFunnelStage | null }>`
-    SELECT p.id, COALESCE(p.merged_into_id, p.id) AS "liveId", l.current_stage::text AS stage
-    FROM profiles p LEFT JOIN profile_funnel_links l ON l.profile_id = COALESCE(p.merged_into_id, p.id) AND l.funnel_id = ${funnelId}
-    WHERE p.id = ANY(${profileIds}::text[])`;
+export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TFunnelStage>> {
+  const col = <K extends keyof TEventRow>(k: K) => w.events.map((r) => r[k]);
+  const created = deltaColumns(w.newProfiles);
+  const touched = deltaColumns(w.touchedProfiles);
+  const all = deltaColumns([...w.newProfiles, ...w.touchedProfiles]);
+  const losers = w.merges.map((m) => m.loserId);
+  const survivors = w.merges.map((m) => m.survivorId);
+  const rows = await tx.prepared("ingest_write_batch").rows<{ profileId: string | null; stage: string; n: number }>`
+    WITH m AS (SELECT * FROM unnest(${losers}::text[], ${survivors}::text[]) AS m(loser, survivor)),
+    delta AS (
+      SELECT id, sum(ec)::int AS ec, sum(sc)::int AS sc, sum(pc)::int AS pc, min(fs) AS fs, max(ls) AS ls FROM (
+        SELECT id, ec, ec AS sc, pc, fs, ls
+        FROM unnest(${touched.ids}::text[], ${touched.events}::int[], ${touched.pageviews}::int[],
+          ${touched.first}::timestamptz[], ${touched.last}::timestamptz[]) AS t(id, ec, pc, fs, ls)
+        UNION ALL
+        SELECT m.survivor, p.event_count, p.server_event_count, p.pageview_count, p.first_seen_at, p.last_seen_at
+        FROM m JOIN profiles p ON p.id = m.loser) AS d
+      GROUP BY id),
+    touched AS (
+      UPDATE profiles p SET event_count = p.event_count + d.ec, server_event_count = p.server_event_count + d.sc,
+        pageview_count = p.pageview_count + d.pc,
+        first_seen_at = LEAST(p.first_seen_at, d.fs), last_seen_at = GREATEST(p.last_seen_at, d.ls)
+      FROM delta d WHERE p.id = d.id),
+    tombstoned AS (
+      UPDATE profiles p SET merged_into_id = t.survivor, merged_at = ${w.now}
+      FROM (SELECT loser AS id, survivor FROM m
+        UNION ALL SELECT o.id, m.survivor FROM m JOIN profiles o ON o.merged_into_id = m.loser) AS t
+      WHERE p.id = t.id),
+    created AS (
+      INSERT INTO profiles (id, workspace_id, first_seen_at, last_seen_at, event_count, server_event_count,
+        pageview_count, created_at)
+      SELECT id, ${w.workspaceId}, fs, ls, ec, ec, pc, ${w.now}
+      FROM unnest(${created.ids}::text[], ${created.events}::int[], ${created.pageviews}::int[],
+        ${created.first}::timestamptz[], ${created.last}::timestamptz[]) AS u(id, ec, pc, fs, ls)),
+    moved_identifiers AS (
+      UPDATE profile_identifiers i SET profile_id = m.survivor FROM m WHERE i.profile_id = m.loser),
+    new_identifiers AS (
+      INSERT INTO profile_identifiers (workspace_id, kind, value, profile_id, created_at)
+      SELECT ${w.workspaceId}, k::"IdentifierKind", v, p, ${w.now}
+      FROM unnest(${kinds(w.identifiers)}::text[], ${values(w.identifiers)}::text[],
+        ${w.identifiers.map((r) => r.profileId)}::text[]) AS u(k, v, p)
+      ON CONFLICT DO NOTHING
+      RETURNING 1),
+    moved_timeline AS (
+      UPDATE profile_events e SET profile_id = m.survivor FROM m WHERE e.profile_id = m.loser),
+    new_events AS (
+      INSERT INTO tracking_events (id, workspace_id, site_id, source, type, visitor_id, email, user_id, profile_id,
+        path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel, channel_rule, props,
+        message_id, occurred_at, received_at)
+      SELECT id, ${w.workspaceId}, ${w.site.id}, 'SERVER', type, visitor_id, email, user_id, profile_id, path, referrer,
+        utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel::"Channel", channel_rule, props::jsonb,
+        message_id, occurred_at, ${w.now}
+      FROM unnest(${col("id")}::text[], ${col("type")}::text[], ${col("visitorId")}::text[], ${col("email")}::text[],
+        ${col("userId")}::text[], ${col("profileId")}::text[], ${col("path")}::text[], ${col("referrer")}::text[],
+        ${col("utmSource")}::text[], ${col("utmMedium")}::text[], ${col("utmCampaign")}::text[],
+        ${col("utmTerm")}::text[], ${col("utmContent")}::text[], ${col("channel")}::text[],
+        ${col("channelRule")}::text[], ${col("props")}::text[], ${col("messageId")}::text[],
+        ${iso(col("occurredAt"))}::timestamptz[])
+        AS u(id, type, visitor_id, email, user_id, profile_id, path, referrer, utm_source, utm_medium, utm_campaign,
+          utm_term, utm_content, channel, channel_rule, props, message_id, occurred_at)
+      ON CONFLICT (site_id, message_id) DO NOTHING
+      RETURNING 1),
+    new_timeline AS (
+      INSERT INTO profile_events (id, profile_id, workspace_id, funnel_id, tracking_event_id, type, detail, occurred_at,
+        created_at)
+      SELECT id, profile_id, ${w.workspaceId}, ${w.site.funnelId}, tracking_event_id, type, detail::jsonb, occurred_at,
+        ${w.now}
+      FROM unnest(${w.timeline.map((r) => r.id)}::text[], ${w.timeline.map((r) => r.profileId)}::text[],
+        ${w.timeline.map((r) => r.trackingEventId)}::text[], ${w.timeline.map((r) => r.type)}::text[],
+        ${w.timeline.map((r) => r.detail)}::text[], ${iso(w.timeline.map((r) => r.occurredAt))}::timestamptz[])
+        AS u(id, profile_id, tracking_event_id, type, detail, occurred_at)),
+    audit AS (
+      INSERT INTO profile_merges (id, workspace_id, survivor_id, merged_id, identifier_kind, identifier_value,
+        tracking_event_id, merged_at)
+      SELECT id, ${w.workspaceId}, survivor, loser, kind::"IdentifierKind", value, event_id, ${w.now}
+      FROM unnest(${w.merges.map((m) => m.id)}::text[], ${survivors}::text[], ${losers}::text[],
+        ${w.merges.map((m) => m.cause.kind)}::text[], ${w.merges.map((m) => m.cause.value)}::text[],
+        ${w.merges.map((m) => m.trackingEventId)}::text[]) AS u(id, survivor, loser, kind, value, event_id)),
+    link_parts AS (
+      SELECT m.survivor AS profile_id, o.funnel_id, o.current_stage AS stage, o.stage_changed_at AS stage_at, 0 AS part,
+        o.event_count AS n, o.first_seen_at AS fs, o.last_seen_at AS ls
+      FROM m JOIN profile_funnel_links o ON o.profile_id = m.loser
+      UNION ALL
+      SELECT p, ${w.site.funnelId}, s::"FunnelStage", sa, 1, n, fs, ls
+      FROM unnest(${all.ids}::text[], ${all.stages}::text[], ${all.stageAts}::timestamptz[], ${all.events}::int[],
+        ${all.first}::timestamptz[], ${all.last}::timestamptz[]) AS u(p, s, sa, n, fs, ls)),
+    links AS (
+      INSERT INTO profile_funnel_links AS l (profile_id, funnel_id, workspace_id, current_stage, stage_changed_at,
+        event_count, first_seen_at, last_seen_at)
+      SELECT profile_id, funnel_id, ${w.workspaceId}, max(stage),
+        (array_agg(stage_at ORDER BY stage DESC, part, stage_at))[1], sum(n)::int, min(fs), max(ls)
+      FROM link_parts GROUP BY profile_id, funnel_id
+      ON CONFLICT (profile_id, funnel_id) DO UPDATE SET
+        current_stage = GREATEST(l.current_stage, EXCLUDED.current_stage),
+        stage_changed_at = CASE WHEN EXCLUDED.current_stage > l.current_stage THEN EXCLUDED.stage_changed_at
+          ELSE l.stage_changed_at END,
+        event_count = l.event_count + EXCLUDED.event_count,
+        first_seen_at = LEAST(l.first_seen_at, EXCLUDED.first_seen_at),
+        last_seen_at = GREATEST(l.last_seen_at, EXCLUDED.last_seen_at)
+      RETURNING profile_id, funnel_id, current_stage),
+    dropped_links AS (
+      DELETE FROM profile_funnel_links WHERE profile_id IN (SELECT loser FROM m))
+    SELECT profile_id AS "profileId", current_stage::text AS stage, 0 AS n
+    FROM links WHERE funnel_id = ${w.site.funnelId}
+    UNION ALL SELECT NULL, 'identifiers', (SELECT count(*) FROM new_identifiers)::int
+    UNION ALL SELECT NULL, 'events', (SELECT count(*) FROM new_events)::int`;
+  const written = (what: string) => rows.find((r) => r.profileId === null && r.stage === what)?.n;
+  // A unique key already taken means a concurrent writer slipped past the locks: roll back and retry.
+  if (written("identifiers") !== w.identifiers.length) {
+    throw new IngestConflictError("an identifier was claimed concurrently");
+  }
+  if (written("events") !== w.events.length) throw new IngestConflictError("a messageId was recorded concurrently");
+  return new Map(rows.flatMap((r) => (r.profileId === null ? [] : [[r.profileId, r.stage as TFunnelStage]])));
 }

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import type { TDatabase } from "../db/database.ts";
 import { newId } from "../db/ids.ts";
+import type { TSqlTx } from "../db/sql.ts";
 import { DomainError, type TIssue } from "../errors/domain-error.ts";
-import { requireSiteInWorkspace } from "../workspaces/require-site.ts";
+import { siteNotInWorkspace } from "../workspaces/require-site.ts";
 import type { TChannel } from "./channel-rules.ts";
 import { categorizeChannel } from "./channels.ts";
 import * as repo from "./ingest.repo.ts";
-import { identifierKey, planProfiles, type TIdentifier, type TKnownProfile } from "./resolve-profiles.ts";
+import { identifierKey, planProfiles, type TIdentifier, type TProfilePlan } from "./resolve-profiles.ts";
 import type { TRecordServerEventsBody, TServerEvent } from "./server-event.schema.ts";
 import { maxStage, stageForEvent, stageRank, type TFunnelStage } from "./stages.ts";
 import { withTransactionRetry } from "./transaction-retry.ts";
@@ -24,6 +25,15 @@ export type TRecordedEvent = {
 
 export type TRecordResult = { accepted: number; duplicates: number; events: TRecordedEvent[] };
 
+export type TRecordInput = {
+  workspaceId: string;
+  sessionUserId: string;
+  body: TRecordServerEventsBody;
+  /** The request's one clock (received_at and every other timestamp it writes); default: now. */
+  receivedAt?: Date;
+};
+
+/** An event ready to store: its identifiers, channel, stage and time decided. */
 type TPrepared = {
   index: number;
   event: TServerEvent;
@@ -35,130 +45,231 @@ type TPrepared = {
   stage: TFunnelStage;
 };
 
+/** After the dedupe step: the events to record, and the stored original of each duplicate (by request index). */
+type TDeduped = { fresh: TPrepared[]; duplicates: Map<number, repo.TStoredEvent>; lockedProfileIds: Set<string> };
+
+/** The profile plan, with each fresh event's profile and the merges given their ids. */
+type TResolved = {
+  plan: TProfilePlan;
+  profileOf: (freshIndex: number) => string;
+  merges: repo.TBatchWrite["merges"];
+};
+
 /**
- * Records a validated batch of server events for the session user: checks the site belongs to
- * the workspace and that any `userId` is the caller's, then writes everything in ONE transaction
- * (retried on deadlock or a lost race): event log, profiles (created or merged), identifiers,
- * timeline, funnel stage and counters. Duplicates by `(siteId, messageId)` are reported, not re-recorded.
+ * Records a validated batch of server events for the session user, in ONE transaction (retried
+ * on deadlock or a lost race): event log, profiles (created or merged), identifiers, timeline,
+ * funnel stage and counters. Duplicates by `(siteId, messageId)` are reported, not re-recorded.
  */
-export async function recordServerEvents(
-  db: TDatabase,
-  input: { workspaceId: string; sessionUserId: string; body: TRecordServerEventsBody; receivedAt?: Date },
-): Promise<TRecordResult> {
-  const { workspaceId, sessionUserId, body } = input;
-  const site = await requireSiteInWorkspace(db.prisma, workspaceId, body.siteId);
-  const foreign: TIssue[] = body.events.flatMap((e, i) =>
-    e.userId !== undefined && e.userId !== sessionUserId ? [{ path: ["events", i, "userId"], code: "forbidden", message: "must be your own user id (the session user's)" }] : [],
-  );
-  if (foreign.length) throw new DomainError("USER_ID_MISMATCH", "userId may only be the session user's own id", foreign);
-
-  const receivedAt = input.receivedAt ?? new Date();
-  const prepared = body.events.map((event, index) => prepare(event, index, { receivedAt, sentAt: body.sentAt, siteDomain: site.domain }));
-  const lockKeys = [...new Set([
-    ...prepared.flatMap((p) => p.identifiers.map((i) => advisoryKey(`${workspaceId}|${identifierKey(i)}`))),
-    ...prepared.flatMap((p) => (p.event.messageId ? [advisoryKey(`${site.id}|msg|${p.event.messageId}`)] : [])),
-  ])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
-
+export async function recordServerEvents(db: TDatabase, input: TRecordInput): Promise<TRecordResult> {
+  const now = input.receivedAt ?? new Date();
+  const lockKeys = lockKeysFor(input);
   return withTransactionRetry(db, async (tx) => {
-    await repo.lockKeys(tx, lockKeys);
-    const recorded = await repo.findRecordedMessages(tx, site.id, prepared.flatMap((p) => (p.event.messageId ? [p.event.messageId] : [])));
-    const byMessage = new Map(recorded.map((r) => [r.messageId, r]));
-    const fresh = prepared.filter((p) => !p.event.messageId || !byMessage.has(p.event.messageId));
-
-    const identifiers = uniqueIdentifiers(fresh);
-    const locked = await repo.lockOwningProfiles(tx, workspaceId, identifiers);
-    const owners = await repo.findOwners(tx, workspaceId, identifiers);
-    // A profile merged away while we waited for its lock handed its identifiers to one we do not hold.
-    if (owners.some((o) => !locked.has(o.profileId))) throw new repo.IngestConflictError("an owning profile was merged while waiting for its lock");
-    const profiles = new Map<string, TKnownProfile>(owners.map((o) => [o.profileId, { id: o.profileId, createdAt: o.createdAt.getTime(), email: o.email }]));
-    const plan = planProfiles({
-      events: fresh.map((p) => ({ identifiers: p.identifiers, email: p.event.email ?? null })),
-      owners: new Map(owners.map((o) => [identifierKey(o), o.profileId])),
-      profiles,
-      newProfileId: () => newId("prf"),
-    });
-    const now = new Date();
-    const ctx = { workspaceId, siteId: site.id, funnelId: site.funnelId, receivedAt, now };
-    const profileOf = (i: number) => plan.eventProfiles[i]!;
-
-    const span = summarizeByProfile(fresh, profileOf);
-    const merges = plan.merges.map((m) => ({ ...m, id: newId("mrg"), trackingEventId: fresh[m.eventIndex]!.id }));
-    await repo.insertProfiles(tx, workspaceId, plan.newProfileIds.map((id) => ({ id, firstSeenAt: span.get(id)!.first, lastSeenAt: span.get(id)!.last })), now);
-    await repo.applyMerges(tx, workspaceId, merges, now);
-    await repo.insertIdentifiers(tx, workspaceId, plan.newIdentifiers, now);
-    await repo.insertTrackingEvents(tx, ctx, fresh.map((p, i) => toEventRow(p, profileOf(i), sessionUserId)));
-    await repo.insertTimeline(tx, ctx, [
-      ...merges.map((m) => ({
-        id: newId("pev"), profileId: m.survivorId, trackingEventId: null, type: "$merge", occurredAt: receivedAt,
-        detail: JSON.stringify({ mergedProfileId: m.loserId, identifier: m.cause }),
-      })),
-      ...fresh.map((p, i) => ({ id: newId("pev"), profileId: profileOf(i), trackingEventId: p.id, type: p.event.type, detail: null, occurredAt: p.occurredAt })),
-    ]);
-    const stages = await repo.upsertFunnelLinks(tx, ctx, [...span].map(([profileId, s]) => ({
-      profileId, stage: s.stage, stageAt: s.stageAt, count: s.events, firstSeenAt: s.first, lastSeenAt: s.last,
-    })));
-    await repo.addProfileCounters(tx, [...span].map(([profileId, s]) => ({
-      profileId, events: s.events, serverEvents: s.events, pageviews: s.pageviews, firstSeenAt: s.first, lastSeenAt: s.last,
-    })));
-    const dupState = await repo.findLiveProfilesWithStage(tx, site.funnelId, [...new Set(recorded.map((r) => r.profileId))]);
-
-    const stageOf = new Map(stages.map((s) => [s.profileId, s.stage]));
-    const dupOf = new Map(dupState.map((d) => [d.id, d]));
-    const freshIndex = new Map(fresh.map((p, i) => [p.index, i]));
-    const events = prepared.map((p): TRecordedEvent => {
-      const i = freshIndex.get(p.index);
-      if (i === undefined) {
-        const original = byMessage.get(p.event.messageId!)!;
-        const live = dupOf.get(original.profileId);
-        return { index: p.index, eventId: original.id, profileId: live?.liveId ?? original.profileId, status: "duplicate", channel: original.channel as TChannel, stage: live?.stage ?? "AWARENESS" };
-      }
-      const profileId = profileOf(i);
-      const merged = merges.filter((m) => m.eventIndex === i).map((m) => m.loserId);
-      const refused = plan.refusals.get(i);
-      return {
-        index: p.index, eventId: p.id, profileId, status: "recorded", channel: p.channel, stage: stageOf.get(profileId)!,
-        ...(merged.length ? { merged } : {}),
-        ...(refused ? { mergeRefused: { profileIds: refused, reason: "different_email" as const } } : {}),
-      };
-    });
-    return { accepted: fresh.length, duplicates: prepared.length - fresh.length, events };
-  });
+    const site = await authorizeAndLock(tx, input, lockKeys);
+    const prepared = input.body.events.map((event, index) => prepare(event, index, input.body.sentAt, site, now));
+    const deduped = await dedupe(tx, input.workspaceId, site, prepared);
+    const resolved = await resolveProfiles(tx, input.workspaceId, deduped);
+    const stages = await repo.writeBatch(tx, toBatchWrite(input, site, now, deduped.fresh, resolved));
+    return buildResult(prepared, deduped, resolved, stages);
+  }, { genericPlans: true });
 }
 
-type TProfileSpan = { first: Date; last: Date; events: number; pageviews: number; stage: TFunnelStage; stageAt: Date };
+/**
+ * Advisory-lock keys for the batch's identifiers (per workspace) and messageIds (per site), sorted
+ * so that two requests always lock in the same order. The site is the one the body names: if it
+ * is not the workspace's, the request fails before any lock is taken.
+ */
+function lockKeysFor({ workspaceId, body }: TRecordInput): string[] {
+  const keys = new Set<string>();
+  for (const event of body.events) {
+    for (const i of identifiersOf(event)) keys.add(advisoryKey(`${workspaceId}|${identifierKey(i)}`));
+    if (event.messageId) keys.add(advisoryKey(`${body.siteId}|msg|${event.messageId}`));
+  }
+  return [...keys].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+}
+
+/** The site must be the workspace's, and any `userId` the caller's own. */
+async function authorizeAndLock(tx: TSqlTx, input: TRecordInput, lockKeys: string[]): Promise<repo.TSite> {
+  const site = await repo.findSiteAndLock(tx, { workspaceId: input.workspaceId, siteId: input.body.siteId }, lockKeys);
+  if (!site) throw siteNotInWorkspace();
+  const foreign: TIssue[] = input.body.events.flatMap((e, i) =>
+    e.userId !== undefined && e.userId !== input.sessionUserId
+      ? [{ path: ["events", i, "userId"], code: "forbidden", message: "must be your own user id (the session user's)" }]
+      : [],
+  );
+  if (foreign.length) {
+    throw new DomainError("USER_ID_MISMATCH", "userId may only be the session user's own id", foreign);
+  }
+  return site;
+}
+
+function identifiersOf(event: TServerEvent): TIdentifier[] {
+  const identifiers: TIdentifier[] = [];
+  if (event.visitorId !== undefined) identifiers.push({ kind: "VISITOR", value: event.visitorId });
+  if (event.email !== undefined) identifiers.push({ kind: "EMAIL", value: event.email });
+  if (event.userId !== undefined) identifiers.push({ kind: "USER_ID", value: event.userId });
+  return identifiers;
+}
+
+function prepare(
+  event: TServerEvent,
+  index: number,
+  sentAt: string | undefined,
+  site: repo.TSite,
+  now: Date,
+): TPrepared {
+  const { referrer, path, utm } = event;
+  const { channel, rule } = categorizeChannel({ referrer, path, utm, siteDomain: site.domain });
+  return {
+    index,
+    event,
+    identifiers: identifiersOf(event),
+    channel,
+    channelRule: rule,
+    id: newId("evt"),
+    occurredAt: occurredAt(event.timestamp, sentAt, now),
+    stage: stageForEvent(event.type, "SERVER"),
+  };
+}
+
+/** Locks the profiles the batch touches and sets aside events already recorded under their messageId. */
+async function dedupe(tx: TSqlTx, workspaceId: string, site: repo.TSite, prepared: TPrepared[]): Promise<TDeduped> {
+  const messageIds = prepared.flatMap((p) => (p.event.messageId ? [p.event.messageId] : []));
+  const { lockedProfileIds, recorded } = await repo.lockProfilesAndFindRecorded(
+    tx,
+    { workspaceId, site },
+    uniqueIdentifiers(prepared),
+    messageIds,
+  );
+  const byMessage = new Map(recorded.map((r) => [r.messageId, r]));
+  const duplicates = new Map<number, repo.TStoredEvent>();
+  for (const p of prepared) {
+    const original = p.event.messageId === undefined ? undefined : byMessage.get(p.event.messageId);
+    if (original) duplicates.set(p.index, original);
+  }
+  return { fresh: prepared.filter((p) => !duplicates.has(p.index)), duplicates, lockedProfileIds };
+}
+
+/** Which profile each fresh event lands on, which are created and which merged (see planProfiles). */
+async function resolveProfiles(tx: TSqlTx, workspaceId: string, deduped: TDeduped): Promise<TResolved> {
+  const { fresh, lockedProfileIds } = deduped;
+  // Owners are live profiles, all locked by now: with none locked there is nobody to look up.
+  const owners = lockedProfileIds.size ? await repo.findOwners(tx, workspaceId, uniqueIdentifiers(fresh)) : [];
+  // A profile merged away while we waited for its lock handed its identifiers to one we do not hold.
+  if (owners.some((o) => !lockedProfileIds.has(o.profileId))) {
+    throw new repo.IngestConflictError("an owning profile was merged while waiting for its lock");
+  }
+  const plan = planProfiles({
+    events: fresh.map((p) => ({ identifiers: p.identifiers, email: p.event.email ?? null })),
+    owners: new Map(owners.map((o) => [identifierKey(o), o.profileId])),
+    profiles: new Map(
+      owners.map((o) => [o.profileId, { id: o.profileId, createdAt: o.createdAt.getTime(), email: o.email }]),
+    ),
+    newProfileId: () => newId("prf"),
+  });
+  const profileOf = (i: number) => itemAt(plan.eventProfiles, i);
+  const merges = plan.merges.map((m) => ({ ...m, id: newId("mrg"), trackingEventId: itemAt(fresh, m.eventIndex).id }));
+  return { plan, profileOf, merges };
+}
+
+/** Everything the batch writes, as rows: one statement stores it all. */
+function toBatchWrite(
+  input: TRecordInput,
+  site: repo.TSite,
+  now: Date,
+  fresh: TPrepared[],
+  { plan, profileOf, merges }: TResolved,
+): repo.TBatchWrite {
+  const deltas = summarizeByProfile(fresh, profileOf);
+  const created = new Set(plan.newProfileIds);
+  const mergeEntries = merges.map((m) => ({
+    id: newId("pev"),
+    profileId: m.survivorId,
+    trackingEventId: null,
+    type: "$merge",
+    occurredAt: now,
+    detail: JSON.stringify({ mergedProfileId: m.loserId, identifier: m.cause }),
+  }));
+  const eventEntries = fresh.map((p, i) => ({
+    id: newId("pev"),
+    profileId: profileOf(i),
+    trackingEventId: p.id,
+    type: p.event.type,
+    detail: null,
+    occurredAt: p.occurredAt,
+  }));
+  return {
+    workspaceId: input.workspaceId,
+    site,
+    now,
+    newProfiles: deltas.filter((d) => created.has(d.profileId)),
+    touchedProfiles: deltas.filter((d) => !created.has(d.profileId)),
+    merges,
+    identifiers: plan.newIdentifiers,
+    events: fresh.map((p, i) => toEventRow(p, profileOf(i), input.sessionUserId)),
+    timeline: [...mergeEntries, ...eventEntries],
+  };
+}
 
 /**
  * What the batch adds to each profile: event and pageview counts, the time span, and the highest
  * stage its events imply with the earliest time it was reached (the link's stageChangedAt).
  */
-function summarizeByProfile(fresh: TPrepared[], profileOf: (i: number) => string): Map<string, TProfileSpan> {
-  const span = new Map<string, TProfileSpan>();
+function summarizeByProfile(fresh: TPrepared[], profileOf: (i: number) => string): repo.TProfileDelta[] {
+  const deltas = new Map<string, repo.TProfileDelta>();
   fresh.forEach((p, i) => {
+    const profileId = profileOf(i);
     const pageviews = p.event.type === "pageview" ? 1 : 0;
-    const s = span.get(profileOf(i));
-    if (!s) return void span.set(profileOf(i), { first: p.occurredAt, last: p.occurredAt, events: 1, pageviews, stage: p.stage, stageAt: p.occurredAt });
-    s.first = p.occurredAt < s.first ? p.occurredAt : s.first;
-    s.last = p.occurredAt > s.last ? p.occurredAt : s.last;
-    s.events += 1;
-    s.pageviews += pageviews;
-    if (stageRank(p.stage) > stageRank(s.stage) || (p.stage === s.stage && p.occurredAt < s.stageAt)) s.stageAt = p.occurredAt;
-    s.stage = maxStage(s.stage, p.stage);
+    const at = p.occurredAt;
+    const d = deltas.get(profileId);
+    if (!d) {
+      const stage = p.stage;
+      deltas.set(profileId, { profileId, events: 1, pageviews, firstSeenAt: at, lastSeenAt: at, stage, stageAt: at });
+      return;
+    }
+    d.firstSeenAt = at < d.firstSeenAt ? at : d.firstSeenAt;
+    d.lastSeenAt = at > d.lastSeenAt ? at : d.lastSeenAt;
+    d.events += 1;
+    d.pageviews += pageviews;
+    if (stageRank(p.stage) > stageRank(d.stage) || (p.stage === d.stage && at < d.stageAt)) d.stageAt = at;
+    d.stage = maxStage(d.stage, p.stage);
   });
-  return span;
+  return [...deltas.values()];
 }
 
-function prepare(event: TServerEvent, index: number, ctx: { receivedAt: Date; sentAt?: string; siteDomain: string }): TPrepared {
-  const identifiers: TIdentifier[] = [];
-  if (event.visitorId !== undefined) identifiers.push({ kind: "VISITOR", value: event.visitorId });
-  if (event.email !== undefined) identifiers.push({ kind: "EMAIL", value: event.email });
-  if (event.userId !== undefined) identifiers.push({ kind: "USER_ID", value: event.userId });
-  const { channel, rule } = categorizeChannel({ referrer: event.referrer, path: event.path, utm: event.utm, siteDomain: ctx.siteDomain });
-  return {
-    index, event, identifiers, channel, channelRule: rule,
-    id: newId("evt"),
-    occurredAt: occurredAt(event.timestamp, ctx.sentAt, ctx.receivedAt),
-    stage: stageForEvent(event.type, "SERVER"),
-  };
+/** The response: per event in request order, recorded or the duplicate's original (on its live profile). */
+function buildResult(
+  prepared: TPrepared[],
+  { fresh, duplicates }: TDeduped,
+  { plan, profileOf, merges }: TResolved,
+  stages: Map<string, TFunnelStage>,
+): TRecordResult {
+  const freshIndex = new Map(fresh.map((p, i) => [p.index, i]));
+  const mergedInto = new Map(merges.map((m) => [m.loserId, m.survivorId]));
+  const events = prepared.map((p): TRecordedEvent => {
+    const original = duplicates.get(p.index);
+    if (original) {
+      // The original's profile may have been merged by this very batch.
+      const profileId = mergedInto.get(original.liveProfileId) ?? original.liveProfileId;
+      const stage = stages.get(profileId) ?? original.stage;
+      const channel = original.channel as TChannel;
+      return { index: p.index, eventId: original.id, profileId, status: "duplicate", channel, stage };
+    }
+    const i = freshIndex.get(p.index) ?? -1;
+    const profileId = profileOf(i);
+    const merged = merges.filter((m) => m.eventIndex === i).map((m) => m.loserId);
+    const refused = plan.refusals.get(i);
+    return {
+      index: p.index,
+      eventId: p.id,
+      profileId,
+      status: "recorded",
+      channel: p.channel,
+      stage: stages.get(profileId) ?? p.stage,
+      ...(merged.length ? { merged } : {}),
+      ...(refused ? { mergeRefused: { profileIds: refused, reason: "different_email" as const } } : {}),
+    };
+  });
+  return { accepted: fresh.length, duplicates: duplicates.size, events };
 }
 
 /** Clock-skew correction: with `sentAt`, occurredAt = receivedAt − (sentAt − timestamp). */
@@ -173,6 +284,12 @@ export function advisoryKey(text: string): string {
   return createHash("sha256").update(text).digest().readBigInt64BE(0).toString();
 }
 
+/** `list[i]` for an index the plan guarantees; a miss is a bug, not a request error. */
+function itemAt<T>(list: readonly T[], i: number): T {
+  if (i < 0 || i >= list.length) throw new Error(`index ${i} out of range (${list.length})`);
+  return list[i] as T;
+}
+
 function uniqueIdentifiers(prepared: TPrepared[]): TIdentifier[] {
   const seen = new Map<string, TIdentifier>();
   for (const p of prepared) for (const i of p.identifiers) seen.set(identifierKey(i), i);
@@ -182,11 +299,23 @@ function uniqueIdentifiers(prepared: TPrepared[]): TIdentifier[] {
 function toEventRow(p: TPrepared, profileId: string, sessionUserId: string): repo.TEventRow {
   const e = p.event;
   return {
-    id: p.id, type: e.type, visitorId: e.visitorId ?? null, email: e.email ?? null, userId: sessionUserId, profileId,
-    path: e.path ?? null, referrer: e.referrer ?? null,
-    utmSource: e.utm?.source ?? null, utmMedium: e.utm?.medium ?? null, utmCampaign: e.utm?.campaign ?? null,
-    utmTerm: e.utm?.term ?? null, utmContent: e.utm?.content ?? null,
-    channel: p.channel, channelRule: p.channelRule, props: e.props === undefined ? null : JSON.stringify(e.props),
-    messageId: e.messageId ?? null, occurredAt: p.occurredAt,
+    id: p.id,
+    type: e.type,
+    visitorId: e.visitorId ?? null,
+    email: e.email ?? null,
+    userId: sessionUserId,
+    profileId,
+    path: e.path ?? null,
+    referrer: e.referrer ?? null,
+    utmSource: e.utm?.source ?? null,
+    utmMedium: e.utm?.medium ?? null,
+    utmCampaign: e.utm?.campaign ?? null,
+    utmTerm: e.utm?.term ?? null,
+    utmContent: e.utm?.content ?? null,
+    channel: p.channel,
+    channelRule: p.channelRule,
+    props: e.props === undefined ? null : JSON.stringify(e.props),
+    messageId: e.messageId ?? null,
+    occurredAt: p.occurredAt,
   };
 }

@@ -1,5 +1,5 @@
 import type { TDatabase } from "../db/database.ts";
-import { inTransaction, type TSqlTx } from "../db/sql.ts";
+import { inTransaction, type TSqlTx, type TTransactionOptions } from "../db/sql.ts";
 import { IngestConflictError } from "./ingest.repo.ts";
 
 /** Deadlock, serialization failure, unique violation (a lost race): SQLSTATEs worth another go. */
@@ -17,10 +17,14 @@ export function isRetryable(err: unknown): boolean {
  * Runs `fn` in one READ COMMITTED transaction (all or nothing), retrying a bounded number of
  * times, with jittered backoff, when it lost a race; the last error is rethrown.
  */
-export async function withTransactionRetry<T>(db: TDatabase, fn: (tx: TSqlTx) => Promise<T>): Promise<T> {
+export async function withTransactionRetry<T>(
+  db: TDatabase,
+  fn: (tx: TSqlTx) => Promise<T>,
+  opts: TTransactionOptions = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await inTransaction(db, fn);
+      return await inTransaction(db, fn, opts);
     } catch (err) {
       if (attempt >= MAX_ATTEMPTS || !isRetryable(err)) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));

@@ -1,7 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { WorkspaceRole } from "../../generated/prisma/client.ts";
-import { findMembershipRole, findSessionUser } from "../auth/users.repo.ts";
+import { findRole, findSessionUser } from "../auth/access.repo.ts";
+import type { TDatabase } from "../db/database.ts";
 import { databaseUnavailable, isTransientDatabaseError } from "../db/transient-errors.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { consumePoint, RateLimitedError, type TRateLimitState } from "../infra/rate-limit.ts";
@@ -37,7 +38,7 @@ export function setRateLimitHeaders(setHeader: (n: string, v: string) => void, s
  */
 const requireSession = middleware(async ({ ctx, next }) => {
   const userId = ctx.session.userId;
-  const row = userId ? await findSessionUser(ctx.db.prisma, userId) : null;
+  const row = userId ? await findSessionUser(ctx.db, userId) : null;
   if (!row) throw new DomainError("UNAUTHENTICATED", "Log in first: this endpoint needs a session cookie");
   const { sessionGeneration, ...user } = row;
   if (sessionGeneration !== ctx.session.generation) {
@@ -58,8 +59,8 @@ const WRITE_ROLES: readonly WorkspaceRole[] = ["ADMIN", "MANAGER"];
  * The caller's role in the workspace. A missing workspace and one the user is not in answer the
  * same 403, so ids of other tenants cannot be probed; VIEW_ONLY members may only read.
  */
-async function requireRole(ctx: { db: { prisma: Parameters<typeof findMembershipRole>[0] } }, userId: string, workspaceId: string, access: "read" | "write") {
-  const role = await findMembershipRole(ctx.db.prisma, workspaceId, userId);
+async function requireRole(ctx: { db: TDatabase }, userId: string, workspaceId: string, access: "read" | "write") {
+  const role = await findRole(ctx.db, workspaceId, userId);
   if (!role) {
     throw new DomainError("WORKSPACE_FORBIDDEN", "You are not a member of this workspace", [
       { path: ["workspaceId"], code: "forbidden", message: "not a workspace you belong to" },

@@ -8,10 +8,13 @@ import { findSiteInWorkspace } from "./workspaces.repo.ts";
  */
 export async function requireSiteInWorkspace(prisma: PrismaClient, workspaceId: string, siteId: string) {
   const site = await findSiteInWorkspace(prisma, workspaceId, siteId);
-  if (!site) {
-    throw new DomainError("SITE_NOT_IN_WORKSPACE", "siteId is not a tracking site of this workspace", [
-      { path: ["siteId"], code: "forbidden", message: "not a tracking site of this workspace" },
-    ]);
-  }
+  if (!site) throw siteNotInWorkspace();
   return site;
+}
+
+/** The one refusal of a site that is not the workspace's (also raised by the ingest transaction's own lookup). */
+export function siteNotInWorkspace(): DomainError {
+  return new DomainError("SITE_NOT_IN_WORKSPACE", "siteId is not a tracking site of this workspace", [
+    { path: ["siteId"], code: "forbidden", message: "not a tracking site of this workspace" },
+  ]);
 }

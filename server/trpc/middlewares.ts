@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { WorkspaceRole } from "../../generated/prisma/client.ts";
 import { findMembershipRole, findUserById } from "../auth/users.repo.ts";
+import { ZStorableId } from "../db/storable.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { consumePoint, RateLimitedError, type TRateLimitState } from "../infra/rate-limit.ts";
 import { DOMAIN_TO_TRPC } from "./error-map.ts";
@@ -36,7 +37,7 @@ const requireSession = middleware(async ({ ctx, next }) => {
 });
 
 export const ZWorkspaceScope = z.object({
-  workspaceId: z.string().min(1).max(40).describe("The workspace the request acts in; the session user must be a member.").meta({ example: "ws_123" }),
+  workspaceId: ZStorableId(40).describe("The workspace the request acts in; the session user must be a member.").meta({ example: "ws_123" }),
 });
 
 const WRITE_ROLES: readonly WorkspaceRole[] = ["ADMIN", "MANAGER"];

@@ -27,7 +27,7 @@ export async function rawPost(
   let url = `${baseUrl}${ROUTES[route][transport]}`;
   let payload = body;
   if (opts.workspaceId !== undefined) {
-    if (transport === "rest") url += `?workspaceId=${encodeURIComponent(opts.workspaceId)}`;
+    if (transport === "rest") url += `?workspaceId=${percentEncode(opts.workspaceId)}`;
     else if (typeof body === "string" && body.startsWith("{")) {
       const rest = body.slice(1).trimStart();
       payload = `{"workspaceId":${JSON.stringify(opts.workspaceId)}${rest.startsWith("}") ? "" : ","}${rest}`;
@@ -37,6 +37,18 @@ export async function rawPost(
   const res = await fetch(url, { method: "POST", headers, body: payload });
   const text = await res.text();
   return { status: res.status, data: errorDataOf(transport, text), text };
+}
+
+/**
+ * encodeURIComponent, except that a lone surrogate (which it refuses) is sent as the three bytes
+ * a sloppy encoder would write, e.g. %ED%B0%80: not UTF-8, as an attacker may send.
+ */
+function percentEncode(value: string): string {
+  return value.replace(/[\s\S]/gu, (ch) => {
+    const c = ch.charCodeAt(0);
+    if (ch.length > 1 || c < 0xd800 || c > 0xdfff) return encodeURIComponent(ch);
+    return [0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join("");
+  });
 }
 
 function errorDataOf(transport: TTransport, text: string): TRawAnswer["data"] {

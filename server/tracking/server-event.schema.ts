@@ -145,16 +145,17 @@ export type TServerEvent = z.infer<typeof ZServerEvent>;
  * Everything a write stores is then a date PostgreSQL holds, and no client clock rewrites history.
  */
 export function refineRequest(req: { sentAt?: string; events: TServerEvent[] }, ctx: z.RefinementCtx, now: number = Date.now()): void {
-  const sentAt = req.sentAt === undefined ? undefined : Date.parse(req.sentAt);
-  if (sentAt !== undefined && !(Math.abs(sentAt - now) <= MAX_SENT_AT_SKEW_MS)) {
+  // A date that is not ISO 8601 already has its issue; a window around it means nothing.
+  const dateOf = (v: string | undefined) => (v !== undefined && ZTimestamp.safeParse(v).success ? Date.parse(v) : undefined);
+  const sentAt = dateOf(req.sentAt);
+  const sentAtUsable = req.sentAt === undefined || (sentAt !== undefined && Math.abs(sentAt - now) <= MAX_SENT_AT_SKEW_MS);
+  if (sentAt !== undefined && !sentAtUsable) {
     ctx.addIssue({ code: "custom", path: ["sentAt"], message: "must be within 24 hours of the server's clock" });
-    return;
   }
   const seen = new Map<string, number>();
   req.events.forEach((e, i) => {
-    // A timestamp that is not ISO 8601 already has its issue; its window is meaningless.
-    const valid = e.timestamp !== undefined && ZTimestamp.safeParse(e.timestamp).success;
-    const problem = valid ? occurredAtProblem(Date.parse(e.timestamp!), sentAt, now) : undefined;
+    const timestamp = dateOf(e.timestamp);
+    const problem = timestamp !== undefined && sentAtUsable ? occurredAtProblem(timestamp, sentAt, now) : undefined;
     if (problem) ctx.addIssue({ code: "custom", path: ["events", i, "timestamp"], message: problem });
     if (e.messageId !== undefined) {
       const first = seen.get(e.messageId);

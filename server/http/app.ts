@@ -6,6 +6,7 @@ import { createOpenApiExpressMiddleware } from "trpc-to-openapi";
 import type { TRedis } from "../infra/redis.ts";
 import { createContextInner, type TDeps } from "../trpc/context.ts";
 import { appRouter } from "../trpc/router.ts";
+import { jsonBody } from "./body.ts";
 import { csrfGuard } from "./csrf.ts";
 import { jsonErrorHandler } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
@@ -17,8 +18,9 @@ import { sessionHandle, sessionMiddleware } from "./session.ts";
 export type TAppOptions = { deps: TDeps; sessionStore: Store; redis?: TRedis; isShuttingDown?: () => boolean };
 
 /**
- * Assembles the HTTP surface. Order matters: tRPC is mounted before express.json (it reads its
- * own body, with a limit), the OpenAPI handler last under /api because it never calls next().
+ * Assembles the HTTP surface. Order matters: one body reader serves both transports (so they
+ * accept and refuse the same bodies), the OpenAPI handler comes last under /api because it never
+ * calls next().
  */
 export function createApp({ deps, sessionStore, redis, isShuttingDown = () => false }: TAppOptions): Express {
   const { config, logger, metrics } = deps;
@@ -55,8 +57,9 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
     if (error.code === "INTERNAL_SERVER_ERROR") logger.error("procedure failed", { path, requestId: ctx?.requestId, err: error.cause ?? error });
   };
 
+  app.use("/api", jsonBody(config.limits.bodyBytes));
   app.use("/api/trpc", createExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }));
-  app.use("/api", express.json({ limit: config.limits.bodyBytes, type: ["application/json", "application/*+json"] }), copyQueryScopeIntoBody);
+  app.use("/api", copyQueryScopeIntoBody);
   app.use("/api", createOpenApiExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }));
 
   app.use((req, res) => void res.status(404).json({ message: `No route for ${req.method} ${req.path}`, code: "NOT_FOUND" }));

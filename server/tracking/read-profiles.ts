@@ -10,14 +10,32 @@ export function encodeCursor(c: repo.TCursor): string {
   return Buffer.from(`${c.at.toISOString()}|${c.id}`).toString("base64url");
 }
 
+export const CURSOR_MESSAGE = "is not a cursor this API returned";
+
+/** Exactly what encodeCursor writes for a storable date (years 0001-9999) and one of our ids. */
+const CURSOR_TEXT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([A-Za-z0-9_-]{1,64})$/;
+
+/**
+ * The cursor, or undefined for anything encodeCursor could not have written: a forged cursor
+ * never reaches a query with a NUL, a bad id or a date PostgreSQL cannot hold.
+ */
+export function parseCursor(cursor: string): repo.TCursor | undefined {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
+  const match = CURSOR_TEXT.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!match) return undefined;
+  const at = new Date(match[1]!);
+  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1) return undefined;
+  const parsed = { at, id: match[2]! };
+  return encodeCursor(parsed) === cursor ? parsed : undefined;
+}
+
 export function decodeCursor(cursor: string | undefined): repo.TCursor | undefined {
   if (!cursor) return undefined;
-  const [iso, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
-  const at = new Date(iso ?? "");
-  if (!id || Number.isNaN(at.getTime())) {
-    throw new DomainError("VALIDATION_FAILED", "cursor is not one this API returned", [{ path: ["cursor"], code: "invalid_cursor", message: "is not a cursor this API returned" }]);
+  const parsed = parseCursor(cursor);
+  if (!parsed) {
+    throw new DomainError("VALIDATION_FAILED", "cursor is not one this API returned", [{ path: ["cursor"], code: "invalid_cursor", message: CURSOR_MESSAGE }]);
   }
-  return { at, id };
+  return parsed;
 }
 
 /** One page plus the cursor of the next, or null at the end. */

@@ -1,23 +1,22 @@
 import { z } from "zod";
+import { EARLIEST_EVENT_TIME, isStorableText, UNSTORABLE_TEXT_MESSAGE, ZStorableId } from "../db/storable.ts";
 
 /** Request limits from the specification. */
 export const MAX_EVENTS_PER_REQUEST = 50;
 export const MAX_PROPS_BYTES = 8192;
 export const MAX_FUTURE_SKEW_MS = 60 * 60 * 1000;
+/** How far `sentAt` may be from the server's clock: further off, the client's clock is broken, not skewed. */
+export const MAX_SENT_AT_SKEW_MS = 24 * 60 * 60 * 1000;
+/** Levels of objects and arrays in `props`, the props object itself being level 1. */
+export const MAX_PROPS_DEPTH = 32;
 
 /** Identifier values that mean "nobody" and would glue unrelated people into one profile. */
 export const PLACEHOLDER_IDENTIFIERS: ReadonlySet<string> = new Set([
   "null", "undefined", "anonymous", "guest", "0", "none", "nil", "nan", "unknown", "n/a", "[object object]", "-1",
 ]);
 
-const NUL = /\u0000/;
-/** An unpaired UTF-16 surrogate: not Unicode. jsonb refuses it (a 500), text columns turn it into U+FFFD. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const UNSTORABLE_MESSAGE = "must not contain NUL characters or unpaired UTF-16 surrogates";
-const storable = (s: string) => !NUL.test(s) && !LONE_SURROGATE.test(s);
-
 /** A string PostgreSQL stores exactly as sent: no NUL characters, valid Unicode. */
-const ZText = (max: number) => z.string().max(max, `must be at most ${max} characters`).refine(storable, UNSTORABLE_MESSAGE);
+const ZText = (max: number) => z.string().max(max, `must be at most ${max} characters`).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
 
 const ZIdentifier = (max: number) =>
   z
@@ -25,7 +24,7 @@ const ZIdentifier = (max: number) =>
     .trim()
     .min(1, "must not be empty or blank")
     .max(max, `must be at most ${max} characters`)
-    .refine(storable, UNSTORABLE_MESSAGE)
+    .refine(isStorableText, UNSTORABLE_TEXT_MESSAGE)
     .refine((v) => !PLACEHOLDER_IDENTIFIERS.has(v.toLowerCase()), { message: "is a placeholder, not an identifier", abort: true });
 
 const ZTimestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-26T12:00:00Z" });
@@ -35,11 +34,47 @@ export function propsBytes(props: unknown): number {
   return Buffer.byteLength(JSON.stringify(props), "utf8");
 }
 
-function containsUnstorable(value: unknown): boolean {
-  if (typeof value === "string") return !storable(value);
-  if (Array.isArray(value)) return value.some(containsUnstorable);
-  if (value && typeof value === "object") return Object.entries(value).some(([k, v]) => !storable(k) || containsUnstorable(v));
-  return false;
+type TPropsProblem = { path: (string | number)[]; message: string };
+
+/**
+ * The first reason `props` would not be stored exactly as sent, or undefined. Walked with an
+ * explicit stack, and the depth is checked before descending, so no input can exhaust the call
+ * stack (which made deep props fail or pass depending on how warm the process was).
+ */
+export function propsProblem(props: Record<string, unknown>): TPropsProblem | undefined {
+  const stack: { value: unknown; path: (string | number)[]; depth: number }[] = [{ value: props, path: [], depth: 1 }];
+  while (stack.length > 0) {
+    const { value, path, depth } = stack.pop()!;
+    if (typeof value === "string") {
+      if (!isStorableText(value)) return { path, message: UNSTORABLE_TEXT_MESSAGE };
+    } else if (typeof value === "number") {
+      if (!Number.isFinite(value)) return { path, message: "must be a finite number (JSON cannot carry it)" };
+    } else if (Array.isArray(value) || isPlainObject(value)) {
+      if (depth > MAX_PROPS_DEPTH) return { path, message: `nests deeper than ${MAX_PROPS_DEPTH} levels` };
+      const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+      for (const [key, child] of entries) {
+        if (typeof key === "string" && !isStorableText(key)) return { path: [...path, key], message: `key ${UNSTORABLE_TEXT_MESSAGE}` };
+        stack.push({ value: child, path: [...path, key], depth: depth + 1 });
+      }
+    } else if (value !== null && typeof value !== "boolean") {
+      return { path, message: "must be a JSON value" };
+    }
+  }
+  return undefined;
+}
+
+/** `props.plan.tiers[2]`, with keys that are not plain names quoted as JSON strings. */
+export function describePath(root: string, path: readonly (string | number)[]): string {
+  return path.reduce<string>((at, k) => {
+    if (typeof k === "number") return `${at}[${k}]`;
+    return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? `${at}.${k}` : `${at}[${JSON.stringify(k)}]`;
+  }, root);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 export const ZUtm = z
@@ -77,12 +112,21 @@ export const ZServerEvent = z
     utm: ZUtm.optional(),
     props: z
       .record(z.string(), z.unknown())
-      .refine((p) => !containsUnstorable(p), UNSTORABLE_MESSAGE)
-      .refine((p) => propsBytes(p) <= MAX_PROPS_BYTES, { message: `must be at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON` })
+      .superRefine((p, ctx) => {
+        const problem = propsProblem(p);
+        if (problem) ctx.addIssue({ code: "custom", message: `${problem.message} (at ${describePath("props", problem.path)})` });
+        else if (propsBytes(p) > MAX_PROPS_BYTES) ctx.addIssue({ code: "custom", message: `must be at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON` });
+      })
       .optional()
-      .describe(`Free-form JSON object, at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON.`)
+      .describe(
+        `Free-form JSON object, at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON and ${MAX_PROPS_DEPTH} levels deep; ` +
+          "no `__proto__` keys, no numbers beyond what a double holds.",
+      )
       .meta({ example: { plan: "pro" } }),
-    timestamp: ZTimestamp.optional().describe("When it happened (ISO 8601). At most 1 hour in the future. Defaults to the time received."),
+    timestamp: ZTimestamp.optional().describe(
+      "When it happened (ISO 8601). Corrected by `sentAt` when given, it must fall between 2000-01-01 and 1 hour after receipt. " +
+        "Defaults to the time received.",
+    ),
     messageId: ZIdentifier(128)
       .optional()
       .describe("Idempotency key, unique per site: an event whose messageId was already recorded is reported as a duplicate and not recorded again."),
@@ -95,14 +139,24 @@ export const ZServerEvent = z
 
 export type TServerEvent = z.infer<typeof ZServerEvent>;
 
-/** Checks that need the whole request: future timestamps (relative to `sentAt`) and repeated messageIds. */
+/**
+ * Checks that need the whole request: the corrected occurredAt of each event must lie in
+ * [2000-01-01, receipt + 1 h], `sentAt` within a day of the server's clock, messageIds unique.
+ * Everything a write stores is then a date PostgreSQL holds, and no client clock rewrites history.
+ */
 export function refineRequest(req: { sentAt?: string; events: TServerEvent[] }, ctx: z.RefinementCtx, now: number = Date.now()): void {
-  const clock = req.sentAt ? Date.parse(req.sentAt) : now;
+  // A date that is not ISO 8601 already has its issue; a window around it means nothing.
+  const dateOf = (v: string | undefined) => (v !== undefined && ZTimestamp.safeParse(v).success ? Date.parse(v) : undefined);
+  const sentAt = dateOf(req.sentAt);
+  const sentAtUsable = req.sentAt === undefined || (sentAt !== undefined && Math.abs(sentAt - now) <= MAX_SENT_AT_SKEW_MS);
+  if (sentAt !== undefined && !sentAtUsable) {
+    ctx.addIssue({ code: "custom", path: ["sentAt"], message: "must be within 24 hours of the server's clock" });
+  }
   const seen = new Map<string, number>();
   req.events.forEach((e, i) => {
-    if (e.timestamp && Date.parse(e.timestamp) - clock > MAX_FUTURE_SKEW_MS) {
-      ctx.addIssue({ code: "custom", path: ["events", i, "timestamp"], message: `is more than 1 hour in the future${req.sentAt ? " of sentAt" : ""}` });
-    }
+    const timestamp = dateOf(e.timestamp);
+    const problem = timestamp !== undefined && sentAtUsable ? occurredAtProblem(timestamp, sentAt, now) : undefined;
+    if (problem) ctx.addIssue({ code: "custom", path: ["events", i, "timestamp"], message: problem });
     if (e.messageId !== undefined) {
       const first = seen.get(e.messageId);
       if (first !== undefined) ctx.addIssue({ code: "custom", path: ["events", i, "messageId"], message: `repeats the messageId of events[${first}]` });
@@ -111,16 +165,30 @@ export function refineRequest(req: { sentAt?: string; events: TServerEvent[] }, 
   });
 }
 
-export const ZRecordServerEventsBody = z
-  .object({
-    siteId: z.string().min(1).max(40).describe("A tracking site of the workspace; its funnel receives the events.").meta({ example: "site_456" }),
-    sentAt: ZTimestamp.optional().describe("When the client sent the batch, by its own clock: corrects clock skew (occurredAt = receivedAt − (sentAt − timestamp))."),
-    events: z
-      .array(ZServerEvent)
-      .min(1, "must contain at least 1 event")
-      .max(MAX_EVENTS_PER_REQUEST, `must contain at most ${MAX_EVENTS_PER_REQUEST} events`)
-      .describe(`1 to ${MAX_EVENTS_PER_REQUEST} events.`),
-  })
-  .superRefine((req, ctx) => refineRequest(req, ctx));
+/** Why the occurredAt a timestamp stands for (corrected by sentAt) is refused, or undefined. */
+function occurredAtProblem(timestamp: number, sentAt: number | undefined, now: number): string | undefined {
+  const occurredAt = sentAt === undefined ? timestamp : now - (sentAt - timestamp);
+  const of = sentAt === undefined ? "" : " (corrected by sentAt)";
+  if (!(occurredAt >= EARLIEST_EVENT_TIME)) return `is before 2000-01-01T00:00:00Z${of}`;
+  if (occurredAt - now > MAX_FUTURE_SKEW_MS) return `is more than 1 hour in the future${sentAt === undefined ? "" : " of sentAt"}`;
+  return undefined;
+}
+
+/** The body's fields, for the transports to combine with their scope (`workspaceId`). */
+export const RECORD_SERVER_EVENTS_FIELDS = {
+  siteId: ZStorableId(40).describe("A tracking site of the workspace; its funnel receives the events.").meta({ example: "site_456" }),
+  sentAt: ZTimestamp.optional().describe(
+    "When the client sent the batch, by its own clock: corrects clock skew (occurredAt = receivedAt − (sentAt − timestamp)). " +
+      "Must be within 24 hours of the server's clock.",
+  ),
+  events: z
+    .array(ZServerEvent)
+    .min(1, "must contain at least 1 event")
+    .max(MAX_EVENTS_PER_REQUEST, `must contain at most ${MAX_EVENTS_PER_REQUEST} events`)
+    .describe(`1 to ${MAX_EVENTS_PER_REQUEST} events.`),
+};
+
+/** Unknown keys are refused at every level of the body, as in each event. */
+export const ZRecordServerEventsBody = z.strictObject(RECORD_SERVER_EVENTS_FIELDS).superRefine((req, ctx) => refineRequest(req, ctx));
 
 export type TRecordServerEventsBody = z.infer<typeof ZRecordServerEventsBody>;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { WorkspaceRole } from "../../generated/prisma/client.ts";
 import { findRole, findSessionUser } from "../auth/access.repo.ts";
 import type { TDatabase } from "../db/database.ts";
+import { ZStorableId } from "../db/storable.ts";
 import { databaseUnavailable, isTransientDatabaseError } from "../db/transient-errors.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { consumePoint, RateLimitedError, type TRateLimitState } from "../infra/rate-limit.ts";
@@ -50,7 +51,7 @@ const requireSession = middleware(async ({ ctx, next }) => {
 });
 
 export const ZWorkspaceScope = z.object({
-  workspaceId: z.string().min(1).max(40).describe("The workspace the request acts in; the session user must be a member.").meta({ example: "ws_123" }),
+  workspaceId: ZStorableId(40).describe("The workspace the request acts in; the session user must be a member.").meta({ example: "ws_123" }),
 });
 
 const WRITE_ROLES: readonly WorkspaceRole[] = ["ADMIN", "MANAGER"];

@@ -1,10 +1,16 @@
 import { z } from "zod";
 import { CHANNELS } from "../tracking/channel-rules.ts";
+import { CURSOR_MESSAGE, parseCursor } from "../tracking/read-profiles.ts";
 import { FUNNEL_STAGES } from "../tracking/stages.ts";
 
 /** Shared pieces of the read endpoints' schemas. */
 export const ZPageQuery = z.object({
-  cursor: z.string().max(200).optional().describe("`nextCursor` of the previous page."),
+  cursor: z
+    .string()
+    .max(200)
+    .refine((c) => parseCursor(c) !== undefined, CURSOR_MESSAGE)
+    .optional()
+    .describe("`nextCursor` of the previous page."),
   // A preprocess pipe, not a bare z.number(): trpc-to-openapi switches coercion on for those (PLATFORM.md pitfall 2).
   limit: z
     .preprocess(

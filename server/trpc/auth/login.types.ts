@@ -1,9 +1,11 @@
 import { z } from "zod";
 import type { OpenApiMeta } from "trpc-to-openapi";
+import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from "../../db/storable.ts";
 
-export const ZLoginInput = z.object({
-  email: z.string().trim().max(254).describe("The account's email.").meta({ example: "demo@example.com" }),
-  password: z.string().min(1).max(1024).describe("The account's password.").meta({ example: "correct horse battery staple" }),
+/** Strict like every request body: an unknown key is a 400, not silently ignored. */
+export const ZLoginInput = z.strictObject({
+  email: z.string().trim().max(254).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE).describe("The account's email.").meta({ example: "demo@example.com" }),
+  password: z.string().min(1).max(1024).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE).describe("The account's password.").meta({ example: "correct horse battery staple" }),
 });
 
 export const loginMeta: OpenApiMeta = {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZStorableId } from "../../db/storable.ts";
 import { getProfile } from "../../tracking/read-profiles.ts";
 import { workspaceReadProcedure } from "../middlewares.ts";
 import { READ_ERRORS, ZPageQuery, ZProfile, ZTimelineItem } from "../reads.types.ts";
@@ -15,7 +16,7 @@ export const get = workspaceReadProcedure
       errorResponses: READ_ERRORS,
     },
   })
-  .input(ZPageQuery.extend({ profileId: z.string().min(1).max(40).describe("A profile id.") }))
+  .input(ZPageQuery.extend({ profileId: ZStorableId(40).describe("A profile id.") }))
   .output(
     z.object({
       profile: ZProfile,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZStorableId } from "../../db/storable.ts";
 import { listSiteEvents } from "../../tracking/read-profiles.ts";
 import { workspaceReadProcedure } from "../middlewares.ts";
 import { READ_ERRORS, ZPageQuery, ZTrackingEventView } from "../reads.types.ts";
@@ -15,6 +16,6 @@ export const listEvents = workspaceReadProcedure
       errorResponses: READ_ERRORS,
     },
   })
-  .input(ZPageQuery.extend({ siteId: z.string().min(1).max(40).describe("A tracking site of the workspace.") }))
+  .input(ZPageQuery.extend({ siteId: ZStorableId(40).describe("A tracking site of the workspace.") }))
   .output(z.object({ items: z.array(ZTrackingEventView), nextCursor: z.string().nullable() }))
   .query(({ ctx, input }) => listSiteEvents(ctx.db.prisma, ctx.workspace.id, input.siteId, input));

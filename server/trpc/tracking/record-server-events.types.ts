@@ -1,8 +1,14 @@
 import { z } from "zod";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { CHANNELS } from "../../tracking/channel-rules.ts";
-import { MAX_EVENTS_PER_REQUEST, MAX_PROPS_BYTES, ZRecordServerEventsBody } from "../../tracking/server-event.schema.ts";
+import {
+  MAX_EVENTS_PER_REQUEST,
+  MAX_PROPS_BYTES,
+  RECORD_SERVER_EVENTS_FIELDS,
+  refineRequest,
+} from "../../tracking/server-event.schema.ts";
 import { FUNNEL_STAGES } from "../../tracking/stages.ts";
+import { ZWorkspaceScope } from "../middlewares.ts";
 
 export const recordServerEventsMeta: OpenApiMeta = {
   openapi: {
@@ -37,7 +43,14 @@ export const recordServerEventsMeta: OpenApiMeta = {
   },
 };
 
-export const ZRecordServerEventsInput = ZRecordServerEventsBody.meta({
+/**
+ * The body with its scope, strict at the top level as in each event: every input parser of the
+ * procedure sees the whole input, so the strict one must know `workspaceId` too.
+ */
+export const ZRecordServerEventsInput = z
+  .strictObject({ ...ZWorkspaceScope.shape, ...RECORD_SERVER_EVENTS_FIELDS })
+  .superRefine((req, ctx) => refineRequest(req, ctx))
+  .meta({
   description: "A batch of server-side events for one tracking site (`workspaceId` goes in the query string on REST).",
   example: {
     siteId: "site_456",

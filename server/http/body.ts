@@ -1,0 +1,154 @@
+import express, { type RequestHandler } from "express";
+import { DomainError, type TIssue } from "../errors/domain-error.ts";
+import { describePath } from "../tracking/server-event.schema.ts";
+import { sendDomainError } from "./errors.ts";
+
+/**
+ * Nesting allowed in a request body: the deepest legitimate body is an event's props (32 levels)
+ * inside the request, its events array and the event (3 more) and, for a batched tRPC call, one
+ * more. Deeper bodies are refused before anything recursive (zod, the OpenAPI adapter, tRPC,
+ * JSON.stringify) sees them, so the answer never depends on how much stack happens to be left.
+ */
+export const MAX_BODY_DEPTH = 40;
+
+const ALLOWED_CHARSETS = new Set(["utf-8", "utf8"]);
+const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * Reads and checks every JSON body under /api, the same way for tRPC and REST: media type
+ * `application/json` matched case-insensitively, charset UTF-8 (or none), no Content-Encoding,
+ * valid UTF-8, at most `limitBytes`, at most MAX_BODY_DEPTH deep, no `__proto__` key and no
+ * number beyond a double (both would be changed silently on the way to the database). REST gets
+ * the parsed value in `req.body`; tRPC gets the checked text, which it parses itself.
+ */
+export function jsonBody(limitBytes: number): RequestHandler {
+  const readRaw = express.raw({ type: () => true, limit: limitBytes, inflate: false });
+  return (req, res, next) => {
+    if (!WRITE_METHODS.has(req.method)) return next();
+    const refused = refuseHeaders(req.headers["content-type"], req.headers["content-encoding"]);
+    if (refused) return sendDomainError(req, res, refused);
+    readRaw(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      if (!Buffer.isBuffer(req.body)) return next();
+      if (req.headers["content-type"]) req.headers["content-type"] = "application/json";
+      const checked = checkJsonText(req.body);
+      if (checked instanceof DomainError) return sendDomainError(req, res, checked);
+      const isTrpc = req.originalUrl.startsWith("/api/trpc");
+      req.body = isTrpc || checked.text === "" ? checked.text || undefined : checked.value;
+      next();
+    });
+  };
+}
+
+/** 415 for a body this service does not read, naming what was sent. */
+function refuseHeaders(contentType: string | undefined, contentEncoding: string | undefined): DomainError | undefined {
+  const encoding = contentEncoding?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") {
+    return new DomainError("UNSUPPORTED_MEDIA_TYPE", `Content-Encoding "${contentEncoding}" is not supported: send the body uncompressed`, [
+      { path: ["content-encoding"], code: "unsupported", message: `"${contentEncoding}" is not supported; send identity` },
+    ]);
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? "")?.[1];
+  if (charset !== undefined && !ALLOWED_CHARSETS.has(charset.toLowerCase())) {
+    return new DomainError("UNSUPPORTED_MEDIA_TYPE", `Charset "${charset}" is not supported: send UTF-8 JSON`, [
+      { path: ["content-type"], code: "unsupported", message: `charset "${charset}" is not supported; send utf-8` },
+    ]);
+  }
+  return undefined;
+}
+
+/** The body as text and parsed JSON, or the 400 that says why not. */
+function checkJsonText(raw: Buffer): { text: string; value: unknown } | DomainError {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(raw);
+  } catch {
+    return new DomainError("MALFORMED_JSON", "Request body is not valid UTF-8");
+  }
+  if (text.trim() === "") return { text: "", value: undefined };
+  const issue = scanJson(text, MAX_BODY_DEPTH);
+  if (issue) return new DomainError("VALIDATION_FAILED", "Input validation failed", [issue]);
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch {
+    return new DomainError("MALFORMED_JSON", "Request body is not valid JSON");
+  }
+}
+
+type TFrame = { isArray: boolean; key: string | number };
+
+/**
+ * One pass over JSON text, without recursion, that finds what JSON.parse would accept but this
+ * service must refuse: nesting deeper than `maxDepth`, a `__proto__` key (dropped by object
+ * spreads and zod), a number that overflows a double (1e400 would become null). Syntax errors
+ * are left to JSON.parse. The issue's path names the field like zod's, cut to 3 segments (e.g.
+ * `["events", 0, "props"]`); its message gives the full location.
+ */
+export function scanJson(text: string, maxDepth: number): TIssue | undefined {
+  const stack: TFrame[] = [];
+  const pathOf = () => stack.map((f) => f.key);
+  const issue = (path: (string | number)[], code: string, message: string): TIssue => ({
+    path: path.slice(0, 3),
+    code,
+    message: `${message} (at ${describePath("body", path)})`,
+  });
+  let lastString = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      const end = stringEnd(text, i);
+      if (end < 0) return undefined;
+      lastString = text.slice(i, end + 1);
+      i = end;
+    } else if (c === "{" || c === "[") {
+      if (stack.length >= maxDepth) {
+        return issue(pathOf().slice(0, maxDepth), "too_deep", `nests deeper than the ${maxDepth} levels a request body may have`);
+      }
+      stack.push({ isArray: c === "[", key: c === "[" ? 0 : "" });
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+    } else if (c === ",") {
+      const top = stack[stack.length - 1];
+      if (top?.isArray) top.key = (top.key as number) + 1;
+    } else if (c === ":") {
+      const top = stack[stack.length - 1];
+      const key = parseKey(lastString);
+      if (!top || key === undefined) return undefined;
+      if (key === "__proto__") {
+        return issue([...stack.slice(0, -1).map((f) => f.key), key], "forbidden_key", "__proto__ cannot be stored as a key");
+      }
+      top.key = key;
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      const end = numberEnd(text, i);
+      if (Math.abs(Number(text.slice(i, end))) === Infinity) {
+        return issue(pathOf(), "number_too_large", "is a number beyond what a double holds");
+      }
+      i = end - 1;
+    }
+  }
+  return undefined;
+}
+
+/** Index of the quote closing the string that opens at `start`, or -1. */
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') return i;
+  }
+  return -1;
+}
+
+function numberEnd(text: string, start: number): number {
+  let i = start + 1;
+  while (i < text.length && /[0-9eE.+-]/.test(text[i]!)) i++;
+  return i;
+}
+
+function parseKey(literal: string): string | undefined {
+  try {
+    const key: unknown = JSON.parse(literal);
+    return typeof key === "string" ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}

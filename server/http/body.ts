@@ -1,7 +1,7 @@
 import express, { type RequestHandler } from "express";
 import { DomainError, type TIssue } from "../errors/domain-error.ts";
 import { describePath } from "../tracking/server-event.schema.ts";
-import { sendDomainError } from "./errors.ts";
+import { sendError } from "./errors.ts";
 
 /**
  * Nesting allowed in a request body: the deepest legitimate body is an event's props (32 levels)
@@ -26,13 +26,13 @@ export function jsonBody(limitBytes: number): RequestHandler {
   return (req, res, next) => {
     if (!WRITE_METHODS.has(req.method)) return next();
     const refused = refuseHeaders(req.headers["content-type"], req.headers["content-encoding"]);
-    if (refused) return sendDomainError(req, res, refused);
+    if (refused) return sendError(req, res, refused);
     readRaw(req, res, (err?: unknown) => {
       if (err) return next(err);
       if (!Buffer.isBuffer(req.body)) return next();
       if (req.headers["content-type"]) req.headers["content-type"] = "application/json";
       const checked = checkJsonText(req.body);
-      if (checked instanceof DomainError) return sendDomainError(req, res, checked);
+      if (checked instanceof DomainError) return sendError(req, res, checked);
       const isTrpc = req.originalUrl.startsWith("/api/trpc");
       req.body = isTrpc || checked.text === "" ? checked.text || undefined : checked.value;
       next();

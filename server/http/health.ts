@@ -30,6 +30,6 @@ export function healthRoutes(deps: { db: TDatabase; redis?: TRedis; metrics: Met
     const ready = !deps.isShuttingDown() && checks.database === "ok" && !checks.redis.startsWith("error");
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : deps.isShuttingDown() ? "shutting down" : "not ready", checks });
   });
-  r.get("/metrics", (_req, res) => void res.type("text/plain; version=0.0.4").send(deps.metrics.render()));
+  r.get("/metrics", async (_req, res) => void res.type(deps.metrics.contentType).send(await deps.metrics.render()));
   return r;
 }

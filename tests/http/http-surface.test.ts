@@ -74,7 +74,12 @@ describe("operations endpoints", () => {
     const text = await res.text();
     expect(text).toContain("# TYPE http_request_duration_seconds histogram");
     expect(text).toMatch(/^http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]\d*$/m);
-    expect(text).toMatch(/^http_request_duration_seconds_bucket\{method="GET",route="\/healthz",status="200",le="\+Inf"\} [1-9]\d*$/m);
+    // Label order carries no meaning in the exposition format: find the +Inf bucket by its labels.
+    const infBucket = text.split("\n").find((l) => l.startsWith("http_request_duration_seconds_bucket{") && l.includes('le="+Inf"') && l.includes('route="/healthz"'));
+    expect(infBucket).toMatch(/method="GET"/);
+    expect(infBucket).toMatch(/status="200"/);
+    expect(infBucket).toMatch(/\} [1-9]\d*$/);
+    expect(text).toContain("# TYPE process_cpu_seconds_total counter");
   });
 });
 

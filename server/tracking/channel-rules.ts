@@ -10,18 +10,8 @@
  *   `google.co.uk`, `google.com.br`), because these brands run one site per country.
  */
 
-/** The seven channels of the product, in no particular order; the rule order lives in channels.ts. */
-export const CHANNELS = [
-  "direct",
-  "organic_search",
-  "social",
-  "paid",
-  "email",
-  "ai_llm",
-  "referral",
-] as const;
-
-export type TChannel = (typeof CHANNELS)[number];
+/** The channels of the product (a database enum), in no particular order; the rule order lives in channels.ts. */
+export { CHANNELS, type TChannel } from "../db/enums.ts";
 
 /** UTM values matched exactly or by prefix (prefixes cover variants such as `paid_social`). */
 export interface TValueList {

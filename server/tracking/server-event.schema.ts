@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { describeStageRules } from "./stages.ts";
 
 /** Request limits from the specification. */
 export const MAX_EVENTS_PER_REQUEST = 50;
@@ -57,7 +58,7 @@ export const ZServerEvent = z
     type: z
       .string()
       .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 _ . : -")
-      .describe("Event type. `signup`/`identify` advance the profile to CONSIDERATION, `trial_signup`/`trial_start` to TRIAL.")
+      .describe(`Event type. ${describeStageRules()}`)
       .meta({ example: "signup" }),
     visitorId: ZIdentifier(128).optional().describe("The browser's visitor id (the `_fn_vid` cookie).").meta({ example: "v_8f14e45fceea167a" }),
     email: z

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { IDENTIFIER_KINDS } from "../db/enums.ts";
 import { CHANNELS } from "../tracking/channel-rules.ts";
 import { FUNNEL_STAGES } from "../tracking/stages.ts";
 
@@ -19,7 +20,7 @@ const ZIso = z.string().describe("ISO 8601 date-time.");
 
 export const ZProfile = z.object({
   id: z.string(),
-  identifiers: z.array(z.object({ kind: z.enum(["VISITOR", "EMAIL", "USER_ID"]), value: z.string() })),
+  identifiers: z.array(z.object({ kind: z.enum(IDENTIFIER_KINDS), value: z.string() })),
   funnelLinks: z.array(
     z.object({ funnelId: z.string(), currentStage: z.enum(FUNNEL_STAGES), stageChangedAt: ZIso, eventCount: z.number().int(), firstSeenAt: ZIso, lastSeenAt: ZIso }),
   ),

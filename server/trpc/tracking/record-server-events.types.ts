@@ -1,8 +1,7 @@
 import { z } from "zod";
 import type { OpenApiMeta } from "trpc-to-openapi";
-import { CHANNELS } from "../../tracking/channel-rules.ts";
 import { MAX_EVENTS_PER_REQUEST, MAX_PROPS_BYTES, ZRecordServerEventsBody } from "../../tracking/server-event.schema.ts";
-import { FUNNEL_STAGES } from "../../tracking/stages.ts";
+import { ZRecordResult } from "../../tracking/recorded-event.schema.ts";
 
 export const recordServerEventsMeta: OpenApiMeta = {
   openapi: {
@@ -45,26 +44,10 @@ export const ZRecordServerEventsInput = ZRecordServerEventsBody.meta({
   },
 });
 
-export const ZRecordedEvent = z.object({
-  index: z.number().int().describe("Position of the event in the request."),
-  eventId: z.string().describe("The TrackingEvent id (for a duplicate: the originally recorded event)."),
-  profileId: z.string().describe("The profile the event is on (after any merge)."),
-  status: z.enum(["recorded", "duplicate"]).describe("`recorded` now, or `duplicate`: its messageId was already recorded for the site, nothing was written again."),
-  channel: z.enum(CHANNELS).describe("Acquisition channel categorized from referrer, UTM and click ids."),
-  stage: z.enum(FUNNEL_STAGES).describe("The profile's stage in the site's funnel after this request."),
-  merged: z.array(z.string()).optional().describe("Profiles this event merged into `profileId` (they now redirect to it)."),
-  mergeRefused: z
-    .object({ profileIds: z.array(z.string()), reason: z.literal("different_email") })
-    .optional()
-    .describe("Profiles sharing an identifier with this event that were NOT merged because they carry a different email."),
-});
-
 export const ZRecordServerEventsOutput = z
   .object({
     requestId: z.string().describe("Also sent as X-Request-Id; quote it when reporting a problem."),
-    accepted: z.number().int().describe("Events recorded now."),
-    duplicates: z.number().int().describe("Events already recorded earlier (same messageId for the site)."),
-    events: z.array(ZRecordedEvent).describe("One entry per event of the request, in request order."),
+    ...ZRecordResult.shape,
   })
   .meta({
     example: {

@@ -29,7 +29,11 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   app.use(requestObservability(logger, metrics));
   app.use(healthRoutes({ db: deps.db, redis, metrics, isShuttingDown }));
 
-  const openApiDocument = buildOpenApiDocument(appRouter, { baseUrl: `${config.publicUrl ?? ""}/api`, cookieName: config.session.cookieName });
+  const openApiDocument = buildOpenApiDocument(appRouter, {
+    baseUrl: `${config.publicUrl ?? ""}/api`,
+    cookieName: config.session.cookieName,
+    serverEventsLimit: config.limits.serverEvents,
+  });
   app.get("/api/openapi.json", (_req, res) => void res.json(openApiDocument));
   app.use("/api/docs", swaggerUi.serve, swaggerUi.setup(openApiDocument, { customSiteTitle: "Server-side events API" }));
 

@@ -3,6 +3,9 @@ import type { OpenApiMeta } from "trpc-to-openapi";
 import { MAX_EVENTS_PER_REQUEST, MAX_PROPS_BYTES, ZRecordServerEventsBody } from "../../tracking/server-event.schema.ts";
 import { ZRecordResult } from "../../tracking/recorded-event.schema.ts";
 
+/** Filled in from the configuration when the document is built (`SERVER_EVENTS_RATE_LIMIT` and its window). */
+export const SERVER_EVENTS_RATE_LIMIT_SLOT = "{serverEventsRateLimit}";
+
 export const recordServerEventsMeta: OpenApiMeta = {
   openapi: {
     method: "POST",
@@ -12,7 +15,7 @@ export const recordServerEventsMeta: OpenApiMeta = {
     description: [
       "Records events that happened on your server into the same event log and profile timelines as browser tracking.",
       "Auth is the logged-in workspace user's session cookie (not an API key); the user needs the ADMIN or MANAGER role in `workspaceId`, and `siteId` must be a tracking site of that workspace.",
-      `Limits: 1–${MAX_EVENTS_PER_REQUEST} events per request, \`props\` at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON, and a rate limit counted in REQUESTS (each of up to ${MAX_EVENTS_PER_REQUEST} events) per session user — 600 per hour by default — reported on every response in \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\` (seconds), with \`Retry-After\` on 429.`,
+      `Limits: 1–${MAX_EVENTS_PER_REQUEST} events per request, \`props\` at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON, and a rate limit counted in REQUESTS (each of up to ${MAX_EVENTS_PER_REQUEST} events) per session user (${SERVER_EVENTS_RATE_LIMIT_SLOT}) reported on every response in \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\` (seconds), with \`Retry-After\` on 429.`,
       "The whole request is one transaction: every event is recorded or none is. Events with a `messageId` already recorded for the site come back as `duplicate` with the original event id.",
     ].join("\n\n"),
     protect: true,

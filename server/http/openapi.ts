@@ -21,7 +21,7 @@ type TOperation = {
 export const QUERY_SCOPED_KEYS = ["workspaceId"] as const;
 
 /**
- * trpc-to-openapi never reads a POST's query string (PLATFORM.md pitfall 1): copy the scoped
+ * trpc-to-openapi never reads a POST's query string (docs/trpc-openapi.md #1): copy the scoped
  * keys from the query into the parsed JSON body, the query winning over a body field.
  */
 export const copyQueryScopeIntoBody: RequestHandler = (req, _res, next) => {
@@ -119,7 +119,7 @@ function moveScopeToQuery(op: TOperation): void {
 
 /**
  * The generated error schemas forbid extra keys, but error bodies carry `data`, and their
- * `issues` are zod's, with `path`, `code` and more (pitfall 9). The generator puts most error
+ * `issues` are zod's, with `path`, `code` and more (docs/trpc-openapi.md #9). The generator puts most error
  * schemas in `components` behind a `$ref`: those are fixed where they live.
  */
 function allowErrorData(op: TOperation, doc: OpenAPIObject): void {

@@ -1,5 +1,5 @@
 /**
- * The data behind channel categorization (DESIGN §5), kept apart from the matching code so a
+ * The data behind channel categorization (docs/channels.md), kept apart from the matching code so a
  * new network or search engine is a one-line change reviewed against the table of test cases.
  *
  * Conventions shared by every list:
@@ -49,7 +49,7 @@ export const CLICK_ID_PARAMS: readonly string[] = [
   "wbraid", // Google Ads, iOS web-to-app
   "gad_source", // Google Ads, added alongside or instead of gclid
   "dclid", // Google Display & Video 360 / Campaign Manager
-  "fbclid", // Meta; also added to some organic shares, counted as paid as DESIGN §5 asks
+  "fbclid", // Meta; also added to some organic shares, counted as paid on purpose (docs/channels.md)
   "msclkid", // Microsoft Advertising
   "ttclid", // TikTok Ads
   "li_fat_id", // LinkedIn Ads

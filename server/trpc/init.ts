@@ -21,7 +21,7 @@ const t = initTRPC
   .context<TContext>()
   .meta<OpenApiMeta>()
   .create({
-    // Stack traces never reach a client, whatever NODE_ENV says (PLATFORM.md pitfall 7).
+    // Stack traces never reach a client, whatever NODE_ENV says (docs/trpc-openapi.md #7).
     isDev: false,
     errorFormatter({ shape, error, ctx, path }) {
       const domain = error.cause instanceof DomainError ? error.cause : undefined;

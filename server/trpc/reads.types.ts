@@ -6,7 +6,7 @@ import { FUNNEL_STAGES } from "../tracking/stages.ts";
 /** Shared pieces of the read endpoints' schemas. */
 export const ZPageQuery = z.object({
   cursor: z.string().max(200).optional().describe("`nextCursor` of the previous page."),
-  // A preprocess pipe, not a bare z.number(): trpc-to-openapi switches coercion on for those (PLATFORM.md pitfall 2).
+  // A preprocess pipe, not a bare z.number(): trpc-to-openapi switches coercion on for those (docs/trpc-openapi.md #2).
   limit: z
     .preprocess(
       (v) => (typeof v === "string" && /^\d{1,4}$/.test(v) ? Number(v) : v),

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   describeStageRules,
@@ -39,5 +40,13 @@ describe("stage rules", () => {
         "any other type leaves the stage as it is (a new profile starts at AWARENESS). Stages never move backwards.",
     );
     for (const rule of STAGE_RULES) expect(describeStageRules()).toContain(`\`${rule.type}\``);
+  });
+
+  it("are the table of docs/stages.md", () => {
+    const doc = readFileSync(new URL("../../docs/stages.md", import.meta.url), "utf8");
+    const documented = [...doc.matchAll(/^\| (`\w+`(?:, `\w+`)*) \| `([A-Z]+)` \|$/gm)].flatMap(([, types, stage]) =>
+      types!.split(", ").map((t) => ({ type: t.slice(1, -1), stage })),
+    );
+    expect(documented).toEqual(STAGE_RULES);
   });
 });

@@ -48,7 +48,8 @@ export function buildOpenApiDocument(router: AppRouter, opts: TOpenApiOptions): 
     version: "1.0.0",
     description:
       "Records events that happen on your server onto the same event log and profile timelines as browser tracking. " +
-      "Authenticate with the session cookie from POST /auth/login (the same procedures are served over tRPC at /api/trpc).",
+      "Authenticate with the session cookie from POST /auth/login " +
+      "(the same procedures are served over tRPC at /api/trpc).",
     baseUrl: opts.baseUrl,
     securitySchemes: {
       sessionCookie: {
@@ -147,7 +148,8 @@ function declareErrorData(schema: TSchema): void {
   schema.properties!.data = {
     type: "object",
     description:
-      "Machine-readable details: `reason` (e.g. SITE_NOT_IN_WORKSPACE), `issues` naming each offending field by `path`, and the `requestId`.",
+      "Machine-readable details: `reason` (e.g. SITE_NOT_IN_WORKSPACE), `issues` naming each offending field by " +
+      "`path`, and the `requestId`.",
     properties: {
       code: { type: "string" },
       httpStatus: { type: "integer" },

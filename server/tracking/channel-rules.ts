@@ -23,14 +23,7 @@ export interface TValueList {
  * Placeholders that mean "no value": GA's own `(none)`/`(direct)` exports and the `null`/`undefined`
  * that buggy link templates produce. Treating them as absent keeps them out of `referral`.
  */
-export const EMPTY_UTM_VALUES: readonly string[] = [
-  "(none)",
-  "(not set)",
-  "(direct)",
-  "none",
-  "null",
-  "undefined",
-];
+export const EMPTY_UTM_VALUES: readonly string[] = ["(none)", "(not set)", "(direct)", "none", "null", "undefined"];
 
 /** Mediums that mean bought traffic; `paid*` covers paidsocial, paid_search, paid-social, … */
 export const PAID_MEDIUMS: TValueList = {

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import type { OpenApiMeta } from "trpc-to-openapi";
-import { MAX_EVENTS_PER_REQUEST, MAX_PROPS_BYTES, ZRecordServerEventsBody } from "../../tracking/server-event.schema.ts";
+import {
+  MAX_EVENTS_PER_REQUEST,
+  MAX_PROPS_BYTES,
+  ZRecordServerEventsBody,
+} from "../../tracking/server-event.schema.ts";
 import { ZRecordResult } from "../../tracking/recorded-event.schema.ts";
 
 /** Filled in from the configuration when the document is built (`SERVER_EVENTS_RATE_LIMIT` and its window). */
@@ -13,23 +17,34 @@ export const recordServerEventsMeta: OpenApiMeta = {
     tags: ["tracking"],
     summary: "Record server-side events",
     description: [
-      "Records events that happened on your server into the same event log and profile timelines as browser tracking.",
-      "Auth is the logged-in workspace user's session cookie (not an API key); the user needs the ADMIN or MANAGER role in `workspaceId`, and `siteId` must be a tracking site of that workspace.",
-      `Limits: 1–${MAX_EVENTS_PER_REQUEST} events per request, \`props\` at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON, and a rate limit counted in REQUESTS (each of up to ${MAX_EVENTS_PER_REQUEST} events) per session user (${SERVER_EVENTS_RATE_LIMIT_SLOT}) reported on every response in \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\` (seconds), with \`Retry-After\` on 429.`,
-      "The whole request is one transaction: every event is recorded or none is. Events with a `messageId` already recorded for the site come back as `duplicate` with the original event id.",
+      "Records events that happened on your server into the same event log and profile timelines as browser " +
+        "tracking.",
+      "Auth is the logged-in workspace user's session cookie (not an API key); the user needs the ADMIN or MANAGER " +
+        "role in `workspaceId`, and `siteId` must be a tracking site of that workspace.",
+      `Limits: 1–${MAX_EVENTS_PER_REQUEST} events per request, \`props\` at most ${MAX_PROPS_BYTES} bytes as UTF-8 ` +
+        `JSON, and a rate limit counted in REQUESTS (each of up to ${MAX_EVENTS_PER_REQUEST} events) per session ` +
+        `user (${SERVER_EVENTS_RATE_LIMIT_SLOT}) reported on every response in \`RateLimit-Limit\`, ` +
+        "`RateLimit-Remaining` and `RateLimit-Reset` (seconds), with `Retry-After` on 429.",
+      "The whole request is one transaction: every event is recorded or none is. Events with a `messageId` already " +
+        "recorded for the site come back as `duplicate` with the original event id.",
     ].join("\n\n"),
     protect: true,
     responseHeaders: z.object({
-      "RateLimit-Limit": z.string().describe("Requests allowed per window for the session user.").meta({ example: "600" }),
+      "RateLimit-Limit": z
+        .string()
+        .describe("Requests allowed per window for the session user.")
+        .meta({ example: "600" }),
       "RateLimit-Remaining": z.string().describe("Requests left in the current window.").meta({ example: "599" }),
       "RateLimit-Reset": z.string().describe("Seconds until the window resets.").meta({ example: "3600" }),
       "X-Request-Id": z.string().describe("The request id, also in the body and the logs."),
     }),
     successDescription: "Every event of the request, recorded or reported as a duplicate.",
     errorResponses: {
-      400: "Invalid input: `data.issues` names each field, e.g. path [\"events\", 7, \"props\"]",
+      400: 'Invalid input: `data.issues` names each field, e.g. path ["events", 7, "props"]',
       401: "No valid session",
-      403: "Not a member of the workspace, read-only role, siteId not in the workspace, a foreign userId, or a cross-site Origin",
+      403:
+        "Not a member of the workspace, read-only role, siteId not in the workspace, a foreign userId, " +
+        "or a cross-site Origin",
       413: "Body over the size limit",
       415: "Body is not JSON",
       429: "Rate limit reached; see Retry-After",
@@ -43,7 +58,15 @@ export const ZRecordServerEventsInput = ZRecordServerEventsBody.meta({
   description: "A batch of server-side events for one tracking site (`workspaceId` goes in the query string on REST).",
   example: {
     siteId: "site_456",
-    events: [{ type: "signup", visitorId: "v_8f14e45fceea167a", email: "user@example.com", path: "/api/signup", props: { plan: "pro" } }],
+    events: [
+      {
+        type: "signup",
+        visitorId: "v_8f14e45fceea167a",
+        email: "user@example.com",
+        path: "/api/signup",
+        props: { plan: "pro" },
+      },
+    ],
   },
 });
 
@@ -57,7 +80,16 @@ export const ZRecordServerEventsOutput = z
       requestId: "req_01jd7x4k2m9q8r7s6t5v4w3x2y",
       accepted: 1,
       duplicates: 0,
-      events: [{ index: 0, eventId: "evt_01jd7x4k2mabcdefghjkmnpqrs", profileId: "prf_01jd7x4k2mabcdefghjkmnpqrs", status: "recorded", channel: "direct", stage: "CONSIDERATION" }],
+      events: [
+        {
+          index: 0,
+          eventId: "evt_01jd7x4k2mabcdefghjkmnpqrs",
+          profileId: "prf_01jd7x4k2mabcdefghjkmnpqrs",
+          status: "recorded",
+          channel: "direct",
+          stage: "CONSIDERATION",
+        },
+      ],
     },
   });
 

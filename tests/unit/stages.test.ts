@@ -44,7 +44,7 @@ describe("stage rules", () => {
 
   it("are the table of docs/stages.md", () => {
     const doc = readFileSync(new URL("../../docs/stages.md", import.meta.url), "utf8");
-    const documented = [...doc.matchAll(/^\| (`\w+`(?:, `\w+`)*) \| `([A-Z]+)` \|$/gm)].flatMap(([, types, stage]) =>
+    const documented = [...doc.matchAll(/^\| (`\w+`(?:, `\w+`)*) +\| `([A-Z]+)` +\|$/gm)].flatMap(([, types, stage]) =>
       types!.split(", ").map((t) => ({ type: t.slice(1, -1), stage })),
     );
     expect(documented).toEqual(STAGE_RULES);

@@ -40,7 +40,7 @@ async function readMigrationList(migrationsDir: string): Promise<MigrationList> 
 /**
  * The SQL that takes a database built from the migration history to `schema.prisma`; empty
  * when they are in sync. Runs the WASM schema engine over in-memory PGlite (15–25 s), because
- * the native engine cannot be downloaded here (see PRISMA.md).
+ * the native engine cannot be downloaded here (docs/migrations.md).
  */
 export async function diffMigrationsToSchema(opts: TDiffOptions = {}): Promise<string> {
   const schemaPath = opts.schemaPath ?? path.join(PRISMA_DIR, "schema.prisma");

@@ -95,7 +95,7 @@ async function readLocalMigrations(dir: string): Promise<TLocalMigration[]> {
 
 /**
  * Applies the new migrations of `dir` the way Prisma's schema engine does, without its native
- * binary (see PRISMA.md): under Prisma's advisory lock, each script in one simple-protocol call
+ * binary (docs/migrations.md): under Prisma's advisory lock, each script in one simple-protocol call
  * (one implicit transaction, so a failing migration leaves nothing behind), recorded in
  * `_prisma_migrations`. Refuses to run while an earlier migration is recorded as failed.
  */

@@ -33,7 +33,11 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   app.use(securityHeaders());
   app.use(healthRoutes({ db: deps.db, redis, metrics, isShuttingDown }));
 
-  const openApiDocument = buildOpenApiDocument(appRouter, { baseUrl: `${config.publicUrl ?? ""}/api`, cookieName: config.session.cookieName });
+  const openApiDocument = buildOpenApiDocument(appRouter, {
+    baseUrl: `${config.publicUrl ?? ""}/api`,
+    cookieName: config.session.cookieName,
+    serverEventsLimit: config.limits.serverEvents,
+  });
   app.get("/api/openapi.json", (_req, res) => void res.json(openApiDocument));
   app.use(
     "/api/docs",

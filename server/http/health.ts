@@ -6,7 +6,10 @@ import type { TRedis } from "../infra/redis.ts";
 const CHECK_TIMEOUT_MS = 2000;
 
 function withTimeout<T>(p: Promise<T>): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error("timed out")), CHECK_TIMEOUT_MS).unref())]);
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error("timed out")), CHECK_TIMEOUT_MS).unref()),
+  ]);
 }
 
 async function check(fn: () => Promise<unknown>): Promise<string> {
@@ -19,7 +22,12 @@ async function check(fn: () => Promise<unknown>): Promise<string> {
 }
 
 /** Liveness (the process answers), readiness (its database and Redis answer), metrics. */
-export function healthRoutes(deps: { db: TDatabase; redis?: TRedis; metrics: Metrics; isShuttingDown: () => boolean }): Router {
+export function healthRoutes(deps: {
+  db: TDatabase;
+  redis?: TRedis;
+  metrics: Metrics;
+  isShuttingDown: () => boolean;
+}): Router {
   const r = Router();
   r.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
   r.get("/readyz", async (_req, res) => {
@@ -28,8 +36,10 @@ export function healthRoutes(deps: { db: TDatabase; redis?: TRedis; metrics: Met
       redis: deps.redis ? await check(() => deps.redis!.ping()) : "not configured (in-memory sessions and limits)",
     };
     const ready = !deps.isShuttingDown() && checks.database === "ok" && !checks.redis.startsWith("error");
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : deps.isShuttingDown() ? "shutting down" : "not ready", checks });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? "ready" : deps.isShuttingDown() ? "shutting down" : "not ready", checks });
   });
-  r.get("/metrics", (_req, res) => void res.type("text/plain; version=0.0.4").send(deps.metrics.render()));
+  r.get("/metrics", async (_req, res) => void res.type(deps.metrics.contentType).send(await deps.metrics.render()));
   return r;
 }

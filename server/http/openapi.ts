@@ -1,16 +1,27 @@
 import type { RequestHandler } from "express";
 import { generateOpenApiDocument, type OpenAPIObject, type OpenApiMeta } from "trpc-to-openapi";
 import type { AppRouter } from "../trpc/router.ts";
+import { SERVER_EVENTS_RATE_LIMIT_SLOT } from "../trpc/tracking/record-server-events.types.ts";
 
-type TSchema = { type?: string | string[]; properties?: Record<string, TSchema>; required?: string[]; description?: string; [k: string]: unknown };
+type TSchema = {
+  type?: string | string[];
+  properties?: Record<string, TSchema>;
+  required?: string[];
+  description?: string;
+  [k: string]: unknown;
+};
 type TResponse = { description?: string; content?: Record<string, { schema?: TSchema }> };
-type TOperation = { requestBody?: { content?: Record<string, { schema?: TSchema }> }; parameters?: unknown[]; responses?: Record<string, TResponse> };
+type TOperation = {
+  requestBody?: { content?: Record<string, { schema?: TSchema }> };
+  parameters?: unknown[];
+  responses?: Record<string, TResponse>;
+};
 
 /** Body keys that REST callers pass in the query string (trpc-to-openapi would put them in the body). */
 export const QUERY_SCOPED_KEYS = ["workspaceId"] as const;
 
 /**
- * trpc-to-openapi never reads a POST's query string (PLATFORM.md pitfall 1): copy the scoped
+ * trpc-to-openapi never reads a POST's query string (docs/trpc-openapi.md #1): copy the scoped
  * keys from the query into the parsed JSON body, the query winning over a body field.
  */
 export const copyQueryScopeIntoBody: RequestHandler = (req, _res, next) => {
@@ -23,16 +34,31 @@ export const copyQueryScopeIntoBody: RequestHandler = (req, _res, next) => {
   next();
 };
 
+export type TOpenApiOptions = {
+  baseUrl: string;
+  cookieName: string;
+  /** The configured limit of the server-events procedure, stated in its description. */
+  serverEventsLimit: { points: number; durationSeconds: number };
+};
+
 /** The OpenAPI 3 document, generated from the router and corrected where the generator falls short. */
-export function buildOpenApiDocument(router: AppRouter, opts: { baseUrl: string; cookieName: string }): OpenAPIObject {
+export function buildOpenApiDocument(router: AppRouter, opts: TOpenApiOptions): OpenAPIObject {
   const doc = generateOpenApiDocument(router, {
     title: "Server-side events API",
     version: "1.0.0",
     description:
       "Records events that happen on your server onto the same event log and profile timelines as browser tracking. " +
-      "Authenticate with the session cookie from POST /auth/login (the same procedures are served over tRPC at /api/trpc).",
+      "Authenticate with the session cookie from POST /auth/login " +
+      "(the same procedures are served over tRPC at /api/trpc).",
     baseUrl: opts.baseUrl,
-    securitySchemes: { sessionCookie: { type: "apiKey", in: "cookie", name: opts.cookieName, description: "Session cookie set by POST /auth/login." } },
+    securitySchemes: {
+      sessionCookie: {
+        type: "apiKey",
+        in: "cookie",
+        name: opts.cookieName,
+        description: "Session cookie set by POST /auth/login.",
+      },
+    },
   });
   for (const item of Object.values(doc.paths ?? {})) {
     for (const method of ["post", "put", "patch"] as const) {
@@ -42,6 +68,7 @@ export function buildOpenApiDocument(router: AppRouter, opts: { baseUrl: string;
     for (const op of Object.values(item as Record<string, TOperation>)) if (op?.responses) allowErrorData(op, doc);
   }
   restoreErrorWording(doc, router);
+  fillConfiguredValues(doc, { [SERVER_EVENTS_RATE_LIMIT_SLOT]: describeLimit(opts.serverEventsLimit) });
   return doc;
 }
 
@@ -80,14 +107,20 @@ function moveScopeToQuery(op: TOperation): void {
     schema.required = schema.required?.filter((k) => k !== key);
     op.parameters = [
       ...(op.parameters ?? []),
-      { name: key, in: "query", required: true, description: prop.description, schema: { ...prop, description: undefined } },
+      {
+        name: key,
+        in: "query",
+        required: true,
+        description: prop.description,
+        schema: { ...prop, description: undefined },
+      },
     ];
   }
 }
 
 /**
  * The generated error schemas forbid extra keys, but error bodies carry `data`, and their
- * `issues` are zod's, with `path`, `code` and more (pitfall 9). The generator puts most error
+ * `issues` are zod's, with `path`, `code` and more (docs/trpc-openapi.md #9). The generator puts most error
  * schemas in `components` behind a `$ref`: those are fixed where they live.
  */
 function allowErrorData(op: TOperation, doc: OpenAPIObject): void {
@@ -103,14 +136,20 @@ function allowErrorData(op: TOperation, doc: OpenAPIObject): void {
 function declareErrorData(schema: TSchema): void {
   const issue: TSchema = {
     type: "object",
-    description: "One offending input field; `path` names it (e.g. [\"events\", 7, \"props\"]).",
-    properties: { path: { type: "array", items: { type: ["string", "integer"] } }, code: { type: "string" }, message: { type: "string" } },
+    description: 'One offending input field; `path` names it (e.g. ["events", 7, "props"]).',
+    properties: {
+      path: { type: "array", items: { type: ["string", "integer"] } },
+      code: { type: "string" },
+      message: { type: "string" },
+    },
     required: ["message"],
   };
   if (schema.properties!.issues) schema.properties!.issues = { ...schema.properties!.issues, items: issue };
   schema.properties!.data = {
     type: "object",
-    description: "Machine-readable details: `reason` (e.g. SITE_NOT_IN_WORKSPACE), `issues` naming each offending field by `path`, and the `requestId`.",
+    description:
+      "Machine-readable details: `reason` (e.g. SITE_NOT_IN_WORKSPACE), `issues` naming each offending field by " +
+      "`path`, and the `requestId`.",
     properties: {
       code: { type: "string" },
       httpStatus: { type: "integer" },
@@ -120,4 +159,27 @@ function declareErrorData(schema: TSchema): void {
       requestId: { type: ["string", "null"] },
     },
   };
+}
+
+/** "600 per hour", "100 per 5 minutes", "10 per 90 seconds". */
+export function describeLimit({ points, durationSeconds }: { points: number; durationSeconds: number }): string {
+  const units = [
+    ["day", 86_400],
+    ["hour", 3_600],
+    ["minute", 60],
+    ["second", 1],
+  ] as const;
+  const [unit, size] = units.find(([, size]) => durationSeconds % size === 0) ?? units[3];
+  const count = durationSeconds / size;
+  return `${points} per ${count === 1 ? unit : `${count} ${unit}s`}`;
+}
+
+/** Descriptions state values the configuration decides; the router's meta holds a slot for each. */
+function fillConfiguredValues(doc: OpenAPIObject, values: Record<string, string>): void {
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(item as Record<string, { description?: string } | undefined>)) {
+      if (typeof op?.description !== "string") continue;
+      for (const [slot, value] of Object.entries(values)) op.description = op.description.replaceAll(slot, value);
+    }
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * The data behind channel categorization (DESIGN §5), kept apart from the matching code so a
+ * The data behind channel categorization (docs/channels.md), kept apart from the matching code so a
  * new network or search engine is a one-line change reviewed against the table of test cases.
  *
  * Conventions shared by every list:
@@ -10,18 +10,8 @@
  *   `google.co.uk`, `google.com.br`), because these brands run one site per country.
  */
 
-/** The seven channels of the product, in no particular order; the rule order lives in channels.ts. */
-export const CHANNELS = [
-  "direct",
-  "organic_search",
-  "social",
-  "paid",
-  "email",
-  "ai_llm",
-  "referral",
-] as const;
-
-export type TChannel = (typeof CHANNELS)[number];
+/** The channels of the product (a database enum), in no particular order; the rule order lives in channels.ts. */
+export { CHANNELS, type TChannel } from "../db/enums.ts";
 
 /** UTM values matched exactly or by prefix (prefixes cover variants such as `paid_social`). */
 export interface TValueList {
@@ -33,14 +23,7 @@ export interface TValueList {
  * Placeholders that mean "no value": GA's own `(none)`/`(direct)` exports and the `null`/`undefined`
  * that buggy link templates produce. Treating them as absent keeps them out of `referral`.
  */
-export const EMPTY_UTM_VALUES: readonly string[] = [
-  "(none)",
-  "(not set)",
-  "(direct)",
-  "none",
-  "null",
-  "undefined",
-];
+export const EMPTY_UTM_VALUES: readonly string[] = ["(none)", "(not set)", "(direct)", "none", "null", "undefined"];
 
 /** Mediums that mean bought traffic; `paid*` covers paidsocial, paid_search, paid-social, … */
 export const PAID_MEDIUMS: TValueList = {
@@ -59,7 +42,7 @@ export const CLICK_ID_PARAMS: readonly string[] = [
   "wbraid", // Google Ads, iOS web-to-app
   "gad_source", // Google Ads, added alongside or instead of gclid
   "dclid", // Google Display & Video 360 / Campaign Manager
-  "fbclid", // Meta; also added to some organic shares, counted as paid as DESIGN §5 asks
+  "fbclid", // Meta; also added to some organic shares, counted as paid on purpose (docs/channels.md)
   "msclkid", // Microsoft Advertising
   "ttclid", // TikTok Ads
   "li_fat_id", // LinkedIn Ads

@@ -178,7 +178,7 @@ function bySourceOrReferrer(
   };
 }
 
-/** First match wins; the order is the product decision of DESIGN §5. */
+/** First match wins; the order is a product decision, explained in docs/channels.md. */
 const RULES: readonly (readonly [TChannel, TRule])[] = [
   [
     "paid",

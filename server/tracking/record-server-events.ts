@@ -12,18 +12,9 @@ import type { TRecordServerEventsBody, TServerEvent } from "./server-event.schem
 import { maxStage, stageForEvent, stageRank, type TFunnelStage } from "./stages.ts";
 import { withTransactionRetry } from "./transaction-retry.ts";
 
-export type TRecordedEvent = {
-  index: number;
-  eventId: string;
-  profileId: string;
-  status: "recorded" | "duplicate";
-  channel: TChannel;
-  stage: TFunnelStage;
-  merged?: string[];
-  mergeRefused?: { profileIds: string[]; reason: "different_email" };
-};
+import type { TRecordedEvent, TRecordResult } from "./recorded-event.schema.ts";
 
-export type TRecordResult = { accepted: number; duplicates: number; events: TRecordedEvent[] };
+export type { TRecordedEvent, TRecordResult };
 
 export type TRecordInput = {
   workspaceId: string;
@@ -127,7 +118,7 @@ function prepare(
     channelRule: rule,
     id: newId("evt"),
     occurredAt: occurredAt(event.timestamp, sentAt, now),
-    stage: stageForEvent(event.type, "SERVER"),
+    stage: stageForEvent(event.type),
   };
 }
 

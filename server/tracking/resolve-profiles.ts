@@ -1,10 +1,11 @@
+import type { TIdentifierKind } from "../db/enums.ts";
+
 /**
  * Profile resolution as a pure plan: which profile each event lands on, which profiles are
  * created, merged or kept apart, and which identifiers are new. The repository then carries the
  * plan out with a handful of set-based statements. Kept free of I/O so its invariants can be
  * tested on random batches.
  */
-export type TIdentifierKind = "VISITOR" | "EMAIL" | "USER_ID";
 export type TIdentifier = { kind: TIdentifierKind; value: string };
 
 /** A live profile that owns one of the batch's identifiers. */

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { EARLIEST_EVENT_TIME, isStorableText, UNSTORABLE_TEXT_MESSAGE, ZStorableId } from "../db/storable.ts";
+import { describeStageRules } from "./stages.ts";
 
-/** Request limits from the specification. */
+/** Request limits of the product (50 events a request, 8 KB of props an event; see the README). */
 export const MAX_EVENTS_PER_REQUEST = 50;
 export const MAX_PROPS_BYTES = 8192;
 export const MAX_FUTURE_SKEW_MS = 60 * 60 * 1000;
@@ -92,7 +93,7 @@ export const ZServerEvent = z
     type: z
       .string()
       .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 _ . : -")
-      .describe("Event type. `signup`/`identify` advance the profile to CONSIDERATION, `trial_signup`/`trial_start` to TRIAL.")
+      .describe(`Event type. ${describeStageRules()}`)
       .meta({ example: "signup" }),
     visitorId: ZIdentifier(128).optional().describe("The browser's visitor id (the `_fn_vid` cookie).").meta({ example: "v_8f14e45fceea167a" }),
     email: z

@@ -8,7 +8,7 @@ const t = initTRPC
   .context<TContext>()
   .meta<OpenApiMeta>()
   .create({
-    // Stack traces never reach a client, whatever NODE_ENV says (tRPC adds them to `data` when isDev).
+    // Stack traces never reach a client, whatever NODE_ENV says (docs/trpc-openapi.md #7).
     isDev: false,
     errorFormatter({ shape, error, ctx, path }) {
       const envelope = errorEnvelope(error, { path, requestId: ctx?.requestId });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { IDENTIFIER_KINDS } from "../db/enums.ts";
 import { CHANNELS } from "../tracking/channel-rules.ts";
 import { CURSOR_MESSAGE, parseCursor } from "../tracking/read-profiles.ts";
 import { FUNNEL_STAGES } from "../tracking/stages.ts";
@@ -11,7 +12,7 @@ export const ZPageQuery = z.object({
     .refine((c) => parseCursor(c) !== undefined, CURSOR_MESSAGE)
     .optional()
     .describe("`nextCursor` of the previous page."),
-  // A preprocess pipe, not a bare z.number(): trpc-to-openapi switches coercion on for those (PLATFORM.md pitfall 2).
+  // A preprocess pipe, not a bare z.number(): trpc-to-openapi switches coercion on for those (docs/trpc-openapi.md #2).
   limit: z
     .preprocess(
       (v) => (typeof v === "string" && /^\d{1,4}$/.test(v) ? Number(v) : v),
@@ -25,7 +26,7 @@ const ZIso = z.string().describe("ISO 8601 date-time.");
 
 export const ZProfile = z.object({
   id: z.string(),
-  identifiers: z.array(z.object({ kind: z.enum(["VISITOR", "EMAIL", "USER_ID"]), value: z.string() })),
+  identifiers: z.array(z.object({ kind: z.enum(IDENTIFIER_KINDS), value: z.string() })),
   funnelLinks: z.array(
     z.object({ funnelId: z.string(), currentStage: z.enum(FUNNEL_STAGES), stageChangedAt: ZIso, eventCount: z.number().int(), firstSeenAt: ZIso, lastSeenAt: ZIso }),
   ),

@@ -66,11 +66,11 @@ describe("GET /api/openapi.json", () => {
     }
   });
 
-  it("names every status the login can answer (pitfall 8)", () => {
+  it("names every status the login can answer (docs/trpc-openapi.md #8)", () => {
     expect(Object.keys(doc.paths["/auth/login"]!.post!.responses).sort()).toEqual(["200", "400", "401", "403", "415", "429", "503"]);
   });
 
-  it("every error response declares `data` (pitfall 9)", () => {
+  it("every error response declares `data` (docs/trpc-openapi.md #9)", () => {
     let checked = 0;
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {

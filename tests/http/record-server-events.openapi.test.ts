@@ -91,7 +91,7 @@ describe(`OpenAPI: POST ${PATH}`, () => {
     expect(undescribed).toEqual([]);
   });
 
-  it("carries examples that compose the specification's example request", () => {
+  it("carries examples that compose the README's example request", () => {
     const body = op.requestBody!.content["application/json"]!.schema;
     const event = body.properties!.events!.items!.properties!;
     expect({

@@ -238,7 +238,7 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
   });
 });
 
-describe("coercion guard (PLATFORM.md pitfall 2): REST must not switch coercion on for the shared schemas", () => {
+describe("coercion guard (docs/trpc-openapi.md #2): REST must not switch coercion on for the shared schemas", () => {
   let seed: TSeededWorkspace;
   let cookie: string;
   let profileId: string;

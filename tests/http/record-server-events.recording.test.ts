@@ -32,7 +32,7 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
   const linkOf = (profileId: string, funnelId = seed.funnel.id) =>
     app.db.prisma.profileFunnelLink.findUniqueOrThrow({ where: { profileId_funnelId: { profileId, funnelId } } });
 
-  it("the specification's example request: one row in each table, answered with ids, channel and stage", async () => {
+  it("the README's example request: one row in each table, answered with ids, channel and stage", async () => {
     const visitorId = `v_${uid()}`;
     const email = `user-${uid()}@example.com`;
     const before = Date.now();

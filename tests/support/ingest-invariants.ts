@@ -82,7 +82,7 @@ export async function findInvariantViolations(prisma: PrismaClient, workspaceId:
   const implied = new Map<string, TFunnelStage>();
   for (const e of timeline) {
     const key = `${e.profileId}|${e.funnelId}`;
-    implied.set(key, maxStage(implied.get(key) ?? "AWARENESS", stageForEvent(e.type, "SERVER")));
+    implied.set(key, maxStage(implied.get(key) ?? "AWARENESS", stageForEvent(e.type)));
   }
   const links = await readStages(prisma, workspaceId);
   report("funnel link stage differs from its events' highest stage", [...links.current].filter(([key, stage]) => implied.get(key) !== stage));

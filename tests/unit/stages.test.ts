@@ -1,19 +1,25 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { FUNNEL_STAGES, maxStage, stageForEvent, type TFunnelStage } from "../../server/tracking/stages.ts";
+import {
+  describeStageRules,
+  FUNNEL_STAGES,
+  maxStage,
+  STAGE_RULES,
+  stageForEvent,
+  type TFunnelStage,
+} from "../../server/tracking/stages.ts";
 
 describe("stage rules", () => {
   it.each([
-    ["signup", "SERVER", "CONSIDERATION"],
-    ["identify", "SERVER", "CONSIDERATION"],
-    ["trial_signup", "SERVER", "TRIAL"],
-    ["trial_start", "SERVER", "TRIAL"],
-    ["pageview", "CLIENT", "CONSIDERATION"],
-    ["pageview", "SERVER", "CONSIDERATION"],
-    ["signup", "CLIENT", "CONSIDERATION"],
-    ["invited_teammate", "SERVER", "AWARENESS"],
-    ["Signup", "SERVER", "AWARENESS"],
-  ] as const)("%s from %s implies %s", (type, source, stage) => {
-    expect(stageForEvent(type, source)).toBe(stage);
+    ["signup", "CONSIDERATION"],
+    ["identify", "CONSIDERATION"],
+    ["pageview", "CONSIDERATION"],
+    ["trial_signup", "TRIAL"],
+    ["trial_start", "TRIAL"],
+    ["invited_teammate", "AWARENESS"],
+    ["Signup", "AWARENESS"],
+  ] as const)("%s implies %s, from either source", (type, stage) => {
+    expect(stageForEvent(type)).toBe(stage);
   });
 
   it("maxStage never goes backwards, in every pair", () => {
@@ -23,5 +29,22 @@ describe("stage rules", () => {
         expect(FUNNEL_STAGES.indexOf(m)).toBe(Math.max(FUNNEL_STAGES.indexOf(a), FUNNEL_STAGES.indexOf(b)));
       }
     }
+  });
+
+  it("are described in words from the table itself", () => {
+    expect(describeStageRules()).toBe(
+      "`signup`, `identify` and `pageview` advance the profile to CONSIDERATION; " +
+        "`trial_signup` and `trial_start` advance the profile to TRIAL; " +
+        "any other type leaves the stage as it is (a new profile starts at AWARENESS). Stages never move backwards.",
+    );
+    for (const rule of STAGE_RULES) expect(describeStageRules()).toContain(`\`${rule.type}\``);
+  });
+
+  it("are the table of docs/stages.md", () => {
+    const doc = readFileSync(new URL("../../docs/stages.md", import.meta.url), "utf8");
+    const documented = [...doc.matchAll(/^\| (`\w+`(?:, `\w+`)*) +\| `([A-Z]+)` +\|$/gm)].flatMap(([, types, stage]) =>
+      types!.split(", ").map((t) => ({ type: t.slice(1, -1), stage })),
+    );
+    expect(documented).toEqual(STAGE_RULES);
   });
 });

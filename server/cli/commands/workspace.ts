@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { TDatabase } from "../../db/database.ts";
+import { WORKSPACE_ROLES } from "../../db/enums.ts";
 import { countAdmins, findMembershipRole, findUserByEmail, removeMember } from "../../auth/users.repo.ts";
 import { createWorkspace, findWorkspace, upsertMember } from "../../workspaces/workspaces.repo.ts";
 import { CommandFailedError, defineCommand, ZCliEmail, ZCliId, ZCliName } from "../command.ts";
@@ -20,7 +21,7 @@ export const workspaceCreate = defineCommand({
 export const memberAdd = defineCommand({
   name: "member add",
   summary: "Add a user to a workspace, or change their role",
-  usage: "member add --workspace <id> --email <email> --role ADMIN|MANAGER|VIEW_ONLY",
+  usage: `member add --workspace <id> --email <email> --role ${WORKSPACE_ROLES.join("|")}`,
   options: { workspace: { required: true }, email: { required: true }, role: { required: true } },
   input: z.object({
     workspace: ZCliId,
@@ -29,7 +30,7 @@ export const memberAdd = defineCommand({
       .string()
       .trim()
       .toUpperCase()
-      .pipe(z.enum(["ADMIN", "MANAGER", "VIEW_ONLY"], { error: "must be ADMIN, MANAGER or VIEW_ONLY" })),
+      .pipe(z.enum(WORKSPACE_ROLES, { error: `must be ${WORKSPACE_ROLES.slice(0, -1).join(", ")} or ${WORKSPACE_ROLES.at(-1)}` })),
   }),
   async run({ db }, input) {
     await requireWorkspace(db, input.workspace);

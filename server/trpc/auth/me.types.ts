@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { OpenApiMeta } from "trpc-to-openapi";
+import { WORKSPACE_ROLES } from "../../db/enums.ts";
 
 export const ZSessionUser = z
   .object({
@@ -9,7 +10,7 @@ export const ZSessionUser = z
       name: z.string().nullable(),
     }),
     workspaces: z
-      .array(z.object({ id: z.string(), name: z.string(), role: z.enum(["ADMIN", "MANAGER", "VIEW_ONLY"]) }))
+      .array(z.object({ id: z.string(), name: z.string(), role: z.enum(WORKSPACE_ROLES) }))
       .describe("Workspaces the user belongs to, with the role in each (VIEW_ONLY may read, not record)."),
   })
   .describe("The logged-in user and their workspaces.");

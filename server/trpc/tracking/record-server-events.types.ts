@@ -1,14 +1,16 @@
 import { z } from "zod";
 import type { OpenApiMeta } from "trpc-to-openapi";
-import { CHANNELS } from "../../tracking/channel-rules.ts";
 import {
   MAX_EVENTS_PER_REQUEST,
   MAX_PROPS_BYTES,
   RECORD_SERVER_EVENTS_FIELDS,
   refineRequest,
 } from "../../tracking/server-event.schema.ts";
-import { FUNNEL_STAGES } from "../../tracking/stages.ts";
+import { ZRecordResult } from "../../tracking/recorded-event.schema.ts";
 import { ZWorkspaceScope } from "../middlewares.ts";
+
+/** Filled in from the configuration when the document is built (`SERVER_EVENTS_RATE_LIMIT` and its window). */
+export const SERVER_EVENTS_RATE_LIMIT_SLOT = "{serverEventsRateLimit}";
 
 export const recordServerEventsMeta: OpenApiMeta = {
   openapi: {
@@ -17,23 +19,34 @@ export const recordServerEventsMeta: OpenApiMeta = {
     tags: ["tracking"],
     summary: "Record server-side events",
     description: [
-      "Records events that happened on your server into the same event log and profile timelines as browser tracking.",
-      "Auth is the logged-in workspace user's session cookie (not an API key); the user needs the ADMIN or MANAGER role in `workspaceId`, and `siteId` must be a tracking site of that workspace.",
-      `Limits: 1–${MAX_EVENTS_PER_REQUEST} events per request, \`props\` at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON, and a rate limit counted in REQUESTS (each of up to ${MAX_EVENTS_PER_REQUEST} events) per session user — 600 per hour by default — reported on every response in \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\` (seconds), with \`Retry-After\` on 429.`,
-      "The whole request is one transaction: every event is recorded or none is. Events with a `messageId` already recorded for the site come back as `duplicate` with the original event id.",
+      "Records events that happened on your server into the same event log and profile timelines as browser " +
+        "tracking.",
+      "Auth is the logged-in workspace user's session cookie (not an API key); the user needs the ADMIN or MANAGER " +
+        "role in `workspaceId`, and `siteId` must be a tracking site of that workspace.",
+      `Limits: 1–${MAX_EVENTS_PER_REQUEST} events per request, \`props\` at most ${MAX_PROPS_BYTES} bytes as UTF-8 ` +
+        `JSON, and a rate limit counted in REQUESTS (each of up to ${MAX_EVENTS_PER_REQUEST} events) per session ` +
+        `user (${SERVER_EVENTS_RATE_LIMIT_SLOT}) reported on every response in \`RateLimit-Limit\`, ` +
+        "`RateLimit-Remaining` and `RateLimit-Reset` (seconds), with `Retry-After` on 429.",
+      "The whole request is one transaction: every event is recorded or none is. Events with a `messageId` already " +
+        "recorded for the site come back as `duplicate` with the original event id.",
     ].join("\n\n"),
     protect: true,
     responseHeaders: z.object({
-      "RateLimit-Limit": z.string().describe("Requests allowed per window for the session user.").meta({ example: "600" }),
+      "RateLimit-Limit": z
+        .string()
+        .describe("Requests allowed per window for the session user.")
+        .meta({ example: "600" }),
       "RateLimit-Remaining": z.string().describe("Requests left in the current window.").meta({ example: "599" }),
       "RateLimit-Reset": z.string().describe("Seconds until the window resets.").meta({ example: "3600" }),
       "X-Request-Id": z.string().describe("The request id, also in the body and the logs."),
     }),
     successDescription: "Every event of the request, recorded or reported as a duplicate.",
     errorResponses: {
-      400: "Invalid input: `data.issues` names each field, e.g. path [\"events\", 7, \"props\"]",
+      400: 'Invalid input: `data.issues` names each field, e.g. path ["events", 7, "props"]',
       401: "No valid session",
-      403: "Not a member of the workspace, read-only role, siteId not in the workspace, a foreign userId, or a cross-site Origin",
+      403:
+        "Not a member of the workspace, read-only role, siteId not in the workspace, a foreign userId, " +
+        "or a cross-site Origin",
       413: "Body over the size limit",
       415: "Body is not JSON",
       429: "Rate limit reached; see Retry-After",
@@ -54,37 +67,38 @@ export const ZRecordServerEventsInput = z
   description: "A batch of server-side events for one tracking site (`workspaceId` goes in the query string on REST).",
   example: {
     siteId: "site_456",
-    events: [{ type: "signup", visitorId: "v_8f14e45fceea167a", email: "user@example.com", path: "/api/signup", props: { plan: "pro" } }],
+    events: [
+      {
+        type: "signup",
+        visitorId: "v_8f14e45fceea167a",
+        email: "user@example.com",
+        path: "/api/signup",
+        props: { plan: "pro" },
+      },
+    ],
   },
-});
-
-export const ZRecordedEvent = z.object({
-  index: z.number().int().describe("Position of the event in the request."),
-  eventId: z.string().describe("The TrackingEvent id (for a duplicate: the originally recorded event)."),
-  profileId: z.string().describe("The profile the event is on (after any merge)."),
-  status: z.enum(["recorded", "duplicate"]).describe("`recorded` now, or `duplicate`: its messageId was already recorded for the site, nothing was written again."),
-  channel: z.enum(CHANNELS).describe("Acquisition channel categorized from referrer, UTM and click ids."),
-  stage: z.enum(FUNNEL_STAGES).describe("The profile's stage in the site's funnel after this request."),
-  merged: z.array(z.string()).optional().describe("Profiles this event merged into `profileId` (they now redirect to it)."),
-  mergeRefused: z
-    .object({ profileIds: z.array(z.string()), reason: z.literal("different_email") })
-    .optional()
-    .describe("Profiles sharing an identifier with this event that were NOT merged because they carry a different email."),
 });
 
 export const ZRecordServerEventsOutput = z
   .object({
     requestId: z.string().describe("Also sent as X-Request-Id; quote it when reporting a problem."),
-    accepted: z.number().int().describe("Events recorded now."),
-    duplicates: z.number().int().describe("Events already recorded earlier (same messageId for the site)."),
-    events: z.array(ZRecordedEvent).describe("One entry per event of the request, in request order."),
+    ...ZRecordResult.shape,
   })
   .meta({
     example: {
       requestId: "req_01jd7x4k2m9q8r7s6t5v4w3x2y",
       accepted: 1,
       duplicates: 0,
-      events: [{ index: 0, eventId: "evt_01jd7x4k2mabcdefghjkmnpqrs", profileId: "prf_01jd7x4k2mabcdefghjkmnpqrs", status: "recorded", channel: "direct", stage: "CONSIDERATION" }],
+      events: [
+        {
+          index: 0,
+          eventId: "evt_01jd7x4k2mabcdefghjkmnpqrs",
+          profileId: "prf_01jd7x4k2mabcdefghjkmnpqrs",
+          status: "recorded",
+          channel: "direct",
+          stage: "CONSIDERATION",
+        },
+      ],
     },
   });
 

@@ -16,11 +16,7 @@ export type TLineIssue = { path: (string | number)[]; code: string; message: str
 export type TLineReject = { line: number; reason: TRejectReason; issues: TLineIssue[]; original: string };
 
 export type TRejectReason =
-  | "MALFORMED_JSON"
-  | "NOT_AN_OBJECT"
-  | "VALIDATION_FAILED"
-  | "DUPLICATE_MESSAGE_ID"
-  | "SERVER_REFUSED";
+  "MALFORMED_JSON" | "NOT_AN_OBJECT" | "VALIDATION_FAILED" | "DUPLICATE_MESSAGE_ID" | "SERVER_REFUSED";
 
 export type TBatchPlan = { total: number; batches: TPlannedEvent[][]; rejects: TLineReject[] };
 

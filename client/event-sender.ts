@@ -92,7 +92,7 @@ export async function sendEvents(opts: TSendEventsOptions): Promise<TSendSummary
 
   for (const [b, batch] of opts.batches.entries()) {
     let pending = batch;
-    for (let attempt = 0; pending.length > 0; ) {
+    for (let attempt = 0; pending.length > 0;) {
       if (opts.signal?.aborted) return finish(interrupted(pending, b));
       const outcome = await attemptBatch(opts, policy, pending, b, attempt);
       if (outcome.kind === "retry") {

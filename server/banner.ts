@@ -15,7 +15,11 @@ const DEMO_EMAIL = "demo@example.com";
 
 /** The start-up text for people, true for the mode the server runs in. */
 export function formatBanner({ base, database, demo, seedDemo }: TBannerInput): string {
-  const lines = [``, `  Server-side events API on ${base}`, `  Docs:     ${base}/api/docs   (OpenAPI: ${base}/api/openapi.json)`];
+  const lines = [
+    ``,
+    `  Server-side events API on ${base}`,
+    `  Docs:     ${base}/api/docs   (OpenAPI: ${base}/api/openapi.json)`,
+  ];
   if (demo) lines.push(...demoLines(base, demo));
   else lines.push(...adminLines(database, seedDemo));
   return lines.join("\n") + "\n\n";
@@ -23,7 +27,10 @@ export function formatBanner({ base, database, demo, seedDemo }: TBannerInput): 
 
 function demoLines(base: string, demo: TDemoLogin): string[] {
   const login = JSON.stringify({ email: demo.email, password: demo.password });
-  const record = JSON.stringify({ siteId: demo.siteId, events: [{ type: "signup", visitorId: "v_1", email: "user@example.com" }] });
+  const record = JSON.stringify({
+    siteId: demo.siteId,
+    events: [{ type: "signup", visitorId: "v_1", email: "user@example.com" }],
+  });
   return [
     `  Demo login (created now, shown once):`,
     `    email     ${demo.email}`,
@@ -56,7 +63,9 @@ function adminLines(database: TBannerInput["database"], seedDemo: boolean): stri
 export function startupWarnings(config: TConfig): string[] {
   const warnings: string[] = [];
   if (!config.session.secretConfigured && !config.production) {
-    warnings.push("SESSION_SECRET not set: using a random one, sessions end with this process and no other instance accepts them");
+    warnings.push(
+      "SESSION_SECRET not set: using a random one, sessions end with this process and no other instance accepts them",
+    );
   }
   if (config.session.secureCookie && (config.trustProxy === false || config.trustProxy === 0)) {
     warnings.push(

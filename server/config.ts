@@ -11,21 +11,36 @@ const ZEnv = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: ZInt(0, 65535).default(3000),
   PUBLIC_URL: z.url().optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
   DATABASE_POOL_MAX: ZInt(1, 200).default(10),
   DATA_DIR: z.string().min(1).default(".data"),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
   REDIS_KEY_PREFIX: z.string().default("fse:"),
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   SESSION_TTL_SECONDS: ZInt(60, 60 * 60 * 24 * 365).default(60 * 60 * 24 * 7),
-  SESSION_COOKIE_NAME: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("fse.sid"),
+  SESSION_COOKIE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default("fse.sid"),
   TRUST_PROXY: z
     .string()
-    .refine(isTrustProxy, "must be true, false, a hop count, or a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal")
+    .refine(
+      isTrustProxy,
+      "must be true, false, a hop count, or a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal",
+    )
     .default("false"),
   ALLOWED_ORIGINS: z
     .string()
-    .refine((v) => splitList(v).every(isOrigin), "must be a comma-separated list of origins such as https://app.example.com (no path)")
+    .refine(
+      (v) => splitList(v).every(isOrigin),
+      "must be a comma-separated list of origins such as https://app.example.com (no path)",
+    )
     .default(""),
   SERVER_EVENTS_RATE_LIMIT: ZInt(1, 1_000_000).default(600),
   SERVER_EVENTS_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(3600),
@@ -62,7 +77,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production) {
     const missing = (["SESSION_SECRET", "REDIS_URL", "DATABASE_URL"] as const).filter((k) => !e[k]);
     if (missing.length > 0) {
-      throw new ConfigError(`Invalid configuration:\n${missing.map((k) => `  ${k}: required when NODE_ENV=production`).join("\n")}`);
+      throw new ConfigError(
+        `Invalid configuration:\n${missing.map((k) => `  ${k}: required when NODE_ENV=production`).join("\n")}`,
+      );
     }
   }
   return {
@@ -105,27 +122,39 @@ function parseTrustProxy(value: string): boolean | number | string[] {
 }
 
 function splitList(value: string): string[] {
-  return value.split(",").map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** What Express (proxy-addr) accepts; checked here so a typo fails naming the variable, not deep in Express. */
 function isTrustProxy(value: string): boolean {
   if (value === "true" || value === "false" || /^\d+$/.test(value)) return true;
   const entries = splitList(value);
-  return entries.length > 0 && entries.every((entry) => {
-    if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
-    const [address = "", range, ...rest] = entry.split("/");
-    if (rest.length > 0 || !isIP(address)) return false;
-    if (range === undefined) return true;
-    const max = isIP(address) === 4 ? 32 : 128;
-    return /^\d+$/.test(range) ? Number(range) <= max : isIP(range) === isIP(address);
-  });
+  return (
+    entries.length > 0 &&
+    entries.every((entry) => {
+      if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+      const [address = "", range, ...rest] = entry.split("/");
+      if (rest.length > 0 || !isIP(address)) return false;
+      if (range === undefined) return true;
+      const max = isIP(address) === 4 ? 32 : 128;
+      return /^\d+$/.test(range) ? Number(range) <= max : isIP(range) === isIP(address);
+    })
+  );
 }
 
 function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.pathname === "/" && !url.search && !url.hash && !url.username;
+    return (
+      (url.protocol === "http:" || url.protocol === "https:") &&
+      url.pathname === "/" &&
+      !url.search &&
+      !url.hash &&
+      !url.username
+    );
   } catch {
     return false;
   }

@@ -33,7 +33,12 @@ export async function createRuntime(
     }));
   let redis: TRedis | undefined;
   try {
-    redis = opts.redis === undefined ? (config.redis ? await connectRedis(config.redis.url, logger) : undefined) : (opts.redis ?? undefined);
+    redis =
+      opts.redis === undefined
+        ? config.redis
+          ? await connectRedis(config.redis.url, logger)
+          : undefined
+        : (opts.redis ?? undefined);
   } catch (err) {
     if (!opts.db) await db.close();
     throw err;

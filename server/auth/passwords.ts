@@ -1,7 +1,9 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 
 const scrypt = (password: string, salt: Buffer, keylen: number, opts: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))));
+  new Promise<Buffer>((resolve, reject) =>
+    scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 
 const PARAMS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 const KEY_LENGTH = 32;
@@ -24,7 +26,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (expected.length === 0) return false;
   try {
     const key = await scrypt(password, Buffer.from(salt, "base64url"), expected.length, {
-      N: Number(n), r: Number(r), p: Number(p), maxmem: PARAMS.maxmem,
+      N: Number(n),
+      r: Number(r),
+      p: Number(p),
+      maxmem: PARAMS.maxmem,
     });
     return key.length === expected.length && timingSafeEqual(key, expected);
   } catch {

@@ -8,7 +8,12 @@ export function findUserByEmail(prisma: PrismaClient, email: string) {
 
 export function createUser(prisma: PrismaClient, data: { email: string; name?: string; passwordHash: string }) {
   return prisma.user.create({
-    data: { id: newId("usr"), email: data.email.trim().toLowerCase(), name: data.name ?? null, passwordHash: data.passwordHash },
+    data: {
+      id: newId("usr"),
+      email: data.email.trim().toLowerCase(),
+      name: data.name ?? null,
+      passwordHash: data.passwordHash,
+    },
     select: { id: true, email: true, name: true },
   });
 }
@@ -21,8 +26,15 @@ export function listMemberships(prisma: PrismaClient, userId: string) {
   });
 }
 
-export async function findMembershipRole(prisma: PrismaClient, workspaceId: string, userId: string): Promise<WorkspaceRole | null> {
-  const m = await prisma.workspaceMember.findUnique({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
+export async function findMembershipRole(
+  prisma: PrismaClient,
+  workspaceId: string,
+  userId: string,
+): Promise<WorkspaceRole | null> {
+  const m = await prisma.workspaceMember.findUnique({
+    where: { workspaceId_userId: { workspaceId, userId } },
+    select: { role: true },
+  });
   return m?.role ?? null;
 }
 
@@ -49,7 +61,10 @@ export function endSessions(prisma: PrismaClient, userId: string) {
 }
 
 export function removeMember(prisma: PrismaClient, workspaceId: string, userId: string) {
-  return prisma.workspaceMember.delete({ where: { workspaceId_userId: { workspaceId, userId } }, select: { role: true } });
+  return prisma.workspaceMember.delete({
+    where: { workspaceId_userId: { workspaceId, userId } },
+    select: { role: true },
+  });
 }
 
 export function countAdmins(prisma: PrismaClient, workspaceId: string) {

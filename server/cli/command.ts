@@ -37,14 +37,24 @@ export function defineCommand<TInput>(command: TCommand<TInput>): TCommand<TInpu
 }
 
 /** Field schemas shared by the commands, with the limits of the matching database columns. */
-export const ZCliEmail = z.string().trim().toLowerCase().max(254, "must be at most 254 characters").pipe(z.email("must be an email address"));
-export const ZCliPassword = z.string().min(8, "must be at least 8 characters").max(1024, "must be at most 1024 characters");
+export const ZCliEmail = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254, "must be at most 254 characters")
+  .pipe(z.email("must be an email address"));
+export const ZCliPassword = z
+  .string()
+  .min(8, "must be at least 8 characters")
+  .max(1024, "must be at most 1024 characters");
 export const ZCliName = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
 export const ZCliId = z.string().trim().min(1, "must not be empty").max(40, "must be at most 40 characters");
 
 /** A zod failure as one line naming the flag: `--email: must be an email address`. */
 export function describeInputError(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length ? `--${issue.path.join(".")}: ` : ""}${issue.message}`).join("; ");
+  return error.issues
+    .map((issue) => `${issue.path.length ? `--${issue.path.join(".")}: ` : ""}${issue.message}`)
+    .join("; ");
 }
 
 /** Prisma's unique-constraint violation (a racing duplicate). */

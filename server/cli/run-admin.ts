@@ -77,7 +77,8 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
   try {
     const args = argv.slice(command.name.split(" ").length);
     const password = args.indexOf("--password") + 1;
-    if (password > 0 && args[password] === STDIN_VALUE) args[password] = (await (io.readStdin ?? readProcessStdin)()).replace(/\r?\n$/, "");
+    if (password > 0 && args[password] === STDIN_VALUE)
+      args[password] = (await (io.readStdin ?? readProcessStdin)()).replace(/\r?\n$/, "");
     ({ input, json } = parseCommandArgs(command, args));
   } catch (error) {
     return fail(2, `${command.name}: ${(error as Error).message} Usage: ${command.usage}`);
@@ -91,7 +92,11 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
     if (text) io.stdout.write(`${text}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof CommandFailedError || error instanceof EmbeddedDatabaseLockedError || error instanceof ConfigError) {
+    if (
+      error instanceof CommandFailedError ||
+      error instanceof EmbeddedDatabaseLockedError ||
+      error instanceof ConfigError
+    ) {
       return fail(1, error.message);
     }
     return fail(1, `${command.name} failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -102,10 +107,18 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
 
 function parseCommandArgs(command: TCommand<unknown>, args: string[]): { input: unknown; json: boolean } {
   const flags = Object.fromEntries(Object.keys(command.options).map((name) => [name, { type: "string" as const }]));
-  const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { ...flags, json: { type: "boolean" } } });
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: { ...flags, json: { type: "boolean" } },
+  });
   const { json = false, ...given } = values as Record<string, string | undefined> & { json?: boolean };
   const missing = Object.entries(command.options).filter(([name, o]) => o.required && given[name] === undefined);
-  if (missing.length) throw new UsageError(`${missing.map(([name]) => `--${name}`).join(", ")} ${missing.length > 1 ? "are" : "is"} required.`);
+  if (missing.length)
+    throw new UsageError(
+      `${missing.map(([name]) => `--${name}`).join(", ")} ${missing.length > 1 ? "are" : "is"} required.`,
+    );
   const parsed = command.input.safeParse(given);
   if (!parsed.success) throw new UsageError(`${describeInputError(parsed.error)}.`);
   return { input: parsed.data, json };

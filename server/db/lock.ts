@@ -49,7 +49,8 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
     }
     const holder = Number.parseInt(await fs.readFile(file, "utf8").catch(() => ""), 10);
     const ours = holder === process.pid;
-    if (Number.isInteger(holder) && holder > 0 && (ours ? heldHere.has(file) : isAlive(holder))) throw new EmbeddedDatabaseLockedError(dataDir, holder);
+    if (Number.isInteger(holder) && holder > 0 && (ours ? heldHere.has(file) : isAlive(holder)))
+      throw new EmbeddedDatabaseLockedError(dataDir, holder);
     await fs.rm(file, { force: true });
   }
   throw new Error(`could not take the lock ${file}: it keeps changing hands`);

@@ -84,7 +84,10 @@ function matchesChecksum(script: string, checksum: string): boolean {
 
 async function readLocalMigrations(dir: string): Promise<TLocalMigration[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const script = await fs.readFile(path.join(dir, name, "migration.sql"), "utf8");
@@ -128,7 +131,8 @@ export async function applyMigrations(
     for (const row of done.values()) {
       const file = local.find((m) => m.name === row.migration_name);
       if (!file) log(`warning: migration ${row.migration_name} is applied but missing from the migrations folder`);
-      else if (!matchesChecksum(file.script, row.checksum)) log(`warning: migration ${row.migration_name} was edited after it was applied`);
+      else if (!matchesChecksum(file.script, row.checksum))
+        log(`warning: migration ${row.migration_name} was edited after it was applied`);
     }
     const applied: string[] = [];
     for (const migration of local.filter((m) => !done.has(m.name))) {

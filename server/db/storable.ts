@@ -16,7 +16,11 @@ export function isStorableText(s: string): boolean {
 
 /** An id or name used in a query: 1..max characters, storable. */
 export const ZStorableId = (max: number) =>
-  z.string().min(1, "must not be empty").max(max, `must be at most ${max} characters`).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
+  z
+    .string()
+    .min(1, "must not be empty")
+    .max(max, `must be at most ${max} characters`)
+    .refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
 
 /** Earliest instant accepted for an event (the product did not exist before; older dates are typos or a broken clock). */
 export const EARLIEST_EVENT_TIME = Date.parse("2000-01-01T00:00:00.000Z");

@@ -44,7 +44,10 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
     docsContentSecurityPolicy(),
     swaggerUi.serve,
     // No validator badge: it would fetch an image from validator.swagger.io.
-    swaggerUi.setup(openApiDocument, { customSiteTitle: "Server-side events API", swaggerOptions: { validatorUrl: null } }),
+    swaggerUi.setup(openApiDocument, {
+      customSiteTitle: "Server-side events API",
+      swaggerOptions: { validatorUrl: null },
+    }),
   );
 
   app.use("/api", noStore, sessionMiddleware(config, sessionStore), csrfGuard(config.allowedOrigins, config.publicUrl));
@@ -58,15 +61,24 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   // The only place an internal error's message and stack go: the body names just the request id.
   type TOnError = { error: { code: string; cause?: unknown }; path?: string; ctx?: { requestId: string } };
   const onError = ({ error, path, ctx }: TOnError) => {
-    if (error.code === "INTERNAL_SERVER_ERROR") logger.error("procedure failed", { path, requestId: ctx?.requestId, err: error.cause ?? error });
+    if (error.code === "INTERNAL_SERVER_ERROR")
+      logger.error("procedure failed", { path, requestId: ctx?.requestId, err: error.cause ?? error });
   };
 
   app.use("/api", jsonBody(config.limits.bodyBytes));
-  app.use("/api/trpc", createExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }));
+  app.use(
+    "/api/trpc",
+    createExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }),
+  );
   app.use("/api", copyQueryScopeIntoBody);
-  app.use("/api", createOpenApiExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }));
+  app.use(
+    "/api",
+    createOpenApiExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }),
+  );
 
-  app.use((req, res) => void res.status(404).json({ message: `No route for ${req.method} ${req.path}`, code: "NOT_FOUND" }));
+  app.use(
+    (req, res) => void res.status(404).json({ message: `No route for ${req.method} ${req.path}`, code: "NOT_FOUND" }),
+  );
   app.use(jsonErrorHandler(logger));
   return app;
 }

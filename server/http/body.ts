@@ -44,9 +44,17 @@ export function jsonBody(limitBytes: number): RequestHandler {
 function refuseHeaders(contentType: string | undefined, contentEncoding: string | undefined): DomainError | undefined {
   const encoding = contentEncoding?.trim().toLowerCase();
   if (encoding && encoding !== "identity") {
-    return new DomainError("UNSUPPORTED_MEDIA_TYPE", `Content-Encoding "${contentEncoding}" is not supported: send the body uncompressed`, [
-      { path: ["content-encoding"], code: "unsupported", message: `"${contentEncoding}" is not supported; send identity` },
-    ]);
+    return new DomainError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      `Content-Encoding "${contentEncoding}" is not supported: send the body uncompressed`,
+      [
+        {
+          path: ["content-encoding"],
+          code: "unsupported",
+          message: `"${contentEncoding}" is not supported; send identity`,
+        },
+      ],
+    );
   }
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? "")?.[1];
   if (charset !== undefined && !ALLOWED_CHARSETS.has(charset.toLowerCase())) {
@@ -102,7 +110,11 @@ export function scanJson(text: string, maxDepth: number): TIssue | undefined {
       i = end;
     } else if (c === "{" || c === "[") {
       if (stack.length >= maxDepth) {
-        return issue(pathOf().slice(0, maxDepth), "too_deep", `nests deeper than the ${maxDepth} levels a request body may have`);
+        return issue(
+          pathOf().slice(0, maxDepth),
+          "too_deep",
+          `nests deeper than the ${maxDepth} levels a request body may have`,
+        );
       }
       stack.push({ isArray: c === "[", key: c === "[" ? 0 : "" });
     } else if (c === "}" || c === "]") {
@@ -115,7 +127,11 @@ export function scanJson(text: string, maxDepth: number): TIssue | undefined {
       const key = parseKey(lastString);
       if (!top || key === undefined) return undefined;
       if (key === "__proto__") {
-        return issue([...stack.slice(0, -1).map((f) => f.key), key], "forbidden_key", "__proto__ cannot be stored as a key");
+        return issue(
+          [...stack.slice(0, -1).map((f) => f.key), key],
+          "forbidden_key",
+          "__proto__ cannot be stored as a key",
+        );
       }
       top.key = key;
     } else if (c === "-" || (c >= "0" && c <= "9")) {

@@ -17,13 +17,24 @@ export function csrfGuard(allowedOrigins: readonly string[], publicUrl?: string)
     const type = req.headers["content-type"] ?? "";
     const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
     if ((hasBody || type) && !/^application\/json\s*(;|$)/i.test(type)) {
-      return sendError(req, res, new DomainError("UNSUPPORTED_MEDIA_TYPE", `Send the body as application/json (got ${type ? `"${type}"` : "no content type"})`));
+      return sendError(
+        req,
+        res,
+        new DomainError(
+          "UNSUPPORTED_MEDIA_TYPE",
+          `Send the body as application/json (got ${type ? `"${type}"` : "no content type"})`,
+        ),
+      );
     }
     const origin = req.headers.origin;
     if (origin !== undefined) {
       const own = `${req.protocol}://${req.get("host")}`;
       if (origin !== own && !trusted.includes(origin)) {
-        return sendError(req, res, new DomainError("CROSS_SITE_REQUEST", `Cross-site request from origin ${origin} refused`));
+        return sendError(
+          req,
+          res,
+          new DomainError("CROSS_SITE_REQUEST", `Cross-site request from origin ${origin} refused`),
+        );
       }
     } else if (req.headers["sec-fetch-site"] === "cross-site") {
       return sendError(req, res, new DomainError("CROSS_SITE_REQUEST", "Cross-site request refused"));

@@ -11,9 +11,12 @@ import { errorEnvelope } from "../trpc/error-envelope.ts";
  */
 export function sendError(req: Request, res: Response, err: unknown): void {
   const { message, data } = errorEnvelope(err, { requestId: res.locals.requestId });
-  if (err instanceof DomainError && err.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(err.retryAfterSeconds));
+  if (err instanceof DomainError && err.retryAfterSeconds !== undefined)
+    res.setHeader("Retry-After", String(err.retryAfterSeconds));
   const isTrpc = req.originalUrl.startsWith("/api/trpc");
-  const body = isTrpc ? { error: { message, code: TRPC_ERROR_CODES_BY_KEY[data.code], data } } : { message, code: data.code, data };
+  const body = isTrpc
+    ? { error: { message, code: TRPC_ERROR_CODES_BY_KEY[data.code], data } }
+    : { message, code: data.code, data };
   res.status(data.httpStatus).json(body);
 }
 
@@ -31,7 +34,8 @@ export function jsonErrorHandler(logger: TLogger): ErrorRequestHandler {
     const parser = typeof err?.type === "string" ? BODY_PARSER_ERRORS[err.type] : undefined;
     if (parser) return sendError(req, res, new DomainError(parser[0], parser[1]));
     if (isTransientDatabaseError(err)) return sendError(req, res, databaseUnavailable(err));
-    if (!(err instanceof DomainError)) logger.error("unhandled error", { err, requestId: res.locals.requestId, path: req.originalUrl });
+    if (!(err instanceof DomainError))
+      logger.error("unhandled error", { err, requestId: res.locals.requestId, path: req.originalUrl });
     sendError(req, res, err);
   };
 }

@@ -15,7 +15,12 @@ declare module "express-session" {
 
 /** Sessions in Redis (shared by every instance) when configured, in memory for one embedded process. */
 export function createSessionStore(config: TConfig, redis?: TRedis, prefix = config.redis?.keyPrefix ?? ""): Store {
-  return redis ? answerWithin(new RedisStore({ client: redis, prefix: `${prefix}sess:`, ttl: config.session.ttlSeconds }), STORE_TIMEOUT_MS) : new MemoryStore();
+  return redis
+    ? answerWithin(
+        new RedisStore({ client: redis, prefix: `${prefix}sess:`, ttl: config.session.ttlSeconds }),
+        STORE_TIMEOUT_MS,
+      )
+    : new MemoryStore();
 }
 
 /**
@@ -51,15 +56,24 @@ export function sessionMiddleware(config: TConfig, store: Store): RequestHandler
     store,
     resave: false,
     saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: "lax", secure: config.session.secureCookie, maxAge: config.session.ttlSeconds * 1000, path: "/" },
+    cookie: {
+      httpOnly: true,
+      sameSite: "lax",
+      secure: config.session.secureCookie,
+      maxAge: config.session.ttlSeconds * 1000,
+      path: "/",
+    },
   });
-  return (req, res, next) => mw(req, res, (err?: unknown) => (err ? next(storeUnavailable("The session store", err)) : next()));
+  return (req, res, next) =>
+    mw(req, res, (err?: unknown) => (err ? next(storeUnavailable("The session store", err)) : next()));
 }
 
 /** The procedures' view of express-session: sign in regenerates the id (no fixation). */
 export function sessionHandle(req: Request, res: Response, cookieName: string): TSessionHandle {
   const call = (fn: (cb: (err?: unknown) => void) => void) =>
-    new Promise<void>((resolve, reject) => fn((err) => (err ? reject(storeUnavailable("The session store", err)) : resolve())));
+    new Promise<void>((resolve, reject) =>
+      fn((err) => (err ? reject(storeUnavailable("The session store", err)) : resolve())),
+    );
   return {
     get userId() {
       return req.session?.userId ?? null;

@@ -15,7 +15,12 @@ export const STORE_RETRY_AFTER_SECONDS = 5;
 export const STORE_TIMEOUT_MS = 1500;
 
 export function storeUnavailable(what: string, cause: unknown): DomainError {
-  const err = new DomainError("SERVICE_UNAVAILABLE", `${what} is temporarily unavailable; retry shortly`, [], STORE_RETRY_AFTER_SECONDS);
+  const err = new DomainError(
+    "SERVICE_UNAVAILABLE",
+    `${what} is temporarily unavailable; retry shortly`,
+    [],
+    STORE_RETRY_AFTER_SECONDS,
+  );
   err.cause = cause;
   return err;
 }
@@ -70,12 +75,19 @@ async function askStore<T>(op: () => Promise<T>): Promise<T> {
  * Spends one point. Resolves with the state for the headers; rejects with RATE_LIMITED (carrying
  * the state and Retry-After) when the budget is spent, or SERVICE_UNAVAILABLE when the store fails.
  */
-export async function consumePoint(limiter: RateLimiterAbstract, key: string, message?: string): Promise<TRateLimitState> {
+export async function consumePoint(
+  limiter: RateLimiterAbstract,
+  key: string,
+  message?: string,
+): Promise<TRateLimitState> {
   try {
     return stateOf(limiter, await askStore(() => limiter.consume(key)));
   } catch (err) {
     if (!(err instanceof RateLimiterRes)) throw err;
-    throw new RateLimitedError(message ?? `Rate limit of ${limiter.points} requests per ${limiter.duration} s exceeded`, stateOf(limiter, err));
+    throw new RateLimitedError(
+      message ?? `Rate limit of ${limiter.points} requests per ${limiter.duration} s exceeded`,
+      stateOf(limiter, err),
+    );
   }
 }
 

@@ -15,10 +15,16 @@ export type TRateLimiters = {
  * in memory otherwise (one embedded process). No insurance limiter: when Redis is down a check
  * fails with an error (mapped to 503), never an unlimited bypass.
  */
-export function createRateLimiters(config: TConfig, redis?: TRedis, prefix = config.redis?.keyPrefix ?? ""): TRateLimiters {
+export function createRateLimiters(
+  config: TConfig,
+  redis?: TRedis,
+  prefix = config.redis?.keyPrefix ?? "",
+): TRateLimiters {
   const make = (name: string, limit: { points: number; durationSeconds: number }): RateLimiterAbstract => {
     const opts = { keyPrefix: `${prefix}rl:${name}`, points: limit.points, duration: limit.durationSeconds };
-    return redis ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: true }) : new RateLimiterMemory(opts);
+    return redis
+      ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: true })
+      : new RateLimiterMemory(opts);
   };
   return {
     serverEvents: make("server-events", config.limits.serverEvents),

@@ -13,6 +13,11 @@ export async function seedDemoIfEmpty(prisma: PrismaClient): Promise<TDemoLogin 
   const password = randomBytes(9).toString("base64url");
   const user = await createUser(prisma, { email, name: "Demo User", passwordHash: await hashPassword(password) });
   const { workspace, defaultFunnel } = await createWorkspace(prisma, { name: "Demo workspace", ownerId: user.id });
-  const site = await createSite(prisma, { workspaceId: workspace.id, funnelId: defaultFunnel.id, domain: "example.com", name: "Demo site" });
+  const site = await createSite(prisma, {
+    workspaceId: workspace.id,
+    funnelId: defaultFunnel.id,
+    domain: "example.com",
+    name: "Demo site",
+  });
   return { email, password, workspaceId: workspace.id, siteId: site.id, funnelId: defaultFunnel.id };
 }

@@ -166,11 +166,7 @@ function byMedium(list: TValueList): TRule {
 }
 
 /** Matches `utm_source` by name or read as a host, then the referrer host. */
-function bySourceOrReferrer(
-  sources: TValueList,
-  hosts: readonly string[],
-  exclusions: readonly string[] = [],
-): TRule {
+function bySourceOrReferrer(sources: TValueList, hosts: readonly string[], exclusions: readonly string[] = []): TRule {
   const matches = (host: string | undefined) => inHosts(host, hosts) && !inHosts(host, exclusions);
   return ({ source, sourceHost, referrerHost }) => {
     if (source && (inList(source, sources) || matches(sourceHost))) return explain("utm_source", source);
@@ -180,18 +176,11 @@ function bySourceOrReferrer(
 
 /** First match wins; the order is a product decision, explained in docs/channels.md. */
 const RULES: readonly (readonly [TChannel, TRule])[] = [
-  [
-    "paid",
-    firstOf(byMedium(PAID_MEDIUMS), ({ clickId }) =>
-      clickId ? explain("click_id", clickId) : undefined,
-    ),
-  ],
+  ["paid", firstOf(byMedium(PAID_MEDIUMS), ({ clickId }) => (clickId ? explain("click_id", clickId) : undefined))],
   [
     "email",
-    firstOf(
-      byMedium(EMAIL_MEDIUMS),
-      bySourceOrReferrer(EMAIL_SOURCES, WEBMAIL_HOSTS),
-      ({ emailParam }) => (emailParam ? explain("query_param", emailParam) : undefined),
+    firstOf(byMedium(EMAIL_MEDIUMS), bySourceOrReferrer(EMAIL_SOURCES, WEBMAIL_HOSTS), ({ emailParam }) =>
+      emailParam ? explain("query_param", emailParam) : undefined,
     ),
   ],
   ["ai_llm", bySourceOrReferrer(AI_SOURCES, AI_HOSTS)],

@@ -1,8 +1,16 @@
 import type { IdentifierKind, PrismaClient } from "../../generated/prisma/client.ts";
 
 /** Reads behind the profile and event endpoints (tenant first in every filter). */
-export function findProfileIdByIdentifier(prisma: PrismaClient, workspaceId: string, kind: IdentifierKind, value: string) {
-  return prisma.profileIdentifier.findUnique({ where: { workspaceId_kind_value: { workspaceId, kind, value } }, select: { profileId: true } });
+export function findProfileIdByIdentifier(
+  prisma: PrismaClient,
+  workspaceId: string,
+  kind: IdentifierKind,
+  value: string,
+) {
+  return prisma.profileIdentifier.findUnique({
+    where: { workspaceId_kind_value: { workspaceId, kind, value } },
+    select: { profileId: true },
+  });
 }
 
 export function findProfileRow(prisma: PrismaClient, workspaceId: string, id: string) {
@@ -11,10 +19,21 @@ export function findProfileRow(prisma: PrismaClient, workspaceId: string, id: st
 
 export function findProfileDetails(prisma: PrismaClient, profileId: string) {
   return Promise.all([
-    prisma.profileIdentifier.findMany({ where: { profileId }, select: { kind: true, value: true }, orderBy: [{ kind: "asc" }, { createdAt: "asc" }] }),
+    prisma.profileIdentifier.findMany({
+      where: { profileId },
+      select: { kind: true, value: true },
+      orderBy: [{ kind: "asc" }, { createdAt: "asc" }],
+    }),
     prisma.profileFunnelLink.findMany({
       where: { profileId },
-      select: { funnelId: true, currentStage: true, stageChangedAt: true, eventCount: true, firstSeenAt: true, lastSeenAt: true },
+      select: {
+        funnelId: true,
+        currentStage: true,
+        stageChangedAt: true,
+        eventCount: true,
+        firstSeenAt: true,
+        lastSeenAt: true,
+      },
       orderBy: { createdAt: "asc" },
     }),
   ]);
@@ -23,7 +42,8 @@ export function findProfileDetails(prisma: PrismaClient, profileId: string) {
 export type TCursor = { at: Date; id: string };
 
 /** Newest first, keyset-paginated on (occurredAt, id): stable while new rows arrive. */
-const before = (c: TCursor | undefined) => (c ? { OR: [{ occurredAt: { lt: c.at } }, { occurredAt: c.at, id: { lt: c.id } }] } : {});
+const before = (c: TCursor | undefined) =>
+  c ? { OR: [{ occurredAt: { lt: c.at } }, { occurredAt: c.at, id: { lt: c.id } }] } : {};
 
 export function findTimelinePage(prisma: PrismaClient, profileId: string, cursor: TCursor | undefined, take: number) {
   return prisma.profileEvent.findMany({
@@ -34,7 +54,13 @@ export function findTimelinePage(prisma: PrismaClient, profileId: string, cursor
   });
 }
 
-export function findSiteEventsPage(prisma: PrismaClient, workspaceId: string, siteId: string, cursor: TCursor | undefined, take: number) {
+export function findSiteEventsPage(
+  prisma: PrismaClient,
+  workspaceId: string,
+  siteId: string,
+  cursor: TCursor | undefined,
+  take: number,
+) {
   return prisma.trackingEvent.findMany({
     where: { workspaceId, siteId, ...before(cursor) },
     orderBy: [{ occurredAt: "desc" }, { id: "desc" }],

@@ -33,7 +33,9 @@ export function decodeCursor(cursor: string | undefined): repo.TCursor | undefin
   if (!cursor) return undefined;
   const parsed = parseCursor(cursor);
   if (!parsed) {
-    throw new DomainError("VALIDATION_FAILED", "cursor is not one this API returned", [{ path: ["cursor"], code: "invalid_cursor", message: CURSOR_MESSAGE }]);
+    throw new DomainError("VALIDATION_FAILED", "cursor is not one this API returned", [
+      { path: ["cursor"], code: "invalid_cursor", message: CURSOR_MESSAGE },
+    ]);
   }
   return parsed;
 }
@@ -68,19 +70,34 @@ async function describeProfile(prisma: PrismaClient, p: NonNullable<Awaited<Retu
 }
 
 /** The live profile that owns a visitorId or an email in the workspace, or null. */
-export async function lookupProfile(prisma: PrismaClient, workspaceId: string, by: { visitorId?: string; email?: string }) {
-  const ident = by.email !== undefined ? ({ kind: "EMAIL", value: by.email } as const) : ({ kind: "VISITOR", value: by.visitorId! } as const);
+export async function lookupProfile(
+  prisma: PrismaClient,
+  workspaceId: string,
+  by: { visitorId?: string; email?: string },
+) {
+  const ident =
+    by.email !== undefined
+      ? ({ kind: "EMAIL", value: by.email } as const)
+      : ({ kind: "VISITOR", value: by.visitorId! } as const);
   const hit = await repo.findProfileIdByIdentifier(prisma, workspaceId, ident.kind, ident.value);
   const row = hit ? await repo.findProfileRow(prisma, workspaceId, hit.profileId) : null;
   return row ? describeProfile(prisma, row) : null;
 }
 
 /** A profile with a page of its timeline. A merged-away id answers with its survivor (`redirectedFrom`). */
-export async function getProfile(prisma: PrismaClient, workspaceId: string, profileId: string, opts: { cursor?: string; limit?: number }) {
+export async function getProfile(
+  prisma: PrismaClient,
+  workspaceId: string,
+  profileId: string,
+  opts: { cursor?: string; limit?: number },
+) {
   const cursor = decodeCursor(opts.cursor);
   let row = await repo.findProfileRow(prisma, workspaceId, profileId);
   if (row?.mergedIntoId) row = await repo.findProfileRow(prisma, workspaceId, row.mergedIntoId);
-  if (!row) throw new DomainError("NOT_FOUND", "No such profile in this workspace", [{ path: ["profileId"], code: "not_found", message: "no such profile in this workspace" }]);
+  if (!row)
+    throw new DomainError("NOT_FOUND", "No such profile in this workspace", [
+      { path: ["profileId"], code: "not_found", message: "no such profile in this workspace" },
+    ]);
   const live = row;
   const [profile, timeline] = await Promise.all([
     describeProfile(prisma, live),
@@ -89,24 +106,52 @@ export async function getProfile(prisma: PrismaClient, workspaceId: string, prof
   return {
     profile,
     redirectedFrom: live.id === profileId ? null : profileId,
-    timeline: { items: timeline.items.map((t) => ({ ...t, occurredAt: t.occurredAt.toISOString(), detail: t.detail ?? null })), nextCursor: timeline.nextCursor },
+    timeline: {
+      items: timeline.items.map((t) => ({ ...t, occurredAt: t.occurredAt.toISOString(), detail: t.detail ?? null })),
+      nextCursor: timeline.nextCursor,
+    },
   };
 }
 
 /** Recent events of a site (newest first), each with its channel and the rule that decided it. */
-export async function listSiteEvents(prisma: PrismaClient, workspaceId: string, siteId: string, opts: { cursor?: string; limit?: number }) {
+export async function listSiteEvents(
+  prisma: PrismaClient,
+  workspaceId: string,
+  siteId: string,
+  opts: { cursor?: string; limit?: number },
+) {
   const cursor = decodeCursor(opts.cursor);
   await requireSiteInWorkspace(prisma, workspaceId, siteId);
-  const { items, nextCursor } = await page((take) => repo.findSiteEventsPage(prisma, workspaceId, siteId, cursor, take), opts.limit ?? DEFAULT_PAGE_SIZE);
+  const { items, nextCursor } = await page(
+    (take) => repo.findSiteEventsPage(prisma, workspaceId, siteId, cursor, take),
+    opts.limit ?? DEFAULT_PAGE_SIZE,
+  );
   // The log is immutable and keeps the profile id of the time; readers want where that person lives now.
   const live = await repo.findLiveProfileIds(prisma, [...new Set(items.map((e) => e.profileId))]);
   return {
     items: items.map((e) => ({
-      id: e.id, source: e.source, type: e.type, visitorId: e.visitorId, email: e.email, userId: e.userId, profileId: live.get(e.profileId) ?? e.profileId,
-      path: e.path, referrer: e.referrer,
-      utm: { source: e.utmSource, medium: e.utmMedium, campaign: e.utmCampaign, term: e.utmTerm, content: e.utmContent },
-      channel: e.channel, channelRule: e.channelRule, props: (e.props ?? null) as Record<string, unknown> | null, messageId: e.messageId,
-      occurredAt: e.occurredAt.toISOString(), receivedAt: e.receivedAt.toISOString(),
+      id: e.id,
+      source: e.source,
+      type: e.type,
+      visitorId: e.visitorId,
+      email: e.email,
+      userId: e.userId,
+      profileId: live.get(e.profileId) ?? e.profileId,
+      path: e.path,
+      referrer: e.referrer,
+      utm: {
+        source: e.utmSource,
+        medium: e.utmMedium,
+        campaign: e.utmCampaign,
+        term: e.utmTerm,
+        content: e.utmContent,
+      },
+      channel: e.channel,
+      channelRule: e.channelRule,
+      props: (e.props ?? null) as Record<string, unknown> | null,
+      messageId: e.messageId,
+      occurredAt: e.occurredAt.toISOString(),
+      receivedAt: e.receivedAt.toISOString(),
     })),
     nextCursor,
   };

@@ -54,14 +54,18 @@ type TResolved = {
 export async function recordServerEvents(db: TDatabase, input: TRecordInput): Promise<TRecordResult> {
   const now = input.receivedAt ?? new Date();
   const lockKeys = lockKeysFor(input);
-  return withTransactionRetry(db, async (tx) => {
-    const site = await authorizeAndLock(tx, input, lockKeys);
-    const prepared = input.body.events.map((event, index) => prepare(event, index, input.body.sentAt, site, now));
-    const deduped = await dedupe(tx, input.workspaceId, site, prepared);
-    const resolved = await resolveProfiles(tx, input.workspaceId, deduped);
-    const stages = await repo.writeBatch(tx, toBatchWrite(input, site, now, deduped.fresh, resolved));
-    return buildResult(prepared, deduped, resolved, stages);
-  }, { genericPlans: true });
+  return withTransactionRetry(
+    db,
+    async (tx) => {
+      const site = await authorizeAndLock(tx, input, lockKeys);
+      const prepared = input.body.events.map((event, index) => prepare(event, index, input.body.sentAt, site, now));
+      const deduped = await dedupe(tx, input.workspaceId, site, prepared);
+      const resolved = await resolveProfiles(tx, input.workspaceId, deduped);
+      const stages = await repo.writeBatch(tx, toBatchWrite(input, site, now, deduped.fresh, resolved));
+      return buildResult(prepared, deduped, resolved, stages);
+    },
+    { genericPlans: true },
+  );
 }
 
 /**

@@ -51,10 +51,18 @@ export function planProfiles(input: {
     for (let next = mergedInto.get(cur); next !== undefined; next = mergedInto.get(cur)) cur = next;
     return cur;
   };
-  const byAge = (a: TKnownProfile, b: TKnownProfile) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const byAge = (a: TKnownProfile, b: TKnownProfile) =>
+    a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
   input.events.forEach((event, index) => {
-    const ownerIds = [...new Set(event.identifiers.map((i) => owners.get(identifierKey(i))).filter((p): p is string => p !== undefined).map(resolve))];
+    const ownerIds = [
+      ...new Set(
+        event.identifiers
+          .map((i) => owners.get(identifierKey(i)))
+          .filter((p): p is string => p !== undefined)
+          .map(resolve),
+      ),
+    ];
     const candidates = ownerIds.map((id) => profiles.get(id)!).sort(byAge);
 
     // Greedy by age: a profile joins unless it carries an email other than the one chosen so far

@@ -13,11 +13,23 @@ export const MAX_PROPS_DEPTH = 32;
 
 /** Identifier values that mean "nobody" and would glue unrelated people into one profile. */
 export const PLACEHOLDER_IDENTIFIERS: ReadonlySet<string> = new Set([
-  "null", "undefined", "anonymous", "guest", "0", "none", "nil", "nan", "unknown", "n/a", "[object object]", "-1",
+  "null",
+  "undefined",
+  "anonymous",
+  "guest",
+  "0",
+  "none",
+  "nil",
+  "nan",
+  "unknown",
+  "n/a",
+  "[object object]",
+  "-1",
 ]);
 
 /** A string PostgreSQL stores exactly as sent: no NUL characters, valid Unicode. */
-const ZText = (max: number) => z.string().max(max, `must be at most ${max} characters`).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
+const ZText = (max: number) =>
+  z.string().max(max, `must be at most ${max} characters`).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
 
 const ZIdentifier = (max: number) =>
   z
@@ -26,9 +38,15 @@ const ZIdentifier = (max: number) =>
     .min(1, "must not be empty or blank")
     .max(max, `must be at most ${max} characters`)
     .refine(isStorableText, UNSTORABLE_TEXT_MESSAGE)
-    .refine((v) => !PLACEHOLDER_IDENTIFIERS.has(v.toLowerCase()), { message: "is a placeholder, not an identifier", abort: true });
+    .refine((v) => !PLACEHOLDER_IDENTIFIERS.has(v.toLowerCase()), {
+      message: "is a placeholder, not an identifier",
+      abort: true,
+    });
 
-const ZTimestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-26T12:00:00Z" });
+const ZTimestamp = z.iso.datetime({
+  offset: true,
+  message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-26T12:00:00Z",
+});
 
 /** Bytes of the props as stored: UTF-8 JSON. */
 export function propsBytes(props: unknown): number {
@@ -52,9 +70,12 @@ export function propsProblem(props: Record<string, unknown>): TPropsProblem | un
       if (!Number.isFinite(value)) return { path, message: "must be a finite number (JSON cannot carry it)" };
     } else if (Array.isArray(value) || isPlainObject(value)) {
       if (depth > MAX_PROPS_DEPTH) return { path, message: `nests deeper than ${MAX_PROPS_DEPTH} levels` };
-      const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+      const entries: [string | number, unknown][] = Array.isArray(value)
+        ? value.map((v, i) => [i, v])
+        : Object.entries(value);
       for (const [key, child] of entries) {
-        if (typeof key === "string" && !isStorableText(key)) return { path: [...path, key], message: `key ${UNSTORABLE_TEXT_MESSAGE}` };
+        if (typeof key === "string" && !isStorableText(key))
+          return { path: [...path, key], message: `key ${UNSTORABLE_TEXT_MESSAGE}` };
         stack.push({ value: child, path: [...path, key], depth: depth + 1 });
       }
     } else if (value !== null && typeof value !== "boolean") {
@@ -95,7 +116,10 @@ export const ZServerEvent = z
       .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 _ . : -")
       .describe(`Event type. ${describeStageRules()}`)
       .meta({ example: "signup" }),
-    visitorId: ZIdentifier(128).optional().describe("The browser's visitor id (the `_fn_vid` cookie).").meta({ example: "v_8f14e45fceea167a" }),
+    visitorId: ZIdentifier(128)
+      .optional()
+      .describe("The browser's visitor id (the `_fn_vid` cookie).")
+      .meta({ example: "v_8f14e45fceea167a" }),
     email: z
       .string()
       .trim()
@@ -107,16 +131,23 @@ export const ZServerEvent = z
       .meta({ example: "user@example.com" }),
     userId: ZIdentifier(40)
       .optional()
-      .describe("Must equal the session user's id when given (others are rejected with 403); adds a USER_ID identifier. Stored userId is always the session user's."),
-    path: ZText(2048).optional().describe("Path (may carry utm_* and click ids in its query string).").meta({ example: "/api/signup" }),
+      .describe(
+        "Must equal the session user's id when given (others are rejected with 403); adds a USER_ID identifier. Stored userId is always the session user's.",
+      ),
+    path: ZText(2048)
+      .optional()
+      .describe("Path (may carry utm_* and click ids in its query string).")
+      .meta({ example: "/api/signup" }),
     referrer: ZText(2048).optional().describe("Referrer URL of the visit, if known."),
     utm: ZUtm.optional(),
     props: z
       .record(z.string(), z.unknown())
       .superRefine((p, ctx) => {
         const problem = propsProblem(p);
-        if (problem) ctx.addIssue({ code: "custom", message: `${problem.message} (at ${describePath("props", problem.path)})` });
-        else if (propsBytes(p) > MAX_PROPS_BYTES) ctx.addIssue({ code: "custom", message: `must be at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON` });
+        if (problem)
+          ctx.addIssue({ code: "custom", message: `${problem.message} (at ${describePath("props", problem.path)})` });
+        else if (propsBytes(p) > MAX_PROPS_BYTES)
+          ctx.addIssue({ code: "custom", message: `must be at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON` });
       })
       .optional()
       .describe(
@@ -130,7 +161,9 @@ export const ZServerEvent = z
     ),
     messageId: ZIdentifier(128)
       .optional()
-      .describe("Idempotency key, unique per site: an event whose messageId was already recorded is reported as a duplicate and not recorded again."),
+      .describe(
+        "Idempotency key, unique per site: an event whose messageId was already recorded is reported as a duplicate and not recorded again.",
+      ),
   })
   .superRefine((e, ctx) => {
     if (e.visitorId === undefined && e.email === undefined && e.userId === undefined) {
@@ -145,11 +178,17 @@ export type TServerEvent = z.infer<typeof ZServerEvent>;
  * [2000-01-01, receipt + 1 h], `sentAt` within a day of the server's clock, messageIds unique.
  * Everything a write stores is then a date PostgreSQL holds, and no client clock rewrites history.
  */
-export function refineRequest(req: { sentAt?: string; events: TServerEvent[] }, ctx: z.RefinementCtx, now: number = Date.now()): void {
+export function refineRequest(
+  req: { sentAt?: string; events: TServerEvent[] },
+  ctx: z.RefinementCtx,
+  now: number = Date.now(),
+): void {
   // A date that is not ISO 8601 already has its issue; a window around it means nothing.
-  const dateOf = (v: string | undefined) => (v !== undefined && ZTimestamp.safeParse(v).success ? Date.parse(v) : undefined);
+  const dateOf = (v: string | undefined) =>
+    v !== undefined && ZTimestamp.safeParse(v).success ? Date.parse(v) : undefined;
   const sentAt = dateOf(req.sentAt);
-  const sentAtUsable = req.sentAt === undefined || (sentAt !== undefined && Math.abs(sentAt - now) <= MAX_SENT_AT_SKEW_MS);
+  const sentAtUsable =
+    req.sentAt === undefined || (sentAt !== undefined && Math.abs(sentAt - now) <= MAX_SENT_AT_SKEW_MS);
   if (sentAt !== undefined && !sentAtUsable) {
     ctx.addIssue({ code: "custom", path: ["sentAt"], message: "must be within 24 hours of the server's clock" });
   }
@@ -160,7 +199,12 @@ export function refineRequest(req: { sentAt?: string; events: TServerEvent[] }, 
     if (problem) ctx.addIssue({ code: "custom", path: ["events", i, "timestamp"], message: problem });
     if (e.messageId !== undefined) {
       const first = seen.get(e.messageId);
-      if (first !== undefined) ctx.addIssue({ code: "custom", path: ["events", i, "messageId"], message: `repeats the messageId of events[${first}]` });
+      if (first !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["events", i, "messageId"],
+          message: `repeats the messageId of events[${first}]`,
+        });
       else seen.set(e.messageId, i);
     }
   });
@@ -171,13 +215,16 @@ function occurredAtProblem(timestamp: number, sentAt: number | undefined, now: n
   const occurredAt = sentAt === undefined ? timestamp : now - (sentAt - timestamp);
   const of = sentAt === undefined ? "" : " (corrected by sentAt)";
   if (!(occurredAt >= EARLIEST_EVENT_TIME)) return `is before 2000-01-01T00:00:00Z${of}`;
-  if (occurredAt - now > MAX_FUTURE_SKEW_MS) return `is more than 1 hour in the future${sentAt === undefined ? "" : " of sentAt"}`;
+  if (occurredAt - now > MAX_FUTURE_SKEW_MS)
+    return `is more than 1 hour in the future${sentAt === undefined ? "" : " of sentAt"}`;
   return undefined;
 }
 
 /** The body's fields, for the transports to combine with their scope (`workspaceId`). */
 export const RECORD_SERVER_EVENTS_FIELDS = {
-  siteId: ZStorableId(40).describe("A tracking site of the workspace; its funnel receives the events.").meta({ example: "site_456" }),
+  siteId: ZStorableId(40)
+    .describe("A tracking site of the workspace; its funnel receives the events.")
+    .meta({ example: "site_456" }),
   sentAt: ZTimestamp.optional().describe(
     "When the client sent the batch, by its own clock: corrects clock skew (occurredAt = receivedAt − (sentAt − timestamp)). " +
       "Must be within 24 hours of the server's clock.",
@@ -190,6 +237,8 @@ export const RECORD_SERVER_EVENTS_FIELDS = {
 };
 
 /** Unknown keys are refused at every level of the body, as in each event. */
-export const ZRecordServerEventsBody = z.strictObject(RECORD_SERVER_EVENTS_FIELDS).superRefine((req, ctx) => refineRequest(req, ctx));
+export const ZRecordServerEventsBody = z
+  .strictObject(RECORD_SERVER_EVENTS_FIELDS)
+  .superRefine((req, ctx) => refineRequest(req, ctx));
 
 export type TRecordServerEventsBody = z.infer<typeof ZRecordServerEventsBody>;

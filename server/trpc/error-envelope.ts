@@ -24,10 +24,16 @@ const INTERNAL_MESSAGE = "Internal server error";
  * the HTTP status. Anything else unexpected is INTERNAL: its message may carry SQL, file paths
  * or stack lines, so it goes to the log only, in every mode, and the body names the request id.
  */
-export function errorEnvelope(error: unknown, scope: { path?: string | null; requestId?: string | null }): TErrorEnvelope {
+export function errorEnvelope(
+  error: unknown,
+  scope: { path?: string | null; requestId?: string | null },
+): TErrorEnvelope {
   const { code, reason, message, issues } = describe(error);
   const httpStatus = getHTTPStatusCodeFromError(new TRPCError({ code }));
-  return { message, data: { code, httpStatus, path: scope.path ?? null, reason, issues, requestId: scope.requestId ?? null } };
+  return {
+    message,
+    data: { code, httpStatus, path: scope.path ?? null, reason, issues, requestId: scope.requestId ?? null },
+  };
 }
 
 type TDescription = { code: TRPC_ERROR_CODE_KEY; reason: TDomainErrorCode; message: string; issues: TIssue[] };
@@ -44,7 +50,12 @@ function describe(error: unknown): TDescription {
     return { code: error.code, reason: "MALFORMED_JSON", message: "Request body is not valid JSON", issues: [] };
   }
   if (error.code === "BAD_REQUEST" && isZodError(cause)) {
-    return { code: error.code, reason: "VALIDATION_FAILED", message: "Input validation failed", issues: zodIssues(cause) };
+    return {
+      code: error.code,
+      reason: "VALIDATION_FAILED",
+      message: "Input validation failed",
+      issues: zodIssues(cause),
+    };
   }
   if (error.code === "INTERNAL_SERVER_ERROR") return internal();
   // Refusals tRPC and the OpenAPI adapter raise themselves (unknown route, wrong method, …).

@@ -45,13 +45,18 @@ const requireSession = middleware(async ({ ctx, next }) => {
   if (sessionGeneration !== ctx.session.generation) {
     // Refused either way; removing it from the store only saves space, so a store error is moot.
     await ctx.session.signOut().catch(() => undefined);
-    throw new DomainError("UNAUTHENTICATED", "This session has ended (password changed or sessions revoked); log in again");
+    throw new DomainError(
+      "UNAUTHENTICATED",
+      "This session has ended (password changed or sessions revoked); log in again",
+    );
   }
   return next({ ctx: { user } });
 });
 
 export const ZWorkspaceScope = z.object({
-  workspaceId: ZStorableId(40).describe("The workspace the request acts in; the session user must be a member.").meta({ example: "ws_123" }),
+  workspaceId: ZStorableId(40)
+    .describe("The workspace the request acts in; the session user must be a member.")
+    .meta({ example: "ws_123" }),
 });
 
 const WRITE_ROLES: readonly WorkspaceRole[] = ["ADMIN", "MANAGER"];
@@ -81,7 +86,9 @@ export const authedProcedure = publicProcedure.use(requireSession);
 
 export const workspaceReadProcedure = authedProcedure
   .input(ZWorkspaceScope)
-  .use(async ({ ctx, input, next }) => next({ ctx: { workspace: await requireRole(ctx, ctx.user.id, input.workspaceId, "read") } }));
+  .use(async ({ ctx, input, next }) =>
+    next({ ctx: { workspace: await requireRole(ctx, ctx.user.id, input.workspaceId, "read") } }),
+  );
 
 /**
  * Writes of server events: one rate-limit point per request (each carries up to 50 events) per
@@ -93,4 +100,6 @@ export const serverEventsProcedure = authedProcedure
     return next();
   })
   .input(ZWorkspaceScope)
-  .use(async ({ ctx, input, next }) => next({ ctx: { workspace: await requireRole(ctx, ctx.user.id, input.workspaceId, "write") } }));
+  .use(async ({ ctx, input, next }) =>
+    next({ ctx: { workspace: await requireRole(ctx, ctx.user.id, input.workspaceId, "write") } }),
+  );

@@ -16,7 +16,11 @@ export const ZPageQuery = z.object({
   limit: z
     .preprocess(
       (v) => (typeof v === "string" && /^\d{1,4}$/.test(v) ? Number(v) : v),
-      z.number({ error: "must be a whole number from 1 to 200" }).int("must be a whole number").min(1, "must be at least 1").max(200, "must be at most 200"),
+      z
+        .number({ error: "must be a whole number from 1 to 200" })
+        .int("must be a whole number")
+        .min(1, "must be at least 1")
+        .max(200, "must be at most 200"),
     )
     .optional()
     .describe("Page size, 1–200 (default 50)."),
@@ -28,7 +32,14 @@ export const ZProfile = z.object({
   id: z.string(),
   identifiers: z.array(z.object({ kind: z.enum(IDENTIFIER_KINDS), value: z.string() })),
   funnelLinks: z.array(
-    z.object({ funnelId: z.string(), currentStage: z.enum(FUNNEL_STAGES), stageChangedAt: ZIso, eventCount: z.number().int(), firstSeenAt: ZIso, lastSeenAt: ZIso }),
+    z.object({
+      funnelId: z.string(),
+      currentStage: z.enum(FUNNEL_STAGES),
+      stageChangedAt: ZIso,
+      eventCount: z.number().int(),
+      firstSeenAt: ZIso,
+      lastSeenAt: ZIso,
+    }),
   ),
   eventCount: z.number().int(),
   serverEventCount: z.number().int(),
@@ -56,7 +67,13 @@ export const ZTrackingEventView = z.object({
   profileId: z.string().describe("The profile the event is on now (the survivor, if its profile was merged since)."),
   path: z.string().nullable(),
   referrer: z.string().nullable(),
-  utm: z.object({ source: z.string().nullable(), medium: z.string().nullable(), campaign: z.string().nullable(), term: z.string().nullable(), content: z.string().nullable() }),
+  utm: z.object({
+    source: z.string().nullable(),
+    medium: z.string().nullable(),
+    campaign: z.string().nullable(),
+    term: z.string().nullable(),
+    content: z.string().nullable(),
+  }),
   channel: z.enum(CHANNELS),
   channelRule: z.string().describe("Which rule decided the channel, e.g. `utm_medium:cpc` or `referrer:google.com`."),
   props: z.record(z.string(), z.unknown()).nullable(),
@@ -65,4 +82,10 @@ export const ZTrackingEventView = z.object({
   receivedAt: ZIso,
 });
 
-export const READ_ERRORS = { 400: "Invalid input", 401: "No valid session", 403: "Not a member of the workspace", 404: "Not found", 503: "Session store unavailable" };
+export const READ_ERRORS = {
+  400: "Invalid input",
+  401: "No valid session",
+  403: "Not a member of the workspace",
+  404: "Not found",
+  503: "Session store unavailable",
+};

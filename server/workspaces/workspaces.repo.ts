@@ -6,7 +6,9 @@ export function createWorkspace(prisma: PrismaClient, data: { name: string; owne
   const id = newId("ws");
   return prisma.$transaction(async (tx) => {
     const workspace = await tx.workspace.create({ data: { id, name: data.name } });
-    const funnel = await tx.funnel.create({ data: { id: newId("fnl"), workspaceId: id, name: "Default funnel", isDefault: true } });
+    const funnel = await tx.funnel.create({
+      data: { id: newId("fnl"), workspaceId: id, name: "Default funnel", isDefault: true },
+    });
     await tx.workspaceMember.create({ data: { workspaceId: id, userId: data.ownerId, role: "ADMIN" } });
     return { workspace, defaultFunnel: funnel };
   });
@@ -32,10 +34,19 @@ export function findFunnel(prisma: PrismaClient, workspaceId: string, funnelId: 
   return prisma.funnel.findFirst({ where: { id: funnelId, workspaceId } });
 }
 
-export function createSite(prisma: PrismaClient, data: { workspaceId: string; funnelId: string; domain: string; name?: string }) {
+export function createSite(
+  prisma: PrismaClient,
+  data: { workspaceId: string; funnelId: string; domain: string; name?: string },
+) {
   const domain = data.domain.trim().toLowerCase();
   return prisma.trackingSite.create({
-    data: { id: newId("site"), workspaceId: data.workspaceId, funnelId: data.funnelId, domain, name: data.name ?? domain },
+    data: {
+      id: newId("site"),
+      workspaceId: data.workspaceId,
+      funnelId: data.funnelId,
+      domain,
+      name: data.name ?? domain,
+    },
   });
 }
 
@@ -49,7 +60,10 @@ export function listSites(prisma: PrismaClient, workspaceId: string) {
 
 /** The site only if it belongs to the workspace: callers cannot tell "other tenant's" from "absent". */
 export function findSiteInWorkspace(prisma: PrismaClient, workspaceId: string, siteId: string) {
-  return prisma.trackingSite.findFirst({ where: { id: siteId, workspaceId }, select: { id: true, workspaceId: true, funnelId: true, domain: true } });
+  return prisma.trackingSite.findFirst({
+    where: { id: siteId, workspaceId },
+    select: { id: true, workspaceId: true, funnelId: true, domain: true },
+  });
 }
 
 export function countUsers(prisma: PrismaClient) {

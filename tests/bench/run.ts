@@ -147,9 +147,7 @@ async function prepareScratch(adminUrl: string, label: string, profiles: number,
   try {
     const setup = await openForSetup({ databaseUrl: scratch.url });
     try {
-      log(
-        `${label}: seeding ${count(profiles)} profiles, ${count(profiles * 5)} events...`,
-      );
+      log(`${label}: seeding ${count(profiles)} profiles, ${count(profiles * 5)} events...`);
       const { target, seedSeconds } = await prepareTarget(setup, profiles);
       results.seedSeconds[label] = seedSeconds;
       log(`${label}: seeded in ${seedSeconds.toFixed(1)} s`);

@@ -91,7 +91,11 @@ describe("PostgreSQL connections terminated in the middle of transactions", () =
     expect(failed.length).toBeGreaterThan(0);
 
     // Each batch is all or nothing: recorded once (every event), or not at all.
-    const counts = await recordedCounts(db.prisma, seed.site.id, sent.flatMap((b) => b.messageIds));
+    const counts = await recordedCounts(
+      db.prisma,
+      seed.site.id,
+      sent.flatMap((b) => b.messageIds),
+    );
     for (const b of sent) {
       const perEvent = b.messageIds.map((id) => counts.get(id));
       if (b.status === 200) expect(perEvent).toEqual(b.messageIds.map(() => 1));
@@ -105,7 +109,11 @@ describe("PostgreSQL connections terminated in the middle of transactions", () =
       const retry = await sendBatch(target, events);
       expect(retry.status).toBe(200);
     }
-    const after = await recordedCounts(db.prisma, seed.site.id, sent.flatMap((b) => b.messageIds));
+    const after = await recordedCounts(
+      db.prisma,
+      seed.site.id,
+      sent.flatMap((b) => b.messageIds),
+    );
     expect([...after.values()].filter((n) => n !== 1)).toEqual([]);
     expect(await findInvariantViolations(db.prisma, seed.workspace.id)).toEqual([]);
     console.info(

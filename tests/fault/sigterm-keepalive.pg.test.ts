@@ -88,7 +88,11 @@ describe("SIGTERM under keep-alive load", () => {
       if (o.status !== undefined) expect(o, "a response").toMatchObject({ status: 200 });
       else expect(o.error, "a request that never started").toMatch(/^(ECONNREFUSED|ECONNRESET|EPIPE|socket hang up)$/);
     }
-    const counts = await recordedCounts(db.prisma, seed.site.id, outcomes.flatMap((o) => o.messageIds));
+    const counts = await recordedCounts(
+      db.prisma,
+      seed.site.id,
+      outcomes.flatMap((o) => o.messageIds),
+    );
     for (const o of outcomes) {
       expect(o.messageIds.map((id) => counts.get(id))).toEqual(o.messageIds.map(() => (o.status === 200 ? 1 : 0)));
     }
@@ -96,7 +100,9 @@ describe("SIGTERM under keep-alive load", () => {
     const lastOfEachClient = outcomes.filter((o) => o.status === 200 && o.connection === "close");
     expect(lastOfEachClient.length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => o.afterSigterm && o.status === 200 && o.connection !== "close")).toEqual([]);
-    console.info(`sigterm: ${outcomes.length} requests, ${outcomes.filter((o) => o.status === 200).length} answered, ` +
-      `${outcomes.filter((o) => o.error).length} never started, stopped ${stoppedMs} ms after SIGTERM, exit ${code}`);
+    console.info(
+      `sigterm: ${outcomes.length} requests, ${outcomes.filter((o) => o.status === 200).length} answered, ` +
+        `${outcomes.filter((o) => o.error).length} never started, stopped ${stoppedMs} ms after SIGTERM, exit ${code}`,
+    );
   });
 });

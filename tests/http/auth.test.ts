@@ -2,7 +2,13 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCookieJar, createDashboardClient } from "../../client/trpc-client.ts";
 import type { AppRouter } from "../../server/trpc/router.ts";
-import { addMember, createTestUser, createTestWorkspace, uniqueEmail, type TSeededWorkspace } from "../support/fixtures.ts";
+import {
+  addMember,
+  createTestUser,
+  createTestWorkspace,
+  uniqueEmail,
+  type TSeededWorkspace,
+} from "../support/fixtures.ts";
 import { jsonOf, sessionCookieOf, startTestApp, type TTestApp } from "../support/test-app.ts";
 import { trpcClient } from "../support/trpc.ts";
 
@@ -17,7 +23,11 @@ const freshIp = () => `198.51.100.${++ipCounter}`;
 
 beforeAll(async () => {
   app = await startTestApp({
-    config: { LOGIN_MAX_FAILURES_PER_EMAIL: String(EMAIL_LIMIT), LOGIN_MAX_FAILURES_PER_IP: String(IP_LIMIT), TRUST_PROXY: "loopback" },
+    config: {
+      LOGIN_MAX_FAILURES_PER_EMAIL: String(EMAIL_LIMIT),
+      LOGIN_MAX_FAILURES_PER_IP: String(IP_LIMIT),
+      TRUST_PROXY: "loopback",
+    },
   });
   seed = await app.seedWorkspace({ name: "Acme", roles: ["VIEW_ONLY"] });
 });
@@ -26,7 +36,11 @@ afterAll(() => app?.close());
 function postLogin(body: unknown, opts: { ip?: string; cookie?: string } = {}) {
   return fetch(`${app.baseUrl}/api/auth/login`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(opts.ip && { "x-forwarded-for": opts.ip }), ...(opts.cookie && { cookie: opts.cookie }) },
+    headers: {
+      "content-type": "application/json",
+      ...(opts.ip && { "x-forwarded-for": opts.ip }),
+      ...(opts.cookie && { cookie: opts.cookie }),
+    },
     body: JSON.stringify(body),
   });
 }
@@ -61,7 +75,10 @@ describe("REST /api/auth", () => {
   });
 
   it("accepts the email in any case and with surrounding spaces", async () => {
-    const res = await postLogin({ email: `  ${seed.owner.email.toUpperCase()} `, password: seed.owner.password }, { ip: freshIp() });
+    const res = await postLogin(
+      { email: `  ${seed.owner.email.toUpperCase()} `, password: seed.owner.password },
+      { ip: freshIp() },
+    );
     expect(res.status).toBe(200);
   });
 
@@ -93,7 +110,10 @@ describe("REST /api/auth", () => {
 
   it("a login regenerates the session id: the old cookie stops working", async () => {
     const first = await app.login(seed.owner.email, seed.owner.password);
-    const res = await postLogin({ email: seed.outsider.email, password: seed.outsider.password }, { ip: freshIp(), cookie: first });
+    const res = await postLogin(
+      { email: seed.outsider.email, password: seed.outsider.password },
+      { ip: freshIp(), cookie: first },
+    );
     expect(res.status).toBe(200);
     const second = sessionCookieOf(res)!;
     expect(second).toBeDefined();
@@ -111,7 +131,11 @@ describe("REST /api/auth", () => {
       expect(res.status).toBe(401);
       expect(sessionCookieOf(res)).toBeUndefined();
       const body = await jsonOf(res);
-      expect(body).toMatchObject({ code: "UNAUTHORIZED", message: "Email or password is incorrect", data: { reason: "INVALID_CREDENTIALS", httpStatus: 401 } });
+      expect(body).toMatchObject({
+        code: "UNAUTHORIZED",
+        message: "Email or password is incorrect",
+        data: { reason: "INVALID_CREDENTIALS", httpStatus: 401 },
+      });
     }
   });
 
@@ -126,15 +150,24 @@ describe("REST /api/auth", () => {
     const retryAfter = Number(blocked.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(app.config.limits.loginPerEmail.durationSeconds);
-    expect(await jsonOf(blocked)).toMatchObject({ code: "TOO_MANY_REQUESTS", data: { reason: "RATE_LIMITED", httpStatus: 429 } });
+    expect(await jsonOf(blocked)).toMatchObject({
+      code: "TOO_MANY_REQUESTS",
+      data: { reason: "RATE_LIMITED", httpStatus: 429 },
+    });
     expect(sessionCookieOf(blocked)).toBeUndefined();
     // Other accounts are not affected.
-    expect((await postLogin({ email: seed.owner.email, password: seed.owner.password }, { ip: freshIp() })).status).toBe(200);
+    expect(
+      (await postLogin({ email: seed.owner.email, password: seed.owner.password }, { ip: freshIp() })).status,
+    ).toBe(200);
   });
 
   it(`parallel guesses cannot get past the throttle: of ${EMAIL_LIMIT * 3} at once, at most ${EMAIL_LIMIT} are checked`, async () => {
     const user = await createTestUser(app.db.prisma);
-    const answers = await Promise.all(Array.from({ length: EMAIL_LIMIT * 3 }, (_, i) => postLogin({ email: user.email, password: `guess-${i}` }, { ip: freshIp() })));
+    const answers = await Promise.all(
+      Array.from({ length: EMAIL_LIMIT * 3 }, (_, i) =>
+        postLogin({ email: user.email, password: `guess-${i}` }, { ip: freshIp() }),
+      ),
+    );
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 401)).toHaveLength(EMAIL_LIMIT);
     expect(statuses.filter((s) => s === 429)).toHaveLength(EMAIL_LIMIT * 2);
@@ -144,29 +177,40 @@ describe("REST /api/auth", () => {
   it("a successful login forgives the email's earlier failures", async () => {
     const user = await createTestUser(app.db.prisma);
     const ip = freshIp;
-    for (let i = 0; i < EMAIL_LIMIT - 1; i++) expect((await postLogin({ email: user.email, password: "nope" }, { ip: ip() })).status).toBe(401);
+    for (let i = 0; i < EMAIL_LIMIT - 1; i++)
+      expect((await postLogin({ email: user.email, password: "nope" }, { ip: ip() })).status).toBe(401);
     expect((await postLogin({ email: user.email, password: user.password }, { ip: ip() })).status).toBe(200);
-    for (let i = 0; i < EMAIL_LIMIT; i++) expect((await postLogin({ email: user.email, password: "nope" }, { ip: ip() })).status).toBe(401);
+    for (let i = 0; i < EMAIL_LIMIT; i++)
+      expect((await postLogin({ email: user.email, password: "nope" }, { ip: ip() })).status).toBe(401);
   });
 
   it(`throttles an address after ${IP_LIMIT} failures across emails; other addresses still log in`, async () => {
     const ip = freshIp();
-    for (let i = 0; i < IP_LIMIT; i++) expect((await postLogin({ email: uniqueEmail("guess"), password: "nope" }, { ip })).status).toBe(401);
+    for (let i = 0; i < IP_LIMIT; i++)
+      expect((await postLogin({ email: uniqueEmail("guess"), password: "nope" }, { ip })).status).toBe(401);
     const blocked = await postLogin({ email: seed.owner.email, password: seed.owner.password }, { ip });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await jsonOf(blocked)).data.reason).toBe("RATE_LIMITED");
-    expect((await postLogin({ email: seed.owner.email, password: seed.owner.password }, { ip: freshIp() })).status).toBe(200);
+    expect(
+      (await postLogin({ email: seed.owner.email, password: seed.owner.password }, { ip: freshIp() })).status,
+    ).toBe(200);
   });
 
   it("logout destroys the session server-side: the old cookie then gets 401", async () => {
     const cookie = await app.login(seed.owner.email, seed.owner.password);
     const sid = sessionIdOf(cookie);
     expect(await storedSessionUser(sid)).toBe(seed.owner.id);
-    const res = await fetch(`${app.baseUrl}/api/auth/logout`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: "{}" });
+    const res = await fetch(`${app.baseUrl}/api/auth/logout`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie },
+      body: "{}",
+    });
     expect(res.status).toBe(200);
     expect(await jsonOf(res)).toEqual({ ok: true });
-    expect(res.headers.getSetCookie().some((l) => /^fse\.sid=;/.test(l) && /expires=thu, 01 jan 1970/i.test(l))).toBe(true);
+    expect(res.headers.getSetCookie().some((l) => /^fse\.sid=;/.test(l) && /expires=thu, 01 jan 1970/i.test(l))).toBe(
+      true,
+    );
     expect(await storedSessionUser(sid)).toBeNull();
     // Replaying the cookie (as a thief who copied it would) does not work.
     expect((await getMe(cookie)).status).toBe(401);
@@ -192,7 +236,9 @@ describe("REST /api/auth", () => {
 /** The userId the app's session store holds for `sid`, or null when there is no such session. */
 function storedSessionUser(sid: string): Promise<string | null> {
   return new Promise((resolve, reject) =>
-    app.runtime.sessionStore.get(sid, (err, session) => (err ? reject(err) : resolve((session as { userId?: string } | null)?.userId ?? null))),
+    app.runtime.sessionStore.get(sid, (err, session) =>
+      err ? reject(err) : resolve((session as { userId?: string } | null)?.userId ?? null),
+    ),
   );
 }
 
@@ -209,7 +255,9 @@ describe("tRPC auth.* through the dashboard client", () => {
 
     const stolen = jar.cookie()!;
     await expect(client.auth.logout.mutate({})).resolves.toEqual({ ok: true });
-    await expect(trpcClient(app, stolen).auth.me.query({})).rejects.toMatchObject({ data: { code: "UNAUTHORIZED", httpStatus: 401 } });
+    await expect(trpcClient(app, stolen).auth.me.query({})).rejects.toMatchObject({
+      data: { code: "UNAUTHORIZED", httpStatus: 401 },
+    });
   });
 
   it("the REST cookie works on tRPC and the other way round (one session, two transports)", async () => {
@@ -222,7 +270,12 @@ describe("tRPC auth.* through the dashboard client", () => {
       .auth.login.mutate({ email: seed.members.VIEW_ONLY!.email, password: "wrong" })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TRPCClientError);
-    expect((error as TRPCClientError<AppRouter>).data).toMatchObject({ code: "UNAUTHORIZED", httpStatus: 401, reason: "INVALID_CREDENTIALS", path: "auth.login" });
+    expect((error as TRPCClientError<AppRouter>).data).toMatchObject({
+      code: "UNAUTHORIZED",
+      httpStatus: 401,
+      reason: "INVALID_CREDENTIALS",
+      path: "auth.login",
+    });
   });
 
   it("throttles per email on tRPC too, with Retry-After on the 429", async () => {
@@ -230,10 +283,16 @@ describe("tRPC auth.* through the dashboard client", () => {
     let last: Response | undefined;
     const client = createDashboardClient({
       baseUrl: app.baseUrl,
-      fetch: async (input, init) => (last = await fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), "x-forwarded-for": freshIp() } })),
+      fetch: async (input, init) =>
+        (last = await fetch(input, {
+          ...init,
+          headers: { ...(init?.headers as Record<string, string>), "x-forwarded-for": freshIp() },
+        })),
     });
     for (let i = 0; i < EMAIL_LIMIT; i++) {
-      await expect(client.auth.login.mutate({ email: user.email, password: "nope" })).rejects.toMatchObject({ data: { httpStatus: 401 } });
+      await expect(client.auth.login.mutate({ email: user.email, password: "nope" })).rejects.toMatchObject({
+        data: { httpStatus: 401 },
+      });
     }
     await expect(client.auth.login.mutate({ email: user.email, password: user.password })).rejects.toMatchObject({
       data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, reason: "RATE_LIMITED" },

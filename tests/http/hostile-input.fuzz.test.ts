@@ -24,7 +24,14 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => app?.close());
 
-const WRITTEN_TABLES = ["tracking_events", "profiles", "profile_identifiers", "profile_events", "profile_funnel_links", "profile_merges"];
+const WRITTEN_TABLES = [
+  "tracking_events",
+  "profiles",
+  "profile_identifiers",
+  "profile_events",
+  "profile_funnel_links",
+  "profile_merges",
+];
 const COUNT_ROWS = `select ${WRITTEN_TABLES.map((t) => `(select count(*) from ${t})::text`).join(" || ',' || ")} as counts`;
 
 /** Row counts of every table the ingest path writes, in every workspace, in one round trip. */
@@ -40,7 +47,16 @@ async function rowCounts(): Promise<string> {
 const MAX_QUERY_VALUE = 8_000;
 
 /** Raw JSON text to splice in where a generated value is `RAW(i)`: what JSON.stringify cannot write. */
-const RAW_TEXTS = ["1e400", "-1e400", nestedJson(33), nestedJson(40), nestedJson(4000), `${"[".repeat(50_000)}${"]".repeat(50_000)}`, '{"__proto__":{"x":1}}', '{"a":{"__proto__":1}}'];
+const RAW_TEXTS = [
+  "1e400",
+  "-1e400",
+  nestedJson(33),
+  nestedJson(40),
+  nestedJson(4000),
+  `${"[".repeat(50_000)}${"]".repeat(50_000)}`,
+  '{"__proto__":{"x":1}}',
+  '{"a":{"__proto__":1}}',
+];
 const raw = fc.integer({ min: 0, max: RAW_TEXTS.length - 1 }).map((i) => `\u0001RAW${i}\u0001`);
 
 const hostileString = fc.oneof(
@@ -50,17 +66,41 @@ const hostileString = fc.oneof(
   fc.constant("x".repeat(300_000)),
 );
 const date = fc.oneof(
-  fc.date({ min: new Date(-8_640_000_000_000_000), max: new Date(8_640_000_000_000_000), noInvalidDate: true }).map((d) => d.toISOString()),
+  fc
+    .date({ min: new Date(-8_640_000_000_000_000), max: new Date(8_640_000_000_000_000), noInvalidDate: true })
+    .map((d) => d.toISOString()),
   fc.integer({ min: -3 * 86_400_000, max: 3 * 86_400_000 }).map((skew) => new Date(Date.now() + skew).toISOString()),
-  fc.constantFrom("0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "3000-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "2000-01-01T00:00:00Z", "2026-13-45T00:00:00Z", "yesterday"),
+  fc.constantFrom(
+    "0000-01-01T00:00:00Z",
+    "9999-12-31T23:59:59Z",
+    "3000-01-01T00:00:00Z",
+    "1999-12-31T23:59:59Z",
+    "2000-01-01T00:00:00Z",
+    "2026-13-45T00:00:00Z",
+    "yesterday",
+  ),
 );
-const wrongType = fc.oneof(fc.constant(null), fc.boolean(), fc.double(), fc.array(fc.integer(), { maxLength: 3 }), fc.constant({}));
+const wrongType = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.double(),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.constant({}),
+);
 /** Mostly right values, sometimes hostile ones, sometimes the wrong type. */
-const field = <T>(good: fc.Arbitrary<T>) => fc.oneof({ weight: 6, arbitrary: good }, { weight: 2, arbitrary: hostileString }, { weight: 1, arbitrary: wrongType });
+const field = <T>(good: fc.Arbitrary<T>) =>
+  fc.oneof(
+    { weight: 6, arbitrary: good },
+    { weight: 2, arbitrary: hostileString },
+    { weight: 1, arbitrary: wrongType },
+  );
 
 const props = fc.oneof(
   { weight: 4, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 5 }) },
-  { weight: 2, arbitrary: fc.dictionary(fc.string({ unit: "binary", maxLength: 4 }), fc.oneof(hostileString, raw), { maxKeys: 3 }) },
+  {
+    weight: 2,
+    arbitrary: fc.dictionary(fc.string({ unit: "binary", maxLength: 4 }), fc.oneof(hostileString, raw), { maxKeys: 3 }),
+  },
   { weight: 1, arbitrary: raw },
   { weight: 1, arbitrary: wrongType },
 );
@@ -73,7 +113,10 @@ const event = fc.record(
     userId: field(fc.constant(null).map(() => seed.owner.id)),
     path: field(fc.constantFrom("/", "/pricing?utm_source=google&utm_medium=cpc", "/?gclid=1")),
     referrer: field(fc.constantFrom("https://www.google.com/", "https://chat.openai.com/")),
-    utm: fc.oneof(fc.record({ source: field(fc.constant("news")), medium: field(fc.constant("email")) }, { requiredKeys: [] }), wrongType),
+    utm: fc.oneof(
+      fc.record({ source: field(fc.constant("news")), medium: field(fc.constant("email")) }, { requiredKeys: [] }),
+      wrongType,
+    ),
     props,
     timestamp: date,
     messageId: field(fc.constant(null).map(() => `m_${uid()}`)),
@@ -87,7 +130,11 @@ const body = fc.record(
   {
     siteId: field(fc.constant(null).map(() => seed.site.id)),
     sentAt: date,
-    events: fc.oneof({ weight: 8, arbitrary: fc.array(event, { minLength: 1, maxLength: 4 }) }, { weight: 1, arbitrary: fc.array(event, { minLength: 0, maxLength: 60 }) }, { weight: 1, arbitrary: wrongType }),
+    events: fc.oneof(
+      { weight: 8, arbitrary: fc.array(event, { minLength: 1, maxLength: 4 }) },
+      { weight: 1, arbitrary: fc.array(event, { minLength: 0, maxLength: 60 }) },
+      { weight: 1, arbitrary: wrongType },
+    ),
     unknown: fc.anything({ maxDepth: 2 }),
   },
   { requiredKeys: ["events"] },
@@ -111,17 +158,31 @@ const validBody = fc.record({
 });
 
 /** Mostly the first (ordinary) value, sometimes one of the others. */
-const mostly = <T>(usual: T, ...others: T[]) => fc.oneof({ weight: 6 * others.length, arbitrary: fc.constant(usual) }, ...others.map((o) => ({ weight: 1, arbitrary: fc.constant(o) })));
+const mostly = <T>(usual: T, ...others: T[]) =>
+  fc.oneof(
+    { weight: 6 * others.length, arbitrary: fc.constant(usual) },
+    ...others.map((o) => ({ weight: 1, arbitrary: fc.constant(o) })),
+  );
 
 const payload = fc.record({
   transport: fc.constantFrom(...TRANSPORTS),
   route: mostly<"record" | "login">("record", "login"),
-  body: fc.oneof({ weight: 4, arbitrary: validBody }, { weight: 5, arbitrary: body }, { weight: 1, arbitrary: fc.anything({ maxDepth: 3 }) }),
+  body: fc.oneof(
+    { weight: 4, arbitrary: validBody },
+    { weight: 5, arbitrary: body },
+    { weight: 1, arbitrary: fc.anything({ maxDepth: 3 }) },
+  ),
   workspaceId: field(fc.constant(null).map(() => seed.workspace.id)),
   session: mostly(true, false),
   contentType: mostly(
-    "application/json", "APPLICATION/JSON", "application/json; charset=utf-8", "application/json; charset=utf-16le",
-    "application/json; charset=latin1", "text/plain", "application/x-www-form-urlencoded", "",
+    "application/json",
+    "APPLICATION/JSON",
+    "application/json; charset=utf-8",
+    "application/json; charset=utf-16le",
+    "application/json; charset=latin1",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "",
   ),
   encoding: mostly("", "identity", "gzip", "br", "deflate"),
   mangle: mostly("none", "truncate", "invalid-utf8", "empty"),
@@ -131,7 +192,10 @@ type TPayload = typeof payload extends fc.Arbitrary<infer T> ? T : never;
 
 /** The bytes on the wire; tRPC carries workspaceId in the body, REST in the query string. */
 function bytesOf(p: TPayload): Uint8Array {
-  const scoped = p.transport === "trpc" && p.route === "record" && isObject(p.body) ? { workspaceId: p.workspaceId, ...p.body } : p.body;
+  const scoped =
+    p.transport === "trpc" && p.route === "record" && isObject(p.body)
+      ? { workspaceId: p.workspaceId, ...p.body }
+      : p.body;
   let text = JSON.stringify(scoped) ?? "null";
   text = text.replace(/"\\u0001RAW(\d+)\\u0001"/g, (_, i: string) => RAW_TEXTS[Number(i)]!);
   if (p.mangle === "truncate") text = text.slice(0, Math.floor(text.length / 2));
@@ -144,31 +208,54 @@ function bytesOf(p: TPayload): Uint8Array {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-const tally = { tried: 0, accepted: 0, refused: 0, fiveHundreds: 0, writesByRefused: 0, byStatus: new Map<number, number>() };
+const tally = {
+  tried: 0,
+  accepted: 0,
+  refused: 0,
+  fiveHundreds: 0,
+  writesByRefused: 0,
+  byStatus: new Map<number, number>(),
+};
 
-it(`never a 5xx, errors in shape, refusals write nothing (${RUNS} payloads across both transports)`, { timeout: 120_000 + RUNS * 1_000 }, async () => {
-  await fc.assert(
-    fc.asyncProperty(payload, async (p) => {
-      const headers: Record<string, string> = p.contentType ? { "content-type": p.contentType } : {};
-      if (p.encoding) headers["content-encoding"] = p.encoding;
-      const scope = typeof p.workspaceId === "string" ? p.workspaceId : JSON.stringify(p.workspaceId);
-      const workspaceId = p.route === "record" && p.transport === "rest" ? scope.slice(0, MAX_QUERY_VALUE) : undefined;
-      const before = await rowCounts();
-      const answer = await rawPost(app.baseUrl, p.transport, p.route, bytesOf(p), { workspaceId, headers, cookie: p.session ? cookie : undefined });
-      const after = await rowCounts();
-      tally.tried += 1;
-      if (tally.tried % 500 === 0) console.log(`fuzz: ${tally.tried} payloads so far, ${tally.accepted} accepted, all answers below 500`);
-      tally.byStatus.set(answer.status, (tally.byStatus.get(answer.status) ?? 0) + 1);
-      expect(answer.status, answer.text.slice(0, 500)).toBeLessThan(500);
-      if (answer.status < 400) return void (tally.accepted += 1);
-      tally.refused += 1;
-      expect(after, `a ${answer.status} wrote rows`).toEqual(before);
-      expect(answer.data, answer.text.slice(0, 500)).toMatchObject({ reason: expect.stringMatching(/^[A-Z_]+$/), requestId: expect.stringMatching(/^req_/), httpStatus: answer.status });
-      expect(Array.isArray(answer.data?.issues)).toBe(true);
-    }),
-    { numRuns: RUNS },
-  );
-  console.log(`fuzz: ${tally.tried} payloads, ${tally.accepted} accepted, ${tally.refused} refused, 5xx: 0, writes by refused requests: 0; by status ${JSON.stringify(Object.fromEntries(tally.byStatus))}`);
-  expect(tally.tried).toBeGreaterThanOrEqual(RUNS);
-  expect(tally.accepted).toBeGreaterThan(0);
-});
+it(
+  `never a 5xx, errors in shape, refusals write nothing (${RUNS} payloads across both transports)`,
+  { timeout: 120_000 + RUNS * 1_000 },
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(payload, async (p) => {
+        const headers: Record<string, string> = p.contentType ? { "content-type": p.contentType } : {};
+        if (p.encoding) headers["content-encoding"] = p.encoding;
+        const scope = typeof p.workspaceId === "string" ? p.workspaceId : JSON.stringify(p.workspaceId);
+        const workspaceId =
+          p.route === "record" && p.transport === "rest" ? scope.slice(0, MAX_QUERY_VALUE) : undefined;
+        const before = await rowCounts();
+        const answer = await rawPost(app.baseUrl, p.transport, p.route, bytesOf(p), {
+          workspaceId,
+          headers,
+          cookie: p.session ? cookie : undefined,
+        });
+        const after = await rowCounts();
+        tally.tried += 1;
+        if (tally.tried % 500 === 0)
+          console.log(`fuzz: ${tally.tried} payloads so far, ${tally.accepted} accepted, all answers below 500`);
+        tally.byStatus.set(answer.status, (tally.byStatus.get(answer.status) ?? 0) + 1);
+        expect(answer.status, answer.text.slice(0, 500)).toBeLessThan(500);
+        if (answer.status < 400) return void (tally.accepted += 1);
+        tally.refused += 1;
+        expect(after, `a ${answer.status} wrote rows`).toEqual(before);
+        expect(answer.data, answer.text.slice(0, 500)).toMatchObject({
+          reason: expect.stringMatching(/^[A-Z_]+$/),
+          requestId: expect.stringMatching(/^req_/),
+          httpStatus: answer.status,
+        });
+        expect(Array.isArray(answer.data?.issues)).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+    console.log(
+      `fuzz: ${tally.tried} payloads, ${tally.accepted} accepted, ${tally.refused} refused, 5xx: 0, writes by refused requests: 0; by status ${JSON.stringify(Object.fromEntries(tally.byStatus))}`,
+    );
+    expect(tally.tried).toBeGreaterThanOrEqual(RUNS);
+    expect(tally.accepted).toBeGreaterThan(0);
+  },
+);

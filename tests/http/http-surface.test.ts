@@ -17,7 +17,8 @@ beforeAll(async () => {
 afterAll(() => app?.close());
 
 const url = (path: string) => `${app.baseUrl}${path}`;
-const post = (path: string, body: string | Uint8Array, headers: Record<string, string> = JSON_TYPE) => fetch(url(path), { method: "POST", headers, body });
+const post = (path: string, body: string | Uint8Array, headers: Record<string, string> = JSON_TYPE) =>
+  fetch(url(path), { method: "POST", headers, body });
 
 /**
  * Every error this file provokes goes through here: JSON, never an HTML page, never a stack
@@ -34,7 +35,11 @@ async function expectJsonError(res: Response, status: number, reason?: string) {
   expect(typeof error.message).toBe("string");
   expect(error.code).toBeDefined();
   if (reason) expect(error.data).toMatchObject({ reason, httpStatus: status });
-  return error as { message: string; code: string | number; data?: { reason: string; requestId: string | null; httpStatus: number } };
+  return error as {
+    message: string;
+    code: string | number;
+    data?: { reason: string; requestId: string | null; httpStatus: number };
+  };
 }
 
 describe("operations endpoints", () => {
@@ -60,7 +65,10 @@ describe("operations endpoints", () => {
     try {
       const res = await fetch(url("/readyz"));
       expect(res.status).toBe(503);
-      expect(await jsonOf(res)).toMatchObject({ status: "not ready", checks: { database: "error: connection refused" } });
+      expect(await jsonOf(res)).toMatchObject({
+        status: "not ready",
+        checks: { database: "error: connection refused" },
+      });
     } finally {
       db.ping = ping;
     }
@@ -73,9 +81,18 @@ describe("operations endpoints", () => {
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await res.text();
     expect(text).toContain("# TYPE http_request_duration_seconds histogram");
-    expect(text).toMatch(/^http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]\d*$/m);
+    expect(text).toMatch(
+      /^http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]\d*$/m,
+    );
     // Label order carries no meaning in the exposition format: find the +Inf bucket by its labels.
-    const infBucket = text.split("\n").find((l) => l.startsWith("http_request_duration_seconds_bucket{") && l.includes('le="+Inf"') && l.includes('route="/healthz"'));
+    const infBucket = text
+      .split("\n")
+      .find(
+        (l) =>
+          l.startsWith("http_request_duration_seconds_bucket{") &&
+          l.includes('le="+Inf"') &&
+          l.includes('route="/healthz"'),
+      );
     expect(infBucket).toMatch(/method="GET"/);
     expect(infBucket).toMatch(/status="200"/);
     expect(infBucket).toMatch(/\} [1-9]\d*$/);
@@ -98,7 +115,7 @@ describe("X-Request-Id", () => {
   });
 
   it("replaces an incoming id that could pollute logs", async () => {
-    for (const bad of ["has spaces", "x".repeat(129), "quote\"d"]) {
+    for (const bad of ["has spaces", "x".repeat(129), 'quote"d']) {
       const res = await fetch(url("/healthz"), { headers: { "x-request-id": bad } });
       expect(res.headers.get("x-request-id")).toMatch(/^req_/);
     }
@@ -122,23 +139,34 @@ describe("JSON errors from the HTTP layer", () => {
     await expectJsonError(await post(path, body), 413, "PAYLOAD_TOO_LARGE");
   });
 
-  it.each(["/api/auth/login", "/api/trpc/auth.login"])("a chunked body (no Content-Length) over the limit on %s is 413", async (path) => {
-    const chunk = new TextEncoder().encode(" ".repeat(1024));
-    let sent = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent++ < 8) controller.enqueue(chunk);
-        else controller.close();
-      },
-    });
-    const res = await fetch(url(path), { method: "POST", headers: JSON_TYPE, body: stream, duplex: "half" } as RequestInit);
-    await expectJsonError(res, 413, "PAYLOAD_TOO_LARGE");
-  });
+  it.each(["/api/auth/login", "/api/trpc/auth.login"])(
+    "a chunked body (no Content-Length) over the limit on %s is 413",
+    async (path) => {
+      const chunk = new TextEncoder().encode(" ".repeat(1024));
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 8) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      const res = await fetch(url(path), {
+        method: "POST",
+        headers: JSON_TYPE,
+        body: stream,
+        duplex: "half",
+      } as RequestInit);
+      await expectJsonError(res, 413, "PAYLOAD_TOO_LARGE");
+    },
+  );
 
-  it.each(["/api/auth/login", "/api/trpc/auth.login"])("a body just under the limit on %s is read (401, not 413)", async (path) => {
-    const body = JSON.stringify({ email: seed.owner.email, password: "p".repeat(1000) });
-    await expectJsonError(await post(path, body), 401, "INVALID_CREDENTIALS");
-  });
+  it.each(["/api/auth/login", "/api/trpc/auth.login"])(
+    "a body just under the limit on %s is read (401, not 413)",
+    async (path) => {
+      const body = JSON.stringify({ email: seed.owner.email, password: "p".repeat(1000) });
+      await expectJsonError(await post(path, body), 401, "INVALID_CREDENTIALS");
+    },
+  );
 
   it.each([
     ["/api/auth/login", "application/x-www-form-urlencoded", "email=a&password=b"],
@@ -151,17 +179,32 @@ describe("JSON errors from the HTTP layer", () => {
   });
 
   it("a POST body without a content type is 415", async () => {
-    const res = await fetch(url("/api/auth/login"), { method: "POST", body: new Uint8Array(Buffer.from('{"email":"a"}')) });
+    const res = await fetch(url("/api/auth/login"), {
+      method: "POST",
+      body: new Uint8Array(Buffer.from('{"email":"a"}')),
+    });
     await expectJsonError(res, 415, "UNSUPPORTED_MEDIA_TYPE");
   });
 
   it("REST accepts application/json; charset=utf-8 and reads the body (docs/trpc-openapi.md #4)", async () => {
     const headers = { "content-type": "application/json; charset=utf-8" };
-    await expectJsonError(await post("/api/auth/login", JSON.stringify({ email: seed.owner.email, password: "wrong" }), headers), 401, "INVALID_CREDENTIALS");
-    const ok = await post("/api/auth/login", JSON.stringify({ email: seed.owner.email, password: seed.owner.password }), headers);
+    await expectJsonError(
+      await post("/api/auth/login", JSON.stringify({ email: seed.owner.email, password: "wrong" }), headers),
+      401,
+      "INVALID_CREDENTIALS",
+    );
+    const ok = await post(
+      "/api/auth/login",
+      JSON.stringify({ email: seed.owner.email, password: seed.owner.password }),
+      headers,
+    );
     expect(ok.status).toBe(200);
     expect((await jsonOf(ok)).user.id).toBe(seed.owner.id);
-    const trpc = await post("/api/trpc/auth.login", JSON.stringify({ email: seed.owner.email, password: seed.owner.password }), headers);
+    const trpc = await post(
+      "/api/trpc/auth.login",
+      JSON.stringify({ email: seed.owner.email, password: seed.owner.password }),
+      headers,
+    );
     expect(trpc.status).toBe(200);
   });
 
@@ -170,13 +213,21 @@ describe("JSON errors from the HTTP layer", () => {
     for (const path of ["/api/auth/login", "/api/trpc/auth.login", "/api/auth/login", "/api/trpc/auth.login"]) {
       const error = await expectJsonError(await post(path, body), 400, "VALIDATION_FAILED");
       expect(error.message).toBe("Input validation failed");
-      expect(error.data).toMatchObject({ issues: expect.arrayContaining([expect.objectContaining({ path: ["email"] }), expect.objectContaining({ path: ["password"] })]) });
+      expect(error.data).toMatchObject({
+        issues: expect.arrayContaining([
+          expect.objectContaining({ path: ["email"] }),
+          expect.objectContaining({ path: ["password"] }),
+        ]),
+      });
     }
   });
 
-  it.each(["/nope", "/api/nope", "/api/trpc/nope.missing", "/api/auth"])("unknown route %s is 404 JSON", async (path) => {
-    await expectJsonError(await fetch(url(path)), 404);
-  });
+  it.each(["/nope", "/api/nope", "/api/trpc/nope.missing", "/api/auth"])(
+    "unknown route %s is 404 JSON",
+    async (path) => {
+      await expectJsonError(await fetch(url(path)), 404);
+    },
+  );
 
   it("hides internal errors: 500 with a generic message on both transports", async () => {
     const cookie = await app.login(seed.owner.email, seed.owner.password);
@@ -184,7 +235,9 @@ describe("JSON errors from the HTTP layer", () => {
     const db = deps.db;
     const failing = new Proxy(db.prisma, {
       get: (target, prop, receiver) =>
-        prop === "user" ? { findUnique: () => Promise.reject(new Error("password=hunter2 at /srv/app/secret.ts:12:3")) } : Reflect.get(target, prop, receiver),
+        prop === "user"
+          ? { findUnique: () => Promise.reject(new Error("password=hunter2 at /srv/app/secret.ts:12:3")) }
+          : Reflect.get(target, prop, receiver),
     });
     deps.db = { ...db, prisma: failing };
     try {
@@ -202,12 +255,18 @@ describe("JSON errors from the HTTP layer", () => {
 
 describe("cross-site request refusal", () => {
   const login = (headers: Record<string, string>) =>
-    post("/api/auth/login", JSON.stringify({ email: seed.owner.email, password: "wrong" }), { ...JSON_TYPE, ...headers });
+    post("/api/auth/login", JSON.stringify({ email: seed.owner.email, password: "wrong" }), {
+      ...JSON_TYPE,
+      ...headers,
+    });
 
-  it.each(["/api/auth/login", "/api/trpc/auth.login", "/api/auth/logout"])("a cross-site Origin on POST %s is 403", async (path) => {
-    const res = await post(path, "{}", { ...JSON_TYPE, origin: "https://evil.example.net" });
-    await expectJsonError(res, 403, "CROSS_SITE_REQUEST");
-  });
+  it.each(["/api/auth/login", "/api/trpc/auth.login", "/api/auth/logout"])(
+    "a cross-site Origin on POST %s is 403",
+    async (path) => {
+      const res = await post(path, "{}", { ...JSON_TYPE, origin: "https://evil.example.net" });
+      await expectJsonError(res, 403, "CROSS_SITE_REQUEST");
+    },
+  );
 
   it("Origin: null and Sec-Fetch-Site: cross-site are refused too", async () => {
     await expectJsonError(await login({ origin: "null" }), 403, "CROSS_SITE_REQUEST");
@@ -234,7 +293,11 @@ describe("behind a TLS-terminating proxy", () => {
 
   it("the PUBLIC_URL origin counts as the app's own, though the app sees itself as http://", async () => {
     const login = (origin: string) =>
-      fetch(`${proxied.baseUrl}/api/auth/login`, { method: "POST", headers: { ...JSON_TYPE, origin }, body: JSON.stringify({ email: "x@example.com", password: "wrong" }) });
+      fetch(`${proxied.baseUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { ...JSON_TYPE, origin },
+        body: JSON.stringify({ email: "x@example.com", password: "wrong" }),
+      });
     await expectJsonError(await login("https://events.example.com"), 401, "INVALID_CREDENTIALS");
     await expectJsonError(await login("http://events.example.com"), 403, "CROSS_SITE_REQUEST");
   });
@@ -249,7 +312,11 @@ describe("in development", () => {
 
   it("error bodies still carry no stack trace on either transport (docs/trpc-openapi.md #7)", async () => {
     for (const path of ["/api/auth/login", "/api/trpc/auth.login"]) {
-      const res = await fetch(`${dev.baseUrl}${path}`, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ email: 1 }) });
+      const res = await fetch(`${dev.baseUrl}${path}`, {
+        method: "POST",
+        headers: JSON_TYPE,
+        body: JSON.stringify({ email: 1 }),
+      });
       const text = await res.text();
       expect(res.status).toBe(400);
       expect(text).not.toMatch(/"stack"|\bat [\w.<>]+ \(|\.ts:\d+/);

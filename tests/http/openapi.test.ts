@@ -6,7 +6,13 @@ import { jsonOf, startTestApp, type TTestApp } from "../support/test-app.ts";
 
 type TDoc = {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }>; parameters?: unknown[] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { responses: Record<string, { content?: Record<string, { schema: unknown }> }>; parameters?: unknown[] }
+    >
+  >;
   components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
 };
 
@@ -25,7 +31,8 @@ afterAll(() => app?.close());
 
 /** The schema of one documented response, with `$ref`s into components resolved. */
 function responseSchema(path: string, method: string, status: string) {
-  const schema = doc.paths[path]?.[method]?.responses[status]?.content?.["application/json"]?.schema as { $ref?: string } | undefined;
+  const schema = doc.paths[path]?.[method]?.responses[status]?.content?.["application/json"]?.schema as
+    { $ref?: string } | undefined;
   if (!schema) throw new Error(`${method.toUpperCase()} ${path} documents no ${status}`);
   return { ...schema, components: doc.components } as Record<string, unknown>;
 }
@@ -39,7 +46,12 @@ function validatorFor(schema: Record<string, unknown>) {
     Array.isArray(value)
       ? value.map(fixRefs)
       : value && typeof value === "object"
-        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === "$ref" && typeof v === "string" && v.startsWith("#/") ? `doc${v}` : fixRefs(v)]))
+        ? Object.fromEntries(
+            Object.entries(value).map(([k, v]) => [
+              k,
+              k === "$ref" && typeof v === "string" && v.startsWith("#/") ? `doc${v}` : fixRefs(v),
+            ]),
+          )
         : value;
   return ajv.compile(fixRefs(root) as object);
 }
@@ -54,20 +66,39 @@ describe("GET /api/openapi.json", () => {
     expect(Object.keys(doc.paths["/auth/login"] ?? {})).toEqual(["post"]);
     expect(Object.keys(doc.paths["/auth/logout"] ?? {})).toEqual(["post"]);
     expect(Object.keys(doc.paths["/auth/me"] ?? {})).toEqual(["get"]);
-    expect(doc.components?.securitySchemes?.sessionCookie).toMatchObject({ type: "apiKey", in: "cookie", name: "fse.sid" });
+    expect(doc.components?.securitySchemes?.sessionCookie).toMatchObject({
+      type: "apiKey",
+      in: "cookie",
+      name: "fse.sid",
+    });
   });
 
   it("asks for the session cookie everywhere but on login and logout", () => {
-    const security = (path: string, method: string) => (doc.paths[path] as Record<string, { security?: unknown[] }>)[method]!.security ?? [];
+    const security = (path: string, method: string) =>
+      (doc.paths[path] as Record<string, { security?: unknown[] }>)[method]!.security ?? [];
     expect(security("/auth/login", "post")).toEqual([]);
     expect(security("/auth/logout", "post")).toEqual([]);
-    for (const [path, method] of [["/auth/me", "get"], ["/tracking/server-events", "post"], ["/tracking/events", "get"], ["/profiles/lookup", "get"], ["/profiles/{profileId}", "get"]] as const) {
+    for (const [path, method] of [
+      ["/auth/me", "get"],
+      ["/tracking/server-events", "post"],
+      ["/tracking/events", "get"],
+      ["/profiles/lookup", "get"],
+      ["/profiles/{profileId}", "get"],
+    ] as const) {
       expect(security(path, method), `${method} ${path}`).toEqual([{ sessionCookie: [] }]);
     }
   });
 
   it("names every status the login can answer (docs/trpc-openapi.md #8)", () => {
-    expect(Object.keys(doc.paths["/auth/login"]!.post!.responses).sort()).toEqual(["200", "400", "401", "403", "415", "429", "503"]);
+    expect(Object.keys(doc.paths["/auth/login"]!.post!.responses).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "403",
+      "415",
+      "429",
+      "503",
+    ]);
   });
 
   it("every error response declares `data` (docs/trpc-openapi.md #9)", () => {
@@ -77,7 +108,9 @@ describe("GET /api/openapi.json", () => {
         for (const status of Object.keys(op.responses).filter((s) => /^[45]/.test(s))) {
           const schema = responseSchema(path, method, status);
           const target = schema.$ref ? doc.components!.schemas![(schema.$ref as string).split("/").pop()!] : schema;
-          expect(target, `${method} ${path} ${status}`).toMatchObject({ properties: { data: { properties: { reason: { type: "string" } } } } });
+          expect(target, `${method} ${path} ${status}`).toMatchObject({
+            properties: { data: { properties: { reason: { type: "string" } } } },
+          });
           checked++;
         }
       }
@@ -86,7 +119,12 @@ describe("GET /api/openapi.json", () => {
   });
 
   it("real error bodies validate against their documented schemas, as a strict client checks them", async () => {
-    const post = (body: unknown) => fetch(`${app.baseUrl}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      fetch(`${app.baseUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const cases: [Response, string, string, string][] = [
       [await post({ email: seed.owner.email, password: "wrong" }), "/auth/login", "post", "401"],
       [await post({ email: 42 }), "/auth/login", "post", "400"],

@@ -12,7 +12,6 @@ let wire: TWire;
 beforeAll(async () => ({ app, wire } = await startWiredApp({ config: { ALLOWED_ORIGINS: ALLOWED_ORIGIN } })));
 afterAll(() => app?.close());
 
-
 describe.each(TRANSPORTS)("tracking.recordServerEvents access over %s", (transport) => {
   let seed: TSeededWorkspace;
   let owner: string;
@@ -23,7 +22,12 @@ describe.each(TRANSPORTS)("tracking.recordServerEvents access over %s", (transpo
   beforeAll(async () => {
     seed = await app.seedWorkspace({ roles: ["MANAGER", "VIEW_ONLY"] });
     const login = (u: { email: string; password: string }) => app.login(u.email, u.password);
-    [owner, manager, viewer, outsider] = await Promise.all([login(seed.owner), login(seed.members.MANAGER!), login(seed.members.VIEW_ONLY!), login(seed.outsider)]);
+    [owner, manager, viewer, outsider] = await Promise.all([
+      login(seed.owner),
+      login(seed.members.MANAGER!),
+      login(seed.members.VIEW_ONLY!),
+      login(seed.outsider),
+    ]);
   });
 
   const request = (over: Partial<TRecordInput> = {}): TRecordInput => ({
@@ -64,7 +68,11 @@ describe.each(TRANSPORTS)("tracking.recordServerEvents access over %s", (transpo
 
   it("with the cookie of a logged-out session answers 401", async () => {
     const cookie = await app.login(seed.owner.email, seed.owner.password);
-    const out = await fetch(`${app.baseUrl}/api/auth/logout`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: "{}" });
+    const out = await fetch(`${app.baseUrl}/api/auth/logout`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: "{}",
+    });
     expect(out.status).toBe(200);
     const e = await refusedWithoutWrites(() => wire.record(transport, request(), { cookie }));
     expect(e.status).toBe(401);
@@ -74,7 +82,9 @@ describe.each(TRANSPORTS)("tracking.recordServerEvents access over %s", (transpo
   it("a non-member and a workspace that does not exist get the same 403, indistinguishable", async () => {
     const before = await rows();
     const notMember = await wire.record(transport, request(), { cookie: outsider });
-    const noSuchWorkspace = await wire.record(transport, request({ workspaceId: `ws_${uid()}${uid()}` }), { cookie: outsider });
+    const noSuchWorkspace = await wire.record(transport, request({ workspaceId: `ws_${uid()}${uid()}` }), {
+      cookie: outsider,
+    });
     expect(visible(notMember)).toEqual(visible(noSuchWorkspace));
     expect(visible(notMember)).toMatchObject({ status: 403, reason: "WORKSPACE_FORBIDDEN" });
     expect(errorOf(notMember).issues.map((i) => i.path)).toEqual([["workspaceId"]]);
@@ -99,21 +109,31 @@ describe.each(TRANSPORTS)("tracking.recordServerEvents access over %s", (transpo
     ] as const) {
       const body = okBody(await wire.record(transport, request(), { cookie }));
       expect(body.accepted).toBe(1);
-      expect(await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: body.events[0]!.eventId } })).toMatchObject({ workspaceId: seed.workspace.id, userId });
+      expect(
+        await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: body.events[0]!.eventId } }),
+      ).toMatchObject({ workspaceId: seed.workspace.id, userId });
     }
   });
 
   it("a VIEW_ONLY member may read: profiles.lookup, profiles.get and tracking.listEvents", async () => {
     const visitorId = `v_${uid()}`;
-    const recorded = okBody(await wire.record(transport, request({ events: [{ type: "signup", visitorId }] }), { cookie: owner }));
+    const recorded = okBody(
+      await wire.record(transport, request({ events: [{ type: "signup", visitorId }] }), { cookie: owner }),
+    );
     const profileId = recorded.events[0]!.profileId;
 
-    const found = okBody(await wire.lookup(transport, { workspaceId: seed.workspace.id, visitorId }, { cookie: viewer }));
+    const found = okBody(
+      await wire.lookup(transport, { workspaceId: seed.workspace.id, visitorId }, { cookie: viewer }),
+    );
     expect(found.profile?.id).toBe(profileId);
-    const got = okBody(await wire.getProfile(transport, { workspaceId: seed.workspace.id, profileId }, { cookie: viewer }));
+    const got = okBody(
+      await wire.getProfile(transport, { workspaceId: seed.workspace.id, profileId }, { cookie: viewer }),
+    );
     expect(got.profile.id).toBe(profileId);
     expect(got.timeline.items.map((i) => i.type)).toEqual(["signup"]);
-    const listed = okBody(await wire.listEvents(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id }, { cookie: viewer }));
+    const listed = okBody(
+      await wire.listEvents(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id }, { cookie: viewer }),
+    );
     expect(listed.items.map((e) => e.id)).toContain(recorded.events[0]!.eventId);
 
     // ... but an outsider may not, with the same 403 as for writes.
@@ -124,7 +144,10 @@ describe.each(TRANSPORTS)("tracking.recordServerEvents access over %s", (transpo
     ]) {
       expect(errorOf(await read)).toMatchObject({ status: 403, reason: "WORKSPACE_FORBIDDEN" });
     }
-    for (const read of [wire.lookup(transport, { workspaceId: seed.workspace.id, visitorId }), wire.listEvents(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id })]) {
+    for (const read of [
+      wire.lookup(transport, { workspaceId: seed.workspace.id, visitorId }),
+      wire.listEvents(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id }),
+    ]) {
       expect(errorOf(await read)).toMatchObject({ status: 401, reason: "UNAUTHENTICATED" });
     }
   });
@@ -132,7 +155,9 @@ describe.each(TRANSPORTS)("tracking.recordServerEvents access over %s", (transpo
   describe("a siteId that is not a site of the workspace", () => {
     it("another workspace's site: 403 SITE_NOT_IN_WORKSPACE naming siteId, nothing written anywhere", async () => {
       const theirs = await app.seedWorkspace({ name: "Theirs" });
-      const e = await refusedWithoutWrites(() => wire.record(transport, request({ siteId: theirs.site.id }), { cookie: owner }));
+      const e = await refusedWithoutWrites(() =>
+        wire.record(transport, request({ siteId: theirs.site.id }), { cookie: owner }),
+      );
       expect(e.status).toBe(403);
       expect(e.reason).toBe("SITE_NOT_IN_WORKSPACE");
       expect(e.issues.map((i) => i.path)).toEqual([["siteId"]]);
@@ -152,7 +177,10 @@ describe.each(TRANSPORTS)("tracking.recordServerEvents access over %s", (transpo
 
     it("a site of the same user's other workspace is still refused", async () => {
       const second = await createTestWorkspace(app.db.prisma, { ownerId: seed.owner.id, name: "Second" });
-      const site = await createTestSite(app.db.prisma, { workspaceId: second.workspace.id, funnelId: second.defaultFunnel.id });
+      const site = await createTestSite(app.db.prisma, {
+        workspaceId: second.workspace.id,
+        funnelId: second.defaultFunnel.id,
+      });
       const e = errorOf(await wire.record(transport, request({ siteId: site.id }), { cookie: owner }));
       expect(e).toMatchObject({ status: 403, reason: "SITE_NOT_IN_WORKSPACE" });
       expect(await countIngestRows(app.db.prisma, second.workspace.id)).toEqual(NOTHING_WRITTEN);
@@ -163,30 +191,45 @@ describe.each(TRANSPORTS)("tracking.recordServerEvents access over %s", (transpo
     it.each(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/json"])(
       "a %s body answers 415 UNSUPPORTED_MEDIA_TYPE and writes nothing",
       async (contentType) => {
-        const e = await refusedWithoutWrites(() => wire.record(transport, request(), { cookie: owner, headers: { "content-type": contentType } }));
+        const e = await refusedWithoutWrites(() =>
+          wire.record(transport, request(), { cookie: owner, headers: { "content-type": contentType } }),
+        );
         expect(e.status).toBe(415);
         expect(e.reason).toBe("UNSUPPORTED_MEDIA_TYPE");
       },
     );
 
     it("application/json with a charset is accepted", async () => {
-      const r = await wire.record(transport, request(), { cookie: owner, headers: { "content-type": "application/json; charset=utf-8" } });
+      const r = await wire.record(transport, request(), {
+        cookie: owner,
+        headers: { "content-type": "application/json; charset=utf-8" },
+      });
       expect(okBody(r).accepted).toBe(1);
     });
 
-    it.each(["https://evil.example", "http://127.0.0.1.evil.example", "null"])("a cross-site Origin %s answers 403 CROSS_SITE_REQUEST and writes nothing", async (origin) => {
-      const e = await refusedWithoutWrites(() => wire.record(transport, request(), { cookie: owner, headers: { origin } }));
-      expect(e.status).toBe(403);
-      expect(e.reason).toBe("CROSS_SITE_REQUEST");
-    });
+    it.each(["https://evil.example", "http://127.0.0.1.evil.example", "null"])(
+      "a cross-site Origin %s answers 403 CROSS_SITE_REQUEST and writes nothing",
+      async (origin) => {
+        const e = await refusedWithoutWrites(() =>
+          wire.record(transport, request(), { cookie: owner, headers: { origin } }),
+        );
+        expect(e.status).toBe(403);
+        expect(e.reason).toBe("CROSS_SITE_REQUEST");
+      },
+    );
 
     it("Sec-Fetch-Site: cross-site without an Origin is refused too", async () => {
-      const e = errorOf(await wire.record(transport, request(), { cookie: owner, headers: { "sec-fetch-site": "cross-site" } }));
+      const e = errorOf(
+        await wire.record(transport, request(), { cookie: owner, headers: { "sec-fetch-site": "cross-site" } }),
+      );
       expect(e).toMatchObject({ status: 403, reason: "CROSS_SITE_REQUEST" });
     });
 
     it("the service's own Origin is accepted", async () => {
-      const r = await wire.record(transport, request(), { cookie: owner, headers: { origin: app.baseUrl, "sec-fetch-site": "same-origin" } });
+      const r = await wire.record(transport, request(), {
+        cookie: owner,
+        headers: { origin: app.baseUrl, "sec-fetch-site": "same-origin" },
+      });
       expect(okBody(r).accepted).toBe(1);
     });
 

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestSite, type TSeededWorkspace, uid } from "../support/fixtures.ts";
 import { countIngestRows, loadProfile } from "../support/ingest-state.ts";
 import type { TTestApp } from "../support/test-app.ts";
-import { okBody, TRANSPORTS, type TRecordInput, type TServerEventInput, type TTransport, type TWire, startWiredApp } from "../support/wire.ts";
+import {
+  okBody,
+  TRANSPORTS,
+  type TRecordInput,
+  type TServerEventInput,
+  type TTransport,
+  type TWire,
+  startWiredApp,
+} from "../support/wire.ts";
 
 let app: TTestApp;
 let wire: TWire;
@@ -22,7 +30,9 @@ describe.each(TRANSPORTS)("duplicates by (siteId, messageId) over %s", (transpor
   });
 
   const record = async (events: TServerEventInput[], over: Partial<TRecordInput> = {}, via: TTransport = transport) =>
-    okBody(await wire.record(via, { workspaceId: seed.workspace.id, siteId: seed.site.id, events, ...over }, { cookie }));
+    okBody(
+      await wire.record(via, { workspaceId: seed.workspace.id, siteId: seed.site.id, events, ...over }, { cookie }),
+    );
   const rows = () => countIngestRows(app.db.prisma, seed.workspace.id);
 
   it("a messageId already recorded: status duplicate with the original ids, nothing written, counters and stage unchanged", async () => {
@@ -34,9 +44,26 @@ describe.each(TRANSPORTS)("duplicates by (siteId, messageId) over %s", (transpor
     const profileBefore = await loadProfile(app.db.prisma, profileId);
 
     // The retry even says something else (a later type, a new email, a timestamp): the original stands.
-    const again = await record([{ type: "trial_start", visitorId, messageId, email: `new-${uid()}@example.com`, timestamp: new Date(Date.now() - DAY).toISOString() }]);
+    const again = await record([
+      {
+        type: "trial_start",
+        visitorId,
+        messageId,
+        email: `new-${uid()}@example.com`,
+        timestamp: new Date(Date.now() - DAY).toISOString(),
+      },
+    ]);
     expect(again).toMatchObject({ accepted: 0, duplicates: 1 });
-    expect(again.events).toEqual([{ index: 0, eventId, profileId, status: "duplicate", channel: original.events[0]!.channel, stage: "CONSIDERATION" }]);
+    expect(again.events).toEqual([
+      {
+        index: 0,
+        eventId,
+        profileId,
+        status: "duplicate",
+        channel: original.events[0]!.channel,
+        stage: "CONSIDERATION",
+      },
+    ]);
     expect(await rows()).toEqual(rowsBefore);
     expect(await loadProfile(app.db.prisma, profileId)).toEqual(profileBefore);
   });
@@ -44,7 +71,10 @@ describe.each(TRANSPORTS)("duplicates by (siteId, messageId) over %s", (transpor
   it("a batch mixing new and duplicate events records only the new ones, in request order", async () => {
     const visitorId = `v_${uid()}`;
     const [m1, m2, m3] = [`m1_${uid()}`, `m2_${uid()}`, `m3_${uid()}`];
-    const first = await record([{ type: "visit", visitorId, messageId: m1 }, { type: "visit", visitorId, messageId: m2 }]);
+    const first = await record([
+      { type: "visit", visitorId, messageId: m1 },
+      { type: "visit", visitorId, messageId: m2 },
+    ]);
     const rowsBefore = await rows();
 
     const mixed = await record([
@@ -73,12 +103,18 @@ describe.each(TRANSPORTS)("duplicates by (siteId, messageId) over %s", (transpor
   });
 
   it("an entirely repeated request changes nothing and answers the same ids", async () => {
-    const events: TServerEventInput[] = Array.from({ length: 5 }, (_, i) => ({ type: i === 4 ? "trial_signup" : "visit", visitorId: `v_${uid()}`, messageId: `m_${uid()}` }));
+    const events: TServerEventInput[] = Array.from({ length: 5 }, (_, i) => ({
+      type: i === 4 ? "trial_signup" : "visit",
+      visitorId: `v_${uid()}`,
+      messageId: `m_${uid()}`,
+    }));
     const first = await record(events);
     const rowsBefore = await rows();
     const again = await record(events);
     expect(again).toMatchObject({ accepted: 0, duplicates: 5 });
-    expect(again.events.map((e) => [e.eventId, e.profileId, e.stage])).toEqual(first.events.map((e) => [e.eventId, e.profileId, e.stage]));
+    expect(again.events.map((e) => [e.eventId, e.profileId, e.stage])).toEqual(
+      first.events.map((e) => [e.eventId, e.profileId, e.stage]),
+    );
     expect(await rows()).toEqual(rowsBefore);
   });
 
@@ -87,11 +123,19 @@ describe.each(TRANSPORTS)("duplicates by (siteId, messageId) over %s", (transpor
     const otherTransport: TTransport = transport === "rest" ? "trpc" : "rest";
     const first = await record([{ type: "visit", visitorId: `v_${uid()}`, messageId }]);
     const again = await record([{ type: "visit", visitorId: `v_${uid()}`, messageId }], {}, otherTransport);
-    expect(again.events[0]).toMatchObject({ status: "duplicate", eventId: first.events[0]!.eventId, profileId: first.events[0]!.profileId });
+    expect(again.events[0]).toMatchObject({
+      status: "duplicate",
+      eventId: first.events[0]!.eventId,
+      profileId: first.events[0]!.profileId,
+    });
   });
 
   it("messageIds are unique per site: the same one on another site of the workspace is recorded", async () => {
-    const site = await createTestSite(app.db.prisma, { workspaceId: seed.workspace.id, funnelId: seed.funnel.id, domain: "docs.example.com" });
+    const site = await createTestSite(app.db.prisma, {
+      workspaceId: seed.workspace.id,
+      funnelId: seed.funnel.id,
+      domain: "docs.example.com",
+    });
     const messageId = `m_${uid()}`;
     const visitorId = `v_${uid()}`;
     const first = await record([{ type: "visit", visitorId, messageId }]);

@@ -17,7 +17,9 @@ let wire: TWire;
 let second: { baseUrl: string; close(): Promise<void> };
 
 beforeAll(async () => {
-  app = await startTestApp({ config: { SERVER_EVENTS_RATE_LIMIT: String(LIMIT), SERVER_EVENTS_RATE_WINDOW_SECONDS: String(WINDOW_SECONDS) } });
+  app = await startTestApp({
+    config: { SERVER_EVENTS_RATE_LIMIT: String(LIMIT), SERVER_EVENTS_RATE_WINDOW_SECONDS: String(WINDOW_SECONDS) },
+  });
   if (!app.redis) throw new Error("this file needs TEST_REDIS_URL");
   wire = createWire(app);
   const runtime = await createRuntime(app.config, { db: app.db, redis: app.redis, keyPrefix: app.keyPrefix });
@@ -42,7 +44,11 @@ const uid = () => randomBytes(6).toString("hex");
 async function freshOwner() {
   const seed = await app.seedWorkspace();
   const cookie = await app.login(seed.owner.email, seed.owner.password);
-  const input = (): TRecordInput => ({ workspaceId: seed.workspace.id, siteId: seed.site.id, events: [{ type: "signup", visitorId: `v_${uid()}` }] });
+  const input = (): TRecordInput => ({
+    workspaceId: seed.workspace.id,
+    siteId: seed.site.id,
+    events: [{ type: "signup", visitorId: `v_${uid()}` }],
+  });
   return { seed, cookie, input };
 }
 
@@ -54,7 +60,8 @@ describe.each(TRANSPORTS)("rate limit in Redis over %s", (transport) => {
     await wire.record(transport, input(), { cookie });
 
     const keys: string[] = [];
-    for await (const batch of app.redis!.scanIterator({ MATCH: `${app.keyPrefix}rl:server-events*`, COUNT: 500 })) keys.push(...batch);
+    for await (const batch of app.redis!.scanIterator({ MATCH: `${app.keyPrefix}rl:server-events*`, COUNT: 500 }))
+      keys.push(...batch);
     const key = keys.find((k) => k.endsWith(seed.owner.id));
     expect(key, keys.join(", ")).toBe(`${app.keyPrefix}rl:server-events:${seed.owner.id}`);
     expect(await app.redis!.get(key!)).toBe("2");
@@ -71,7 +78,13 @@ describe.each(TRANSPORTS)("rate limit in Redis over %s", (transport) => {
     expect(okBody(viaSecond).accepted).toBe(1);
     expect(viaSecond.headers.get("ratelimit-remaining")).toBe(String(LIMIT - 2));
     expect(okBody(await wire.record(transport, input(), { cookie })).accepted).toBe(1);
-    expect(errorOf(await there.record(transport, input(), { cookie }))).toMatchObject({ status: 429, reason: "RATE_LIMITED" });
-    expect(errorOf(await wire.record(transport, input(), { cookie }))).toMatchObject({ status: 429, reason: "RATE_LIMITED" });
+    expect(errorOf(await there.record(transport, input(), { cookie }))).toMatchObject({
+      status: 429,
+      reason: "RATE_LIMITED",
+    });
+    expect(errorOf(await wire.record(transport, input(), { cookie }))).toMatchObject({
+      status: 429,
+      reason: "RATE_LIMITED",
+    });
   });
 });

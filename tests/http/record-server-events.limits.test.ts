@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countIngestRows } from "../support/ingest-state.ts";
 import { uid } from "../support/fixtures.ts";
 import type { TTestApp } from "../support/test-app.ts";
-import { errorOf, okBody, TRANSPORTS, unchecked, type TRecordInput, type TTransport, type TWire, type TWireResult, startWiredApp } from "../support/wire.ts";
+import {
+  errorOf,
+  okBody,
+  TRANSPORTS,
+  unchecked,
+  type TRecordInput,
+  type TTransport,
+  type TWire,
+  type TWireResult,
+  startWiredApp,
+} from "../support/wire.ts";
 
 const LIMIT = 3;
 const WINDOW_SECONDS = 3600;
@@ -10,21 +20,35 @@ const WINDOW_SECONDS = 3600;
 let app: TTestApp;
 let wire: TWire;
 
-beforeAll(async () => ({ app, wire } = await startWiredApp({ config: { SERVER_EVENTS_RATE_LIMIT: String(LIMIT), SERVER_EVENTS_RATE_WINDOW_SECONDS: String(WINDOW_SECONDS) } })));
+beforeAll(
+  async () =>
+    ({ app, wire } = await startWiredApp({
+      config: { SERVER_EVENTS_RATE_LIMIT: String(LIMIT), SERVER_EVENTS_RATE_WINDOW_SECONDS: String(WINDOW_SECONDS) },
+    })),
+);
 afterAll(() => app?.close());
-
 
 /** The rate-limit headers of an answer, as numbers (NaN when absent). */
 function limitHeaders(result: TWireResult<unknown>) {
   const n = (name: string) => (result.headers.has(name) ? Number(result.headers.get(name)) : Number.NaN);
-  return { limit: n("ratelimit-limit"), remaining: n("ratelimit-remaining"), reset: n("ratelimit-reset"), retryAfter: n("retry-after") };
+  return {
+    limit: n("ratelimit-limit"),
+    remaining: n("ratelimit-remaining"),
+    reset: n("ratelimit-reset"),
+    retryAfter: n("retry-after"),
+  };
 }
 
 /** A fresh workspace whose owner (and, when asked, a MANAGER and a VIEW_ONLY member) have a full budget. */
 async function freshUsers(opts: { members?: boolean } = {}) {
   const seed = await app.seedWorkspace({ roles: opts.members ? ["MANAGER", "VIEW_ONLY"] : [] });
-  const login = (u: { email: string; password: string } | undefined) => (u ? app.login(u.email, u.password) : Promise.resolve(""));
-  const [owner, manager, viewer] = await Promise.all([login(seed.owner), login(seed.members.MANAGER), login(seed.members.VIEW_ONLY)]);
+  const login = (u: { email: string; password: string } | undefined) =>
+    u ? app.login(u.email, u.password) : Promise.resolve("");
+  const [owner, manager, viewer] = await Promise.all([
+    login(seed.owner),
+    login(seed.members.MANAGER),
+    login(seed.members.VIEW_ONLY),
+  ]);
   const input = (over: Partial<TRecordInput> = {}): TRecordInput => ({
     workspaceId: seed.workspace.id,
     siteId: seed.site.id,
@@ -74,7 +98,11 @@ describe.each(TRANSPORTS)("rate limit over %s", (transport) => {
 
   it("malformed requests spend the budget too (the limiter runs before validation)", async () => {
     const { owner, input } = await freshUsers();
-    for (let i = 0; i < LIMIT; i++) expect((await wire.record(transport, unchecked<TRecordInput>({ ...input(), events: "nope" }), { cookie: owner })).status).toBe(400);
+    for (let i = 0; i < LIMIT; i++)
+      expect(
+        (await wire.record(transport, unchecked<TRecordInput>({ ...input(), events: "nope" }), { cookie: owner }))
+          .status,
+      ).toBe(400);
     expect((await wire.record(transport, input(), { cookie: owner })).status).toBe(429);
   });
 
@@ -111,7 +139,11 @@ describe.each(TRANSPORTS)("rate limit over %s", (transport) => {
     const { seed, owner, input } = await freshUsers();
     for (let i = 0; i < LIMIT; i++) await wire.record(transport, input(), { cookie: owner });
     for (let i = 0; i < LIMIT + 1; i++) {
-      const listed = await wire.listEvents(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id }, { cookie: owner });
+      const listed = await wire.listEvents(
+        transport,
+        { workspaceId: seed.workspace.id, siteId: seed.site.id },
+        { cookie: owner },
+      );
       expect(okBody(listed).items).toHaveLength(LIMIT);
     }
     expect((await wire.record(transport, input(), { cookie: owner })).status).toBe(429);

@@ -20,10 +20,14 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     const seed: TSeededWorkspace = await app.seedWorkspace();
     const cookie = await app.login(seed.owner.email, seed.owner.password);
     const record = async (...events: TServerEventInput[]) =>
-      okBody(await wire.record(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id, events }, { cookie }));
+      okBody(
+        await wire.record(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id, events }, { cookie }),
+      );
     const first = async (...events: TServerEventInput[]) => (await record(...events)).events[0]!;
-    const get = async (profileId: string) => okBody(await wire.getProfile(transport, { workspaceId: seed.workspace.id, profileId }, { cookie }));
-    const lookup = async (by: { visitorId: string } | { email: string }) => okBody(await wire.lookup(transport, { workspaceId: seed.workspace.id, ...by }, { cookie })).profile;
+    const get = async (profileId: string) =>
+      okBody(await wire.getProfile(transport, { workspaceId: seed.workspace.id, profileId }, { cookie }));
+    const lookup = async (by: { visitorId: string } | { email: string }) =>
+      okBody(await wire.lookup(transport, { workspaceId: seed.workspace.id, ...by }, { cookie })).profile;
     return { seed, cookie, record, first, get, lookup };
   }
   let ws: Awaited<ReturnType<typeof workspace>>;
@@ -31,8 +35,10 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     ws = await workspace();
   });
 
-  const identifiersOf = async (profileId: string) => (await loadProfile(app.db.prisma, profileId)).identifiers.map((i) => `${i.kind}:${i.value}`).sort();
-  const mergesInto = (survivorId: string) => app.db.prisma.profileMerge.findMany({ where: { survivorId }, orderBy: { mergedId: "asc" } });
+  const identifiersOf = async (profileId: string) =>
+    (await loadProfile(app.db.prisma, profileId)).identifiers.map((i) => `${i.kind}:${i.value}`).sort();
+  const mergesInto = (survivorId: string) =>
+    app.db.prisma.profileMerge.findMany({ where: { survivorId }, orderBy: { mergedId: "asc" } });
   const mergedIntoOf = async (profileId: string) => (await loadProfile(app.db.prisma, profileId)).profile.mergedIntoId;
 
   it("visitor A, then visitor B + email X, then A + X: merged into the oldest, everything moved, audited and redirected", async () => {
@@ -55,14 +61,31 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     const loser = await loadProfile(app.db.prisma, p2);
     expect(loser.profile.mergedIntoId).toBe(p1);
     expect(loser.profile.mergedAt).toBeInstanceOf(Date);
-    expect({ identifiers: loser.identifiers, timeline: loser.timeline, links: loser.funnelLinks }).toEqual({ identifiers: [], timeline: [], links: [] });
+    expect({ identifiers: loser.identifiers, timeline: loser.timeline, links: loser.funnelLinks }).toEqual({
+      identifiers: [],
+      timeline: [],
+      links: [],
+    });
 
     // The survivor: identifiers and timeline moved, counters summed, first/last seen widened, higher stage kept.
     const survivor = await loadProfile(app.db.prisma, p1);
     expect(await identifiersOf(p1)).toEqual([`EMAIL:${X}`, `VISITOR:${A}`, `VISITOR:${B}`].sort());
-    expect(survivor.profile).toMatchObject({ mergedIntoId: null, eventCount: 3, serverEventCount: 3, firstSeenAt: at(10), lastSeenAt: at(5) });
+    expect(survivor.profile).toMatchObject({
+      mergedIntoId: null,
+      eventCount: 3,
+      serverEventCount: 3,
+      firstSeenAt: at(10),
+      lastSeenAt: at(5),
+    });
     expect(survivor.funnelLinks).toEqual([
-      expect.objectContaining({ funnelId: seed.funnel.id, currentStage: "TRIAL", stageChangedAt: at(5), eventCount: 3, firstSeenAt: at(10), lastSeenAt: at(5) }),
+      expect.objectContaining({
+        funnelId: seed.funnel.id,
+        currentStage: "TRIAL",
+        stageChangedAt: at(5),
+        eventCount: 3,
+        firstSeenAt: at(10),
+        lastSeenAt: at(5),
+      }),
     ]);
     const events = survivor.timeline.filter((t) => t.type !== "$merge");
     expect(events.map((t) => [t.type, t.occurredAt])).toEqual([
@@ -74,10 +97,23 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
 
     // One `$merge` timeline entry and one audit row, both naming the loser and the identifier that linked them.
     expect(survivor.timeline.filter((t) => t.type === "$merge")).toEqual([
-      expect.objectContaining({ profileId: p1, workspaceId: seed.workspace.id, funnelId: seed.funnel.id, trackingEventId: null, detail: { mergedProfileId: p2, identifier: { kind: "EMAIL", value: X } } }),
+      expect.objectContaining({
+        profileId: p1,
+        workspaceId: seed.workspace.id,
+        funnelId: seed.funnel.id,
+        trackingEventId: null,
+        detail: { mergedProfileId: p2, identifier: { kind: "EMAIL", value: X } },
+      }),
     ]);
     expect(await mergesInto(p1)).toEqual([
-      expect.objectContaining({ workspaceId: seed.workspace.id, survivorId: p1, mergedId: p2, identifierKind: "EMAIL", identifierValue: X, trackingEventId: merging.events[0]!.eventId }),
+      expect.objectContaining({
+        workspaceId: seed.workspace.id,
+        survivorId: p1,
+        mergedId: p2,
+        identifierKind: "EMAIL",
+        identifierValue: X,
+        trackingEventId: merging.events[0]!.eventId,
+      }),
     ]);
 
     // Reads follow the merge: the loser's id answers with the survivor; B's lookup finds the survivor.
@@ -89,12 +125,19 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     expect((await get(p1)).redirectedFrom).toBeNull();
     // The event log keeps the id of the time in the database, but reads show where the person lives now.
     expect((await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: e2.eventId } })).profileId).toBe(p2);
-    const listed = okBody(await wire.listEvents(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id }, { cookie: ws.cookie })).items;
+    const listed = okBody(
+      await wire.listEvents(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id }, { cookie: ws.cookie }),
+    ).items;
     expect(listed.find((e) => e.id === e2.eventId)!.profileId).toBe(p1);
 
     // New events about B, and a retry of the loser's original event, land on the survivor.
     expect((await first({ type: "visit", visitorId: B })).profileId).toBe(p1);
-    expect(await first({ type: "trial_start", visitorId: B, email: X, messageId })).toMatchObject({ status: "duplicate", eventId: e2.eventId, profileId: p1, stage: "TRIAL" });
+    expect(await first({ type: "trial_start", visitorId: B, email: X, messageId })).toMatchObject({
+      status: "duplicate",
+      eventId: e2.eventId,
+      profileId: p1,
+      stage: "TRIAL",
+    });
   });
 
   it("the survivor is the oldest profile, whichever identifier the event names first", async () => {
@@ -103,7 +146,10 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     const pOld = (await first({ type: "signup", visitorId: O, email: X })).profileId;
     const pNew = (await first({ type: "visit", visitorId: N })).profileId;
     // visitorId N (the newer profile's) comes before email X (the older one's) in the event.
-    expect(await first({ type: "identify", visitorId: N, email: X })).toMatchObject({ profileId: pOld, merged: [pNew] });
+    expect(await first({ type: "identify", visitorId: N, email: X })).toMatchObject({
+      profileId: pOld,
+      merged: [pNew],
+    });
     expect(await mergedIntoOf(pNew)).toBe(pOld);
   });
 
@@ -117,7 +163,10 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     expect(event.profileId).toBe(p1);
     expect([...event.merged!].sort()).toEqual([p2, p3].sort());
     expect((await mergesInto(p1)).map((m) => [m.mergedId, m.identifierKind])).toEqual(
-      [[p2, "EMAIL"], [p3, "USER_ID"]].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+      [
+        [p2, "EMAIL"],
+        [p3, "USER_ID"],
+      ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
     );
     expect(await identifiersOf(p1)).toEqual([`EMAIL:${X}`, `USER_ID:${seed.owner.id}`, `VISITOR:${A}`].sort());
     expect((await loadProfile(app.db.prisma, p1)).profile).toMatchObject({ eventCount: 4, serverEventCount: 4 });
@@ -129,7 +178,10 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     const p1 = (await first({ type: "visit", visitorId: A })).profileId;
     const p2 = (await first({ type: "signup", visitorId: B, email: X })).profileId;
     const p3 = (await first({ type: "visit", visitorId: C })).profileId;
-    const body = await record({ type: "identify", visitorId: C, email: X }, { type: "identify", visitorId: A, email: X });
+    const body = await record(
+      { type: "identify", visitorId: C, email: X },
+      { type: "identify", visitorId: A, email: X },
+    );
     // Every event answers with the profile it is on at the end of the request.
     expect(body.events.map((e) => [e.profileId, e.merged])).toEqual([
       [p1, [p3]],
@@ -159,12 +211,19 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     const { seed, record } = ws;
     const [A, B, X] = [visitor(), visitor(), email()];
     const before = await countIngestRows(app.db.prisma, seed.workspace.id);
-    const body = await record({ type: "visit", visitorId: A }, { type: "visit", visitorId: B, email: X }, { type: "identify", visitorId: A, email: X });
+    const body = await record(
+      { type: "visit", visitorId: A },
+      { type: "visit", visitorId: B, email: X },
+      { type: "identify", visitorId: A, email: X },
+    );
     const profileIds = [...new Set(body.events.map((e) => e.profileId))];
     expect(profileIds).toHaveLength(1);
     expect(body.events.every((e) => e.merged === undefined)).toBe(true);
     const after = await countIngestRows(app.db.prisma, seed.workspace.id);
-    expect({ profiles: after.profiles - before.profiles, merges: after.merges - before.merges }).toEqual({ profiles: 1, merges: 0 });
+    expect({ profiles: after.profiles - before.profiles, merges: after.merges - before.merges }).toEqual({
+      profiles: 1,
+      merges: 0,
+    });
     expect(await identifiersOf(profileIds[0]!)).toEqual([`EMAIL:${X}`, `VISITOR:${A}`, `VISITOR:${B}`].sort());
   });
 
@@ -178,7 +237,11 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
       const mergesBefore = (await countIngestRows(app.db.prisma, seed.workspace.id)).merges;
 
       const event = await first({ type: "trial_start", visitorId: V1, email: E2 });
-      expect(event).toMatchObject({ profileId: p2, stage: "TRIAL", mergeRefused: { profileIds: [p1], reason: "different_email" } });
+      expect(event).toMatchObject({
+        profileId: p2,
+        stage: "TRIAL",
+        mergeRefused: { profileIds: [p1], reason: "different_email" },
+      });
       expect(event.merged).toBeUndefined();
       expect(await loadProfile(app.db.prisma, p1)).toEqual(p1Before);
       expect(await identifiersOf(p2)).toEqual([`EMAIL:${E2}`, `VISITOR:${V2}`].sort());

@@ -59,7 +59,13 @@ describe(`OpenAPI: POST ${PATH}`, () => {
 
   it("takes workspaceId as a required query parameter, and only there", () => {
     expect(op.parameters).toEqual([
-      { name: "workspaceId", in: "query", required: true, description: expect.stringMatching(/\w/), schema: expect.objectContaining({ type: "string" }) },
+      {
+        name: "workspaceId",
+        in: "query",
+        required: true,
+        description: expect.stringMatching(/\w/),
+        schema: expect.objectContaining({ type: "string" }),
+      },
     ]);
     expect(JSON.stringify(raw.paths[PATH]!.post!.requestBody)).not.toContain("workspaceId");
   });
@@ -73,10 +79,27 @@ describe(`OpenAPI: POST ${PATH}`, () => {
     expect(body.properties!.events).toMatchObject({ type: "array", minItems: 1, maxItems: 50 });
 
     const event = body.properties!.events!.items!;
-    expect(Object.keys(event.properties!).sort()).toEqual(["email", "messageId", "path", "props", "referrer", "timestamp", "type", "userId", "utm", "visitorId"]);
+    expect(Object.keys(event.properties!).sort()).toEqual([
+      "email",
+      "messageId",
+      "path",
+      "props",
+      "referrer",
+      "timestamp",
+      "type",
+      "userId",
+      "utm",
+      "visitorId",
+    ]);
     expect(event.required).toEqual(["type"]);
     expect(event.additionalProperties).toBe(false);
-    expect(Object.keys(event.properties!.utm!.properties!)).toEqual(["source", "medium", "campaign", "term", "content"]);
+    expect(Object.keys(event.properties!.utm!.properties!)).toEqual([
+      "source",
+      "medium",
+      "campaign",
+      "term",
+      "content",
+    ]);
     expect(event.properties!.type).toMatchObject({ pattern: "^[A-Za-z0-9_.:-]{1,64}$" });
     expect(event.properties!.visitorId).toMatchObject({ maxLength: 128 });
     expect(event.properties!.messageId).toMatchObject({ maxLength: 128 });
@@ -84,9 +107,15 @@ describe(`OpenAPI: POST ${PATH}`, () => {
     expect(event.properties!.props!.description).toMatch(/8192 bytes/);
 
     const undescribed = [
-      ...Object.entries(body.properties!).filter(([, s]) => !s.description).map(([k]) => k),
-      ...Object.entries(event.properties!).filter(([, s]) => !s.description).map(([k]) => `events[].${k}`),
-      ...Object.entries(event.properties!.utm!.properties!).filter(([, s]) => !s.description).map(([k]) => `events[].utm.${k}`),
+      ...Object.entries(body.properties!)
+        .filter(([, s]) => !s.description)
+        .map(([k]) => k),
+      ...Object.entries(event.properties!)
+        .filter(([, s]) => !s.description)
+        .map(([k]) => `events[].${k}`),
+      ...Object.entries(event.properties!.utm!.properties!)
+        .filter(([, s]) => !s.description)
+        .map(([k]) => `events[].utm.${k}`),
     ];
     expect(undescribed).toEqual([]);
   });
@@ -96,10 +125,26 @@ describe(`OpenAPI: POST ${PATH}`, () => {
     const event = body.properties!.events!.items!.properties!;
     expect({
       siteId: body.properties!.siteId!.example,
-      events: [{ type: event.type!.example, visitorId: event.visitorId!.example, email: event.email!.example, path: event.path!.example, props: event.props!.example }],
+      events: [
+        {
+          type: event.type!.example,
+          visitorId: event.visitorId!.example,
+          email: event.email!.example,
+          path: event.path!.example,
+          props: event.props!.example,
+        },
+      ],
     }).toEqual({
       siteId: "site_456",
-      events: [{ type: "signup", visitorId: expect.any(String), email: "user@example.com", path: "/api/signup", props: { plan: "pro" } }],
+      events: [
+        {
+          type: "signup",
+          visitorId: expect.any(String),
+          email: "user@example.com",
+          path: "/api/signup",
+          props: { plan: "pro" },
+        },
+      ],
     });
     expect(op.parameters![0]!.schema!.example).toBe("ws_123");
   });
@@ -110,11 +155,17 @@ describe(`OpenAPI: POST ${PATH}`, () => {
     const schema = ok.content!["application/json"]!.schema;
     expect(schema.required).toEqual(["requestId", "accepted", "duplicates", "events"]);
     const event = schema.properties!.events!.items!;
-    expect(Object.keys(event.properties!).sort()).toEqual(["channel", "eventId", "index", "merged", "mergeRefused", "profileId", "stage", "status"].sort());
+    expect(Object.keys(event.properties!).sort()).toEqual(
+      ["channel", "eventId", "index", "merged", "mergeRefused", "profileId", "stage", "status"].sort(),
+    );
     expect(event.properties!.status).toMatchObject({ enum: ["recorded", "duplicate"] });
     const undescribed = [
-      ...Object.entries(schema.properties!).filter(([, f]) => !f.description).map(([k]) => k),
-      ...Object.entries(event.properties!).filter(([, f]) => !f.description).map(([k]) => `events[].${k}`),
+      ...Object.entries(schema.properties!)
+        .filter(([, f]) => !f.description)
+        .map(([k]) => k),
+      ...Object.entries(event.properties!)
+        .filter(([, f]) => !f.description)
+        .map(([k]) => `events[].${k}`),
     ];
     expect(undescribed).toEqual([]);
     expect(schema.example).toBeDefined();
@@ -127,7 +178,10 @@ describe(`OpenAPI: POST ${PATH}`, () => {
     const own = recordServerEventsMeta.openapi!.errorResponses as Record<number, string>;
     for (const status of [...ERROR_STATUSES, "500"]) {
       expect(op.responses[status]!.description, status).toBe(own[Number(status)]);
-      expect(op.responses[status]!.content?.["application/json"]?.schema, status).toMatchObject({ type: "object", properties: expect.objectContaining({ message: expect.anything(), data: expect.anything() }) });
+      expect(op.responses[status]!.content?.["application/json"]?.schema, status).toMatchObject({
+        type: "object",
+        properties: expect.objectContaining({ message: expect.anything(), data: expect.anything() }),
+      });
     }
   });
 
@@ -136,9 +190,18 @@ describe(`OpenAPI: POST ${PATH}`, () => {
       .filter(([status]) => status !== "200")
       .flatMap(([status, res]) => {
         const schema = res.content!["application/json"]!.schema;
-        return [res.description, schema.title, JSON.stringify(schema.example), JSON.stringify(schema.properties?.message?.example)].map((text) => `${status}: ${text}`);
+        return [
+          res.description,
+          schema.title,
+          JSON.stringify(schema.example),
+          JSON.stringify(schema.properties?.message?.example),
+        ].map((text) => `${status}: ${text}`);
       });
-    expect(wording.filter((text) => /email or password|failed logins|Cross-site request refused|Session store unavailable/.test(text))).toEqual([]);
+    expect(
+      wording.filter((text) =>
+        /email or password|failed logins|Cross-site request refused|Session store unavailable/.test(text),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -149,12 +212,22 @@ describe(`POST /api${PATH}: real answers fit the document`, () => {
 
   beforeAll(async () => {
     seed = await app.seedWorkspace({ roles: ["VIEW_ONLY"] });
-    [cookie, viewerCookie] = await Promise.all([app.login(seed.owner.email, seed.owner.password), app.login(seed.members.VIEW_ONLY!.email, seed.members.VIEW_ONLY!.password)]);
+    [cookie, viewerCookie] = await Promise.all([
+      app.login(seed.owner.email, seed.owner.password),
+      app.login(seed.members.VIEW_ONLY!.email, seed.members.VIEW_ONLY!.password),
+    ]);
   });
 
   const post = (query: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${app.baseUrl}/api${PATH}${query}`, { method: "POST", headers: { "content-type": "application/json", cookie, ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
-  const validBody = () => ({ siteId: seed.site.id, events: [{ type: "signup", visitorId: `v_${Math.random().toString(36).slice(2)}` }] });
+    fetch(`${app.baseUrl}/api${PATH}${query}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  const validBody = () => ({
+    siteId: seed.site.id,
+    events: [{ type: "signup", visitorId: `v_${Math.random().toString(36).slice(2)}` }],
+  });
 
   function validatorFor(status: string) {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -167,13 +240,19 @@ describe(`POST /api${PATH}: real answers fit the document`, () => {
     ["401", () => post(`?workspaceId=${seed.workspace.id}`, validBody(), { cookie: "" })],
     ["403", () => post(`?workspaceId=${seed.workspace.id}`, validBody(), { cookie: viewerCookie })],
     ["413", () => post(`?workspaceId=${seed.workspace.id}`, { ...validBody(), padding: "x".repeat(1024 * 1024) })],
-    ["415", () => post(`?workspaceId=${seed.workspace.id}`, "siteId=x", { "content-type": "application/x-www-form-urlencoded" })],
+    [
+      "415",
+      () =>
+        post(`?workspaceId=${seed.workspace.id}`, "siteId=x", { "content-type": "application/x-www-form-urlencoded" }),
+    ],
   ])("a real %s body validates against the documented schema", async (status, call) => {
     const res = await call();
     expect(String(res.status)).toBe(status);
     const validate = validatorFor(status);
     const body = await res.json();
-    expect(validate(body), `${status}: ${JSON.stringify(validate.errors)} ${JSON.stringify(body).slice(0, 300)}`).toBe(true);
+    expect(validate(body), `${status}: ${JSON.stringify(validate.errors)} ${JSON.stringify(body).slice(0, 300)}`).toBe(
+      true,
+    );
   });
 
   it("without ?workspaceId= the request is 400 naming workspaceId", async () => {
@@ -188,6 +267,8 @@ describe(`POST /api${PATH}: real answers fit the document`, () => {
     const res = await post(`?workspaceId=${seed.workspace.id}`, { ...validBody(), workspaceId: other.workspace.id });
     expect(res.status).toBe(200);
     const { events } = await jsonOf(res);
-    expect(await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: events[0].eventId } })).toMatchObject({ workspaceId: seed.workspace.id });
+    expect(await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: events[0].eventId } })).toMatchObject({
+      workspaceId: seed.workspace.id,
+    });
   });
 });

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestSite, type TSeededWorkspace, uid } from "../support/fixtures.ts";
 import type { TTestApp } from "../support/test-app.ts";
-import { errorOf, okBody, TRANSPORTS, unchecked, type TServerEventInput, type TWire, startWiredApp } from "../support/wire.ts";
+import {
+  errorOf,
+  okBody,
+  TRANSPORTS,
+  unchecked,
+  type TServerEventInput,
+  type TWire,
+  startWiredApp,
+} from "../support/wire.ts";
 
 let app: TTestApp;
 let wire: TWire;
@@ -28,7 +36,10 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
     it("by visitorId and by email (in any case, with spaces) answers the profile with identifiers, funnel links and counters", async () => {
       const visitorId = `v_${uid()}`;
       const email = `look-${uid()}@example.com`;
-      const body = await record([{ type: "visit", visitorId }, { type: "trial_signup", visitorId, email }]);
+      const body = await record([
+        { type: "visit", visitorId },
+        { type: "trial_signup", visitorId, email },
+      ]);
       const profileId = body.events[0]!.profileId;
       const stored = await app.db.prisma.profile.findUniqueOrThrow({ where: { id: profileId } });
 
@@ -56,24 +67,41 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
         lastSeenAt: stored.lastSeenAt.toISOString(),
       });
       expect(byVisitor!.identifiers).toHaveLength(2);
-      const byEmail = okBody(await wire.lookup(transport, { ...scope(), email: `  ${email.toUpperCase()} ` }, { cookie })).profile;
+      const byEmail = okBody(
+        await wire.lookup(transport, { ...scope(), email: `  ${email.toUpperCase()} ` }, { cookie }),
+      ).profile;
       expect(byEmail).toEqual(byVisitor);
     });
 
     it("answers profile: null for an unknown visitorId or email, and for another workspace's", async () => {
-      expect(okBody(await wire.lookup(transport, { ...scope(), visitorId: `v_${uid()}` }, { cookie }))).toEqual({ profile: null });
-      expect(okBody(await wire.lookup(transport, { ...scope(), email: `nobody-${uid()}@example.com` }, { cookie }))).toEqual({ profile: null });
+      expect(okBody(await wire.lookup(transport, { ...scope(), visitorId: `v_${uid()}` }, { cookie }))).toEqual({
+        profile: null,
+      });
+      expect(
+        okBody(await wire.lookup(transport, { ...scope(), email: `nobody-${uid()}@example.com` }, { cookie })),
+      ).toEqual({ profile: null });
 
       const theirs = await app.seedWorkspace({ name: "Theirs" });
       const theirCookie = await app.login(theirs.owner.email, theirs.owner.password);
       const visitorId = `v_${uid()}`;
-      okBody(await wire.record(transport, { workspaceId: theirs.workspace.id, siteId: theirs.site.id, events: [{ type: "visit", visitorId }] }, { cookie: theirCookie }));
+      okBody(
+        await wire.record(
+          transport,
+          { workspaceId: theirs.workspace.id, siteId: theirs.site.id, events: [{ type: "visit", visitorId }] },
+          { cookie: theirCookie },
+        ),
+      );
       expect(okBody(await wire.lookup(transport, { ...scope(), visitorId }, { cookie }))).toEqual({ profile: null });
     });
 
     it("needs exactly one of visitorId or email: 400 otherwise", async () => {
-      expect(errorOf(await wire.lookup(transport, scope(), { cookie }))).toMatchObject({ status: 400, reason: "VALIDATION_FAILED" });
-      const both = errorOf(await wire.lookup(transport, { ...scope(), visitorId: "v_1", email: "a@example.com" }, { cookie }));
+      expect(errorOf(await wire.lookup(transport, scope(), { cookie }))).toMatchObject({
+        status: 400,
+        reason: "VALIDATION_FAILED",
+      });
+      const both = errorOf(
+        await wire.lookup(transport, { ...scope(), visitorId: "v_1", email: "a@example.com" }, { cookie }),
+      );
       expect(both).toMatchObject({ status: 400, reason: "VALIDATION_FAILED" });
       expect(both.issues.map((i) => i.path)).toEqual([["visitorId"]]);
     });
@@ -86,7 +114,11 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       const base = Date.now() - 60 * MINUTE;
       const sameInstant = new Date(base + 30 * MINUTE).toISOString();
       const body = await record([
-        ...[0, 10, 20, 40].map((m) => ({ type: `step_${m}`, visitorId, timestamp: new Date(base + m * MINUTE).toISOString() })),
+        ...[0, 10, 20, 40].map((m) => ({
+          type: `step_${m}`,
+          visitorId,
+          timestamp: new Date(base + m * MINUTE).toISOString(),
+        })),
         ...["tie_a", "tie_b", "tie_c"].map((type) => ({ type, visitorId, timestamp: sameInstant })),
       ]);
       return body.events[0]!.profileId;
@@ -105,7 +137,13 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       const walked: string[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < 20; page++) {
-        const res = okBody(await wire.getProfile(transport, { ...scope(), profileId, limit: 1, ...(cursor ? { cursor } : {}) }, { cookie }));
+        const res = okBody(
+          await wire.getProfile(
+            transport,
+            { ...scope(), profileId, limit: 1, ...(cursor ? { cursor } : {}) },
+            { cookie },
+          ),
+        );
         expect(res.timeline.items.length).toBeLessThanOrEqual(1);
         walked.push(...res.timeline.items.map((i) => i.id));
         if (!res.timeline.nextCursor) break;
@@ -119,7 +157,13 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       const pages = [];
       let cursor: string | undefined;
       do {
-        const res = okBody(await wire.getProfile(transport, { ...scope(), profileId, limit: 3, ...(cursor ? { cursor } : {}) }, { cookie }));
+        const res = okBody(
+          await wire.getProfile(
+            transport,
+            { ...scope(), profileId, limit: 3, ...(cursor ? { cursor } : {}) },
+            { cookie },
+          ),
+        );
         expect(res.profile).toMatchObject({ id: profileId, eventCount: 7 });
         pages.push(res.timeline.items.map((i) => i.type));
         cursor = res.timeline.nextCursor ?? undefined;
@@ -132,7 +176,9 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       const visitorId = `v_${uid()}`;
       await record(Array.from({ length: 50 }, () => ({ type: "visit", visitorId })));
       const body = await record([{ type: "visit", visitorId }]);
-      const res = okBody(await wire.getProfile(transport, { ...scope(), profileId: body.events[0]!.profileId }, { cookie }));
+      const res = okBody(
+        await wire.getProfile(transport, { ...scope(), profileId: body.events[0]!.profileId }, { cookie }),
+      );
       expect(res.timeline.items).toHaveLength(50);
       expect(res.timeline.nextCursor).toEqual(expect.any(String));
     });
@@ -164,24 +210,49 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       const theirs = await app.seedWorkspace({ name: "Theirs" });
       const theirCookie = await app.login(theirs.owner.email, theirs.owner.password);
       const theirProfile = okBody(
-        await wire.record(transport, { workspaceId: theirs.workspace.id, siteId: theirs.site.id, events: [{ type: "visit", visitorId: `v_${uid()}` }] }, { cookie: theirCookie }),
+        await wire.record(
+          transport,
+          {
+            workspaceId: theirs.workspace.id,
+            siteId: theirs.site.id,
+            events: [{ type: "visit", visitorId: `v_${uid()}` }],
+          },
+          { cookie: theirCookie },
+        ),
       ).events[0]!.profileId;
       const unknown = errorOf(await wire.getProfile(transport, { ...scope(), profileId: `prf_${uid()}` }, { cookie }));
       const foreign = errorOf(await wire.getProfile(transport, { ...scope(), profileId: theirProfile }, { cookie }));
-      expect({ status: foreign.status, reason: foreign.reason, message: foreign.message, issues: foreign.issues }).toEqual({
+      expect({
+        status: foreign.status,
+        reason: foreign.reason,
+        message: foreign.message,
+        issues: foreign.issues,
+      }).toEqual({
         status: unknown.status,
         reason: unknown.reason,
         message: unknown.message,
         issues: unknown.issues,
       });
       // Asking through their own workspace works: the id exists, only not in ours.
-      expect(okBody(await wire.getProfile(transport, { workspaceId: theirs.workspace.id, profileId: theirProfile }, { cookie: theirCookie })).profile.id).toBe(theirProfile);
+      expect(
+        okBody(
+          await wire.getProfile(
+            transport,
+            { workspaceId: theirs.workspace.id, profileId: theirProfile },
+            { cookie: theirCookie },
+          ),
+        ).profile.id,
+      ).toBe(theirProfile);
     });
   });
 
   describe("tracking.listEvents", () => {
     it("lists a site's events newest first with channel and rule, cursor-paginated, and only that site's", async () => {
-      const site = await createTestSite(app.db.prisma, { workspaceId: seed.workspace.id, funnelId: seed.funnel.id, domain: `s-${uid()}.example.com` });
+      const site = await createTestSite(app.db.prisma, {
+        workspaceId: seed.workspace.id,
+        funnelId: seed.funnel.id,
+        domain: `s-${uid()}.example.com`,
+      });
       const start = Date.now() - 10 * MINUTE;
       const at = (m: number) => new Date(start + m * MINUTE).toISOString();
       const visitorId = `v_${uid()}`;
@@ -200,8 +271,16 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       expect(all.nextCursor).toBeNull();
       expect(all.items.map((e) => e.type)).toEqual(["d", "b", "c", "a"]);
       const byType = Object.fromEntries(all.items.map((e) => [e.type, e]));
-      expect(byType.a).toMatchObject({ channel: "paid", channelRule: "utm_medium:cpc", utm: { medium: "cpc", source: "google", campaign: null } });
-      expect(byType.b).toMatchObject({ channel: "organic_search", channelRule: "referrer:google.com", referrer: "https://www.google.com/" });
+      expect(byType.a).toMatchObject({
+        channel: "paid",
+        channelRule: "utm_medium:cpc",
+        utm: { medium: "cpc", source: "google", campaign: null },
+      });
+      expect(byType.b).toMatchObject({
+        channel: "organic_search",
+        channelRule: "referrer:google.com",
+        referrer: "https://www.google.com/",
+      });
       expect(byType.d).toMatchObject({ channel: "direct", channelRule: "none" });
       expect(byType.c).toMatchObject({
         id: recorded.events[2]!.eventId,
@@ -216,7 +295,13 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       const walked: string[] = [];
       let cursor: string | undefined;
       do {
-        const page = okBody(await wire.listEvents(transport, { ...scope(), siteId: site.id, limit: 3, ...(cursor ? { cursor } : {}) }, { cookie }));
+        const page = okBody(
+          await wire.listEvents(
+            transport,
+            { ...scope(), siteId: site.id, limit: 3, ...(cursor ? { cursor } : {}) },
+            { cookie },
+          ),
+        );
         walked.push(...page.items.map((e) => e.type));
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
@@ -231,7 +316,9 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
     });
 
     it("a bad cursor is 400 naming cursor", async () => {
-      const e = errorOf(await wire.listEvents(transport, { ...scope(), siteId: seed.site.id, cursor: "nope" }, { cookie }));
+      const e = errorOf(
+        await wire.listEvents(transport, { ...scope(), siteId: seed.site.id, cursor: "nope" }, { cookie }),
+      );
       expect(e.status).toBe(400);
       expect(e.issues.map((i) => i.path)).toEqual([["cursor"]]);
     });
@@ -247,7 +334,15 @@ describe("coercion guard (docs/trpc-openapi.md #2): REST must not switch coercio
     seed = await app.seedWorkspace();
     cookie = await app.login(seed.owner.email, seed.owner.password);
     const body = okBody(
-      await wire.record("rest", { workspaceId: seed.workspace.id, siteId: seed.site.id, events: Array.from({ length: 8 }, () => ({ type: "visit", visitorId: "v_guard" })) }, { cookie }),
+      await wire.record(
+        "rest",
+        {
+          workspaceId: seed.workspace.id,
+          siteId: seed.site.id,
+          events: Array.from({ length: 8 }, () => ({ type: "visit", visitorId: "v_guard" })),
+        },
+        { cookie },
+      ),
     );
     profileId = body.events[0]!.profileId;
   });
@@ -261,13 +356,19 @@ describe("coercion guard (docs/trpc-openapi.md #2): REST must not switch coercio
     ['"5x"', "5x"],
     ["null", null],
   ])("after REST calls with limit=5, tRPC still refuses limit %s with 400", async (_, wrong) => {
-    const rest = okBody(await wire.getProfile("rest", { workspaceId: seed.workspace.id, profileId, limit: 5 }, { cookie }));
+    const rest = okBody(
+      await wire.getProfile("rest", { workspaceId: seed.workspace.id, profileId, limit: 5 }, { cookie }),
+    );
     expect(rest.timeline.items).toHaveLength(5);
-    okBody(await wire.listEvents("rest", { workspaceId: seed.workspace.id, siteId: seed.site.id, limit: 5 }, { cookie }));
+    okBody(
+      await wire.listEvents("rest", { workspaceId: seed.workspace.id, siteId: seed.site.id, limit: 5 }, { cookie }),
+    );
 
     for (const call of [
       wire.getProfile("trpc", unchecked({ workspaceId: seed.workspace.id, profileId, limit: wrong }), { cookie }),
-      wire.listEvents("trpc", unchecked({ workspaceId: seed.workspace.id, siteId: seed.site.id, limit: wrong }), { cookie }),
+      wire.listEvents("trpc", unchecked({ workspaceId: seed.workspace.id, siteId: seed.site.id, limit: wrong }), {
+        cookie,
+      }),
     ]) {
       const e = errorOf(await call);
       expect({ status: e.status, reason: e.reason }).toEqual({ status: 400, reason: "VALIDATION_FAILED" });
@@ -276,17 +377,41 @@ describe("coercion guard (docs/trpc-openapi.md #2): REST must not switch coercio
   });
 
   it("tRPC takes a real number, and REST the same page size as a query string", async () => {
-    const trpc = okBody(await wire.getProfile("trpc", { workspaceId: seed.workspace.id, profileId, limit: 5 }, { cookie }));
-    const rest = okBody(await wire.getProfile("rest", { workspaceId: seed.workspace.id, profileId, limit: 5 }, { cookie }));
+    const trpc = okBody(
+      await wire.getProfile("trpc", { workspaceId: seed.workspace.id, profileId, limit: 5 }, { cookie }),
+    );
+    const rest = okBody(
+      await wire.getProfile("rest", { workspaceId: seed.workspace.id, profileId, limit: 5 }, { cookie }),
+    );
     expect(trpc.timeline.items.map((i) => i.id)).toEqual(rest.timeline.items.map((i) => i.id));
   });
 
   it("a recordServerEvents body with wrong-typed values is still refused over tRPC after REST calls", async () => {
-    okBody(await wire.record("rest", { workspaceId: seed.workspace.id, siteId: seed.site.id, events: [{ type: "visit", visitorId: "v_guard" }] }, { cookie }));
+    okBody(
+      await wire.record(
+        "rest",
+        { workspaceId: seed.workspace.id, siteId: seed.site.id, events: [{ type: "visit", visitorId: "v_guard" }] },
+        { cookie },
+      ),
+    );
     const e = errorOf(
-      await wire.record("trpc", unchecked({ workspaceId: seed.workspace.id, siteId: seed.site.id, events: [{ type: 123, visitorId: 42, timestamp: 0 }] }), { cookie }),
+      await wire.record(
+        "trpc",
+        unchecked({
+          workspaceId: seed.workspace.id,
+          siteId: seed.site.id,
+          events: [{ type: 123, visitorId: 42, timestamp: 0 }],
+        }),
+        { cookie },
+      ),
     );
     expect(e.status).toBe(400);
-    expect(e.issues.map((i) => i.path)).toEqual(expect.arrayContaining([["events", 0, "type"], ["events", 0, "visitorId"], ["events", 0, "timestamp"]]));
+    expect(e.issues.map((i) => i.path)).toEqual(
+      expect.arrayContaining([
+        ["events", 0, "type"],
+        ["events", 0, "visitorId"],
+        ["events", 0, "timestamp"],
+      ]),
+    );
   });
 });

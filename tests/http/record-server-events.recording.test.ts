@@ -3,7 +3,16 @@ import { newId } from "../../server/db/ids.ts";
 import { createTestSite, type TSeededWorkspace, uid } from "../support/fixtures.ts";
 import { countIngestRows, loadProfile } from "../support/ingest-state.ts";
 import type { TTestApp } from "../support/test-app.ts";
-import { errorOf, okBody, TRANSPORTS, unchecked, type TRecordInput, type TServerEventInput, type TWire, startWiredApp } from "../support/wire.ts";
+import {
+  errorOf,
+  okBody,
+  TRANSPORTS,
+  unchecked,
+  type TRecordInput,
+  type TServerEventInput,
+  type TWire,
+  startWiredApp,
+} from "../support/wire.ts";
 
 let app: TTestApp;
 let wire: TWire;
@@ -22,12 +31,16 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
 
   beforeAll(async () => {
     seed = await app.seedWorkspace({ roles: ["MANAGER"] });
-    [cookie, managerCookie] = await Promise.all([app.login(seed.owner.email, seed.owner.password), app.login(seed.members.MANAGER!.email, seed.members.MANAGER!.password)]);
+    [cookie, managerCookie] = await Promise.all([
+      app.login(seed.owner.email, seed.owner.password),
+      app.login(seed.members.MANAGER!.email, seed.members.MANAGER!.password),
+    ]);
   });
 
   const send = (events: TServerEventInput[], over: Partial<TRecordInput> = {}, as = cookie) =>
     wire.record(transport, { workspaceId: seed.workspace.id, siteId: seed.site.id, events, ...over }, { cookie: as });
-  const record = async (events: TServerEventInput[], over: Partial<TRecordInput> = {}, as = cookie) => okBody(await send(events, over, as));
+  const record = async (events: TServerEventInput[], over: Partial<TRecordInput> = {}, as = cookie) =>
+    okBody(await send(events, over, as));
   const trackingEvent = (id: string) => app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id } });
   const linkOf = (profileId: string, funnelId = seed.funnel.id) =>
     app.db.prisma.profileFunnelLink.findUniqueOrThrow({ where: { profileId_funnelId: { profileId, funnelId } } });
@@ -43,36 +56,88 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
       requestId: res.headers.get("x-request-id"),
       accepted: 1,
       duplicates: 0,
-      events: [{ index: 0, eventId: expect.stringMatching(/^evt_/), profileId: expect.stringMatching(/^prf_/), status: "recorded", channel: "direct", stage: "CONSIDERATION" }],
+      events: [
+        {
+          index: 0,
+          eventId: expect.stringMatching(/^evt_/),
+          profileId: expect.stringMatching(/^prf_/),
+          status: "recorded",
+          channel: "direct",
+          stage: "CONSIDERATION",
+        },
+      ],
     });
     const { eventId, profileId } = body.events[0]!;
 
     const row = await trackingEvent(eventId);
     expect(row).toMatchObject({
-      workspaceId: seed.workspace.id, siteId: seed.site.id, source: "SERVER", type: "signup", visitorId, email, userId: seed.owner.id, profileId,
-      path: "/api/signup", referrer: null, utmSource: null, utmMedium: null, channel: "direct", channelRule: "none", props: { plan: "pro" }, messageId: null,
+      workspaceId: seed.workspace.id,
+      siteId: seed.site.id,
+      source: "SERVER",
+      type: "signup",
+      visitorId,
+      email,
+      userId: seed.owner.id,
+      profileId,
+      path: "/api/signup",
+      referrer: null,
+      utmSource: null,
+      utmMedium: null,
+      channel: "direct",
+      channelRule: "none",
+      props: { plan: "pro" },
+      messageId: null,
     });
     expect(row.receivedAt.getTime()).toBeGreaterThanOrEqual(before);
     expect(row.receivedAt.getTime()).toBeLessThanOrEqual(after);
     expect(row.occurredAt).toEqual(row.receivedAt);
 
     const stored = await loadProfile(app.db.prisma, profileId);
-    expect(stored.profile).toMatchObject({ workspaceId: seed.workspace.id, eventCount: 1, serverEventCount: 1, pageviewCount: 0, mergedIntoId: null, firstSeenAt: row.occurredAt, lastSeenAt: row.occurredAt });
+    expect(stored.profile).toMatchObject({
+      workspaceId: seed.workspace.id,
+      eventCount: 1,
+      serverEventCount: 1,
+      pageviewCount: 0,
+      mergedIntoId: null,
+      firstSeenAt: row.occurredAt,
+      lastSeenAt: row.occurredAt,
+    });
     expect(stored.identifiers.map((i) => [i.kind, i.value, i.workspaceId])).toEqual([
       ["VISITOR", visitorId, seed.workspace.id],
       ["EMAIL", email, seed.workspace.id],
     ]);
     expect(stored.timeline).toEqual([
-      expect.objectContaining({ profileId, workspaceId: seed.workspace.id, funnelId: seed.funnel.id, trackingEventId: eventId, type: "signup", occurredAt: row.occurredAt }),
+      expect.objectContaining({
+        profileId,
+        workspaceId: seed.workspace.id,
+        funnelId: seed.funnel.id,
+        trackingEventId: eventId,
+        type: "signup",
+        occurredAt: row.occurredAt,
+      }),
     ]);
     expect(stored.funnelLinks).toEqual([
-      expect.objectContaining({ funnelId: seed.funnel.id, workspaceId: seed.workspace.id, currentStage: "CONSIDERATION", eventCount: 1, stageChangedAt: row.occurredAt, firstSeenAt: row.occurredAt, lastSeenAt: row.occurredAt }),
+      expect.objectContaining({
+        funnelId: seed.funnel.id,
+        workspaceId: seed.workspace.id,
+        currentStage: "CONSIDERATION",
+        eventCount: 1,
+        stageChangedAt: row.occurredAt,
+        firstSeenAt: row.occurredAt,
+        lastSeenAt: row.occurredAt,
+      }),
     ]);
   });
 
   it("tags the timeline with the site's own funnel, not the workspace default", async () => {
-    const funnel = await app.db.prisma.funnel.create({ data: { id: newId("fnl"), workspaceId: seed.workspace.id, name: "Enterprise" } });
-    const site = await createTestSite(app.db.prisma, { workspaceId: seed.workspace.id, funnelId: funnel.id, domain: "enterprise.example.com" });
+    const funnel = await app.db.prisma.funnel.create({
+      data: { id: newId("fnl"), workspaceId: seed.workspace.id, name: "Enterprise" },
+    });
+    const site = await createTestSite(app.db.prisma, {
+      workspaceId: seed.workspace.id,
+      funnelId: funnel.id,
+      domain: "enterprise.example.com",
+    });
     const body = await record([{ type: "trial_start", visitorId: `v_${uid()}` }], { siteId: site.id });
     const { eventId, profileId } = body.events[0]!;
     expect(await trackingEvent(eventId)).toMatchObject({ siteId: site.id });
@@ -82,22 +147,61 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
   });
 
   it.each([
-    { name: "utm medium cpc", event: { utm: { source: "google", medium: "cpc", campaign: "brand" } }, channel: "paid", rule: "utm_medium:cpc" },
-    { name: "a click id in the path", event: { path: "/pricing?gclid=abc123" }, channel: "paid", rule: "click_id:gclid" },
-    { name: "a Google referrer", event: { referrer: "https://www.google.com/search?q=funnels" }, channel: "organic_search", rule: "referrer:google.com" },
-    { name: "utm medium email", event: { utm: { source: "newsletter", medium: "email" } }, channel: "email", rule: "utm_medium:email" },
-    { name: "a ChatGPT referrer", event: { referrer: "https://chatgpt.com/" }, channel: "ai_llm", rule: "referrer:chatgpt.com" },
+    {
+      name: "utm medium cpc",
+      event: { utm: { source: "google", medium: "cpc", campaign: "brand" } },
+      channel: "paid",
+      rule: "utm_medium:cpc",
+    },
+    {
+      name: "a click id in the path",
+      event: { path: "/pricing?gclid=abc123" },
+      channel: "paid",
+      rule: "click_id:gclid",
+    },
+    {
+      name: "a Google referrer",
+      event: { referrer: "https://www.google.com/search?q=funnels" },
+      channel: "organic_search",
+      rule: "referrer:google.com",
+    },
+    {
+      name: "utm medium email",
+      event: { utm: { source: "newsletter", medium: "email" } },
+      channel: "email",
+      rule: "utm_medium:email",
+    },
+    {
+      name: "a ChatGPT referrer",
+      event: { referrer: "https://chatgpt.com/" },
+      channel: "ai_llm",
+      rule: "referrer:chatgpt.com",
+    },
     { name: "a t.co referrer", event: { referrer: "https://t.co/abc" }, channel: "social", rule: "referrer:t.co" },
-    { name: "another site's referrer", event: { referrer: "https://blog.partner.example/post" }, channel: "referral", rule: "referrer:blog.partner.example" },
-    { name: "a self-referral", event: { referrer: "https://shop.example.com/cart" }, channel: "direct", rule: "self_referral:shop.example.com" },
+    {
+      name: "another site's referrer",
+      event: { referrer: "https://blog.partner.example/post" },
+      channel: "referral",
+      rule: "referrer:blog.partner.example",
+    },
+    {
+      name: "a self-referral",
+      event: { referrer: "https://shop.example.com/cart" },
+      channel: "direct",
+      rule: "self_referral:shop.example.com",
+    },
     { name: "nothing at all", event: {}, channel: "direct", rule: "none" },
-  ] as const)("channel from $name: $channel, rule $rule, in the response and on the row", async ({ event, channel, rule }) => {
-    const body = await record([{ type: "visit", visitorId: `v_${uid()}`, ...event }]);
-    expect(body.events[0]!.channel).toBe(channel);
-    const row = await trackingEvent(body.events[0]!.eventId);
-    expect({ channel: row.channel, channelRule: row.channelRule }).toEqual({ channel, channelRule: rule });
-    if ("utm" in event) expect({ s: row.utmSource, m: row.utmMedium }).toEqual({ s: event.utm?.source, m: event.utm?.medium });
-  });
+  ] as const)(
+    "channel from $name: $channel, rule $rule, in the response and on the row",
+    async ({ event, channel, rule }) => {
+      const body = await record([{ type: "visit", visitorId: `v_${uid()}`, ...event }]);
+      expect(body.events[0]!.channel).toBe(channel);
+      const row = await trackingEvent(body.events[0]!.eventId);
+      expect({ channel: row.channel, channelRule: row.channelRule }).toEqual({ channel, channelRule: rule });
+      if ("utm" in event)
+        expect({ s: row.utmSource, m: row.utmMedium }).toEqual({ s: event.utm?.source, m: event.utm?.medium });
+    },
+  );
 
   describe("identifiers", () => {
     it("one row per visitorId, email and (when sent) userId, all on the event's profile", async () => {
@@ -156,7 +260,11 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
     it("the stored userId is always the session user's, also when the payload has none (and then no USER_ID identifier)", async () => {
       const visitorId = `v_${uid()}`;
       const byOwner = await record([{ type: "visit", visitorId }]);
-      const byManager = await record([{ type: "visit", visitorId, email: `m-${uid()}@example.com` }], {}, managerCookie);
+      const byManager = await record(
+        [{ type: "visit", visitorId, email: `m-${uid()}@example.com` }],
+        {},
+        managerCookie,
+      );
       expect((await trackingEvent(byOwner.events[0]!.eventId)).userId).toBe(seed.owner.id);
       expect((await trackingEvent(byManager.events[0]!.eventId)).userId).toBe(seed.members.MANAGER!.id);
       const stored = await loadProfile(app.db.prisma, byOwner.events[0]!.profileId);
@@ -224,12 +332,25 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
       const t = (daysAgo: number) => iso(now - daysAgo * DAY);
       const first = await record([{ type: "visit", visitorId, timestamp: t(2) }]);
       const profileId = first.events[0]!.profileId;
-      await record([{ type: "pageview", visitorId, timestamp: t(1) }, { type: "visit", visitorId, timestamp: t(1) }]);
+      await record([
+        { type: "pageview", visitorId, timestamp: t(1) },
+        { type: "visit", visitorId, timestamp: t(1) },
+      ]);
       await record([{ type: "visit", visitorId, timestamp: t(10) }]); // back-filled: earlier than everything
 
       const stored = await loadProfile(app.db.prisma, profileId);
-      expect(stored.profile).toMatchObject({ eventCount: 4, serverEventCount: 4, pageviewCount: 1, firstSeenAt: new Date(t(10)), lastSeenAt: new Date(t(1)) });
-      expect(stored.funnelLinks[0]).toMatchObject({ eventCount: 4, firstSeenAt: new Date(t(10)), lastSeenAt: new Date(t(1)) });
+      expect(stored.profile).toMatchObject({
+        eventCount: 4,
+        serverEventCount: 4,
+        pageviewCount: 1,
+        firstSeenAt: new Date(t(10)),
+        lastSeenAt: new Date(t(1)),
+      });
+      expect(stored.funnelLinks[0]).toMatchObject({
+        eventCount: 4,
+        firstSeenAt: new Date(t(10)),
+        lastSeenAt: new Date(t(1)),
+      });
       expect(stored.timeline).toHaveLength(4);
 
       await record([{ type: "visit", visitorId }]);
@@ -241,7 +362,12 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
 
     it("counters equal the counted rows after a batch of 50 about 5 people", async () => {
       const visitors = Array.from({ length: 5 }, () => `v_${uid()}`);
-      const body = await record(Array.from({ length: 50 }, (_, i) => ({ type: i % 7 === 0 ? "pageview" : "visit", visitorId: visitors[i % 5]! })));
+      const body = await record(
+        Array.from({ length: 50 }, (_, i) => ({
+          type: i % 7 === 0 ? "pageview" : "visit",
+          visitorId: visitors[i % 5]!,
+        })),
+      );
       const profileIds = [...new Set(body.events.map((e) => e.profileId))];
       expect(profileIds).toHaveLength(5);
       for (const profileId of profileIds) {
@@ -259,7 +385,9 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
   describe("occurredAt and clock skew", () => {
     it("with sentAt = timestamp + 10 min, occurredAt = receivedAt − 10 min", async () => {
       const clientNow = Date.now() + 7 * MINUTE; // the client's clock runs 7 minutes fast
-      const body = await record([{ type: "visit", visitorId: `v_${uid()}`, timestamp: iso(clientNow - 10 * MINUTE) }], { sentAt: iso(clientNow) });
+      const body = await record([{ type: "visit", visitorId: `v_${uid()}`, timestamp: iso(clientNow - 10 * MINUTE) }], {
+        sentAt: iso(clientNow),
+      });
       const row = await trackingEvent(body.events[0]!.eventId);
       expect(row.receivedAt.getTime() - row.occurredAt.getTime()).toBe(10 * MINUTE);
     });
@@ -276,7 +404,9 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
     });
 
     it("no timestamp: occurredAt = receivedAt, also when sentAt is given", async () => {
-      const body = await record([{ type: "visit", visitorId: `v_${uid()}` }], { sentAt: iso(Date.now() - 30 * MINUTE) });
+      const body = await record([{ type: "visit", visitorId: `v_${uid()}` }], {
+        sentAt: iso(Date.now() - 30 * MINUTE),
+      });
       const row = await trackingEvent(body.events[0]!.eventId);
       expect(row.occurredAt).toEqual(row.receivedAt);
     });
@@ -286,7 +416,11 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
     it("a batch whose event 3 is invalid writes nothing, not even events 0–2", async () => {
       const visitors = Array.from({ length: 5 }, () => `v_${uid()}`);
       const before = await countIngestRows(app.db.prisma, seed.workspace.id);
-      const events = visitors.map((visitorId, i) => ({ type: "signup", visitorId, ...(i === 3 ? { props: unchecked<Record<string, unknown>>("not an object") } : {}) }));
+      const events = visitors.map((visitorId, i) => ({
+        type: "signup",
+        visitorId,
+        ...(i === 3 ? { props: unchecked<Record<string, unknown>>("not an object") } : {}),
+      }));
       const e = errorOf(await send(events));
       expect(e.status).toBe(400);
       expect(e.issues.map((i) => i.path)).toEqual([["events", 3, "props"]]);
@@ -301,18 +435,26 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
         CREATE OR REPLACE FUNCTION fail_timeline() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF NEW.type = 'fail_in_database' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$`);
       await app.db.prisma.$executeRawUnsafe(`DROP TRIGGER IF EXISTS fail_timeline ON profile_events`);
-      await app.db.prisma.$executeRawUnsafe(`CREATE TRIGGER fail_timeline BEFORE INSERT ON profile_events FOR EACH ROW EXECUTE FUNCTION fail_timeline()`);
+      await app.db.prisma.$executeRawUnsafe(
+        `CREATE TRIGGER fail_timeline BEFORE INSERT ON profile_events FOR EACH ROW EXECUTE FUNCTION fail_timeline()`,
+      );
       try {
         const visitorId = `v_${uid()}`;
         const known = await record([{ type: "visit", visitorId }]);
         const profileBefore = await loadProfile(app.db.prisma, known.events[0]!.profileId);
         const before = await countIngestRows(app.db.prisma, seed.workspace.id);
-        const e = errorOf(await send([
-          { type: "signup", visitorId, email: `x-${uid()}@example.com` },
-          { type: "visit", visitorId: `v_${uid()}` },
-          { type: "fail_in_database", visitorId: `v_${uid()}` },
-        ]));
-        expect({ status: e.status, reason: e.reason, message: e.message }).toEqual({ status: 500, reason: "INTERNAL", message: "Internal server error" });
+        const e = errorOf(
+          await send([
+            { type: "signup", visitorId, email: `x-${uid()}@example.com` },
+            { type: "visit", visitorId: `v_${uid()}` },
+            { type: "fail_in_database", visitorId: `v_${uid()}` },
+          ]),
+        );
+        expect({ status: e.status, reason: e.reason, message: e.message }).toEqual({
+          status: 500,
+          reason: "INTERNAL",
+          message: "Internal server error",
+        });
         expect(await countIngestRows(app.db.prisma, seed.workspace.id)).toEqual(before);
         expect(await loadProfile(app.db.prisma, known.events[0]!.profileId)).toEqual(profileBefore);
       } finally {

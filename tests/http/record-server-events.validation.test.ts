@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uid, type TSeededWorkspace } from "../support/fixtures.ts";
 import { countIngestRows } from "../support/ingest-state.ts";
 import type { TTestApp } from "../support/test-app.ts";
-import { acrossTransports, errorOf, okBody, TRANSPORTS, unchecked, type TRecordInput, type TTransport, type TWire, startWiredApp } from "../support/wire.ts";
+import {
+  acrossTransports,
+  errorOf,
+  okBody,
+  TRANSPORTS,
+  unchecked,
+  type TRecordInput,
+  type TTransport,
+  type TWire,
+  startWiredApp,
+} from "../support/wire.ts";
 
 let app: TTestApp;
 let wire: TWire;
@@ -101,21 +111,35 @@ describe.each(TRANSPORTS)("validation over %s", (transport) => {
   });
 
   it("an invalid event reports every offending event and field at once", async () => {
-    const e = await rejected(transport, request([event({ type: "bad type" }), event(), event({ email: "nope", props: [] })]));
-    expect(paths(e)).toEqual(expect.arrayContaining([["events", 0, "type"], ["events", 2, "email"], ["events", 2, "props"]]));
+    const e = await rejected(
+      transport,
+      request([event({ type: "bad type" }), event(), event({ email: "nope", props: [] })]),
+    );
+    expect(paths(e)).toEqual(
+      expect.arrayContaining([
+        ["events", 0, "type"],
+        ["events", 2, "email"],
+        ["events", 2, "props"],
+      ]),
+    );
   });
 });
 
 describe("placeholder identifiers are refused", () => {
   const PLACEHOLDERS = ["null", "undefined", "anonymous", "guest", "0", "", "   ", "NULL", "Anonymous", " guest "];
-  const cases = ["visitorId", "userId", "messageId"].flatMap((field) => PLACEHOLDERS.map((value) => ({ field, value, shown: JSON.stringify(value) })));
+  const cases = ["visitorId", "userId", "messageId"].flatMap((field) =>
+    PLACEHOLDERS.map((value) => ({ field, value, shown: JSON.stringify(value) })),
+  );
 
-  it.each(acrossTransports(cases))("$transport: $field = $shown → 400 naming it", async ({ transport, field, value }) => {
-    // A valid visitorId next to it, so the placeholder is the only problem (for visitorId: an email).
-    const base = field === "visitorId" ? { type: "signup", email: `${uid()}@example.com` } : event();
-    const e = await rejected(transport, request([event(), { ...base, [field]: value }]));
-    expect(paths(e)).toEqual([["events", 1, field]]);
-  });
+  it.each(acrossTransports(cases))(
+    "$transport: $field = $shown → 400 naming it",
+    async ({ transport, field, value }) => {
+      // A valid visitorId next to it, so the placeholder is the only problem (for visitorId: an email).
+      const base = field === "visitorId" ? { type: "signup", email: `${uid()}@example.com` } : event();
+      const e = await rejected(transport, request([event(), { ...base, [field]: value }]));
+      expect(paths(e)).toEqual([["events", 1, field]]);
+    },
+  );
 
   it.each(acrossTransports([{ field: "visitorId" }, { field: "userId" }, { field: "messageId" }, { field: "email" }]))(
     "$transport: JSON null as $field → 400 naming it",
@@ -127,18 +151,25 @@ describe("placeholder identifiers are refused", () => {
 });
 
 describe.each(TRANSPORTS)("field rules over %s", (transport) => {
-  it.each(["not-an-email", "a@", "@example.com", "a b@example.com", "user@@example.com"])("invalid email %s: 400 naming email", async (email) => {
-    const e = await rejected(transport, request([event({ email })]));
-    expect(paths(e)).toEqual([["events", 0, "email"]]);
-  });
+  it.each(["not-an-email", "a@", "@example.com", "a b@example.com", "user@@example.com"])(
+    "invalid email %s: 400 naming email",
+    async (email) => {
+      const e = await rejected(transport, request([event({ email })]));
+      expect(paths(e)).toEqual([["events", 0, "email"]]);
+    },
+  );
 
   it("an email is stored trimmed and lower-cased, on the event and as the EMAIL identifier", async () => {
     const local = `Mixed.Case-${uid()}`;
-    const body = okBody(await wire.record(transport, request([{ type: "identify", email: `  ${local}@Example.COM \t` }]), { cookie }));
+    const body = okBody(
+      await wire.record(transport, request([{ type: "identify", email: `  ${local}@Example.COM \t` }]), { cookie }),
+    );
     const stored = await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: body.events[0]!.eventId } });
     const expected = `${local.toLowerCase()}@example.com`;
     expect(stored.email).toBe(expected);
-    const identifiers = await app.db.prisma.profileIdentifier.findMany({ where: { profileId: body.events[0]!.profileId } });
+    const identifiers = await app.db.prisma.profileIdentifier.findMany({
+      where: { profileId: body.events[0]!.profileId },
+    });
     expect(identifiers.map((i) => [i.kind, i.value])).toEqual([["EMAIL", expected]]);
   });
 
@@ -149,7 +180,11 @@ describe.each(TRANSPORTS)("field rules over %s", (transport) => {
     { field: "path", limit: 2048, make: (n: number) => "/".padEnd(n, "p") },
     { field: "referrer", limit: 2048, make: (n: number) => "https://ref.example/".padEnd(n, "r") },
     // 64-character local part, labels of at most 63: a valid address of any length up to 254 and one over.
-    { field: "email", limit: 254, make: (n: number) => `${"e".repeat(64)}@${"d".repeat(63)}.${"d".repeat(63)}.${"d".repeat(n - 196)}.io` },
+    {
+      field: "email",
+      limit: 254,
+      make: (n: number) => `${"e".repeat(64)}@${"d".repeat(63)}.${"d".repeat(63)}.${"d".repeat(n - 196)}.io`,
+    },
   ])("$field: $limit characters pass, one more is 400 naming it", async ({ field, limit, make }) => {
     const [ok, tooLong] = [make(limit), make(limit + 1)];
     expect([ok.length, tooLong.length]).toEqual([limit, limit + 1]);
@@ -164,36 +199,55 @@ describe.each(TRANSPORTS)("field rules over %s", (transport) => {
     expect(paths(e)).toEqual([["events", 0, "utm", "source"]]);
   });
 
-  it.each(["sign up", "signup!", "sign/up", "inscription_é", "", "a\u0000b"])("type %j: 400 naming type", async (type) => {
-    const e = await rejected(transport, request([event({ type })]));
-    expect(paths(e)).toEqual([["events", 0, "type"]]);
-  });
+  it.each(["sign up", "signup!", "sign/up", "inscription_é", "", "a\u0000b"])(
+    "type %j: 400 naming type",
+    async (type) => {
+      const e = await rejected(transport, request([event({ type })]));
+      expect(paths(e)).toEqual([["events", 0, "type"]]);
+    },
+  );
 
   it("type may use letters, digits and _ . : -", async () => {
-    const body = okBody(await wire.record(transport, request([event({ type: "Stripe.invoice:paid_v2-1" })]), { cookie }));
+    const body = okBody(
+      await wire.record(transport, request([event({ type: "Stripe.invoice:paid_v2-1" })]), { cookie }),
+    );
     expect(body.accepted).toBe(1);
   });
 
   it("a timestamp more than 1 hour in the future: 400 naming it; 59 minutes ahead is fine", async () => {
     const e = await rejected(transport, request([event(), event({ timestamp: iso(Date.now() + 61 * MINUTE) })]));
     expect(paths(e)).toEqual([["events", 1, "timestamp"]]);
-    const body = okBody(await wire.record(transport, request([event({ timestamp: iso(Date.now() + 59 * MINUTE) })]), { cookie }));
+    const body = okBody(
+      await wire.record(transport, request([event({ timestamp: iso(Date.now() + 59 * MINUTE) })]), { cookie }),
+    );
     expect(body.accepted).toBe(1);
   });
 
   it("with sentAt, the future is judged by the client's clock: 61 min after sentAt fails, 59 min passes", async () => {
     const sentAt = Date.now() - 3 * 60 * MINUTE;
     // Both timestamps are in the server's past; only sentAt makes the first one "the future".
-    const e = await rejected(transport, request([event({ timestamp: iso(sentAt + 61 * MINUTE) })], { sentAt: iso(sentAt) }));
+    const e = await rejected(
+      transport,
+      request([event({ timestamp: iso(sentAt + 61 * MINUTE) })], { sentAt: iso(sentAt) }),
+    );
     expect(paths(e)).toEqual([["events", 0, "timestamp"]]);
-    const body = okBody(await wire.record(transport, request([event({ timestamp: iso(sentAt + 59 * MINUTE) })], { sentAt: iso(sentAt) }), { cookie }));
+    const body = okBody(
+      await wire.record(
+        transport,
+        request([event({ timestamp: iso(sentAt + 59 * MINUTE) })], { sentAt: iso(sentAt) }),
+        { cookie },
+      ),
+    );
     expect(body.accepted).toBe(1);
   });
 
-  it.each(["yesterday", "2026-13-01T00:00:00Z", "2026-01-01", "2026-01-01T00:00:00", "1767225600000"])("timestamp %s (not ISO 8601 with a zone): 400", async (timestamp) => {
-    const e = await rejected(transport, request([event({ timestamp })]));
-    expect(paths(e)).toEqual([["events", 0, "timestamp"]]);
-  });
+  it.each(["yesterday", "2026-13-01T00:00:00Z", "2026-01-01", "2026-01-01T00:00:00", "1767225600000"])(
+    "timestamp %s (not ISO 8601 with a zone): 400",
+    async (timestamp) => {
+      const e = await rejected(transport, request([event({ timestamp })]));
+      expect(paths(e)).toEqual([["events", 0, "timestamp"]]);
+    },
+  );
 
   it("a malformed sentAt: 400 naming sentAt", async () => {
     const e = await rejected(transport, request([event()], { sentAt: "now" }));
@@ -202,7 +256,10 @@ describe.each(TRANSPORTS)("field rules over %s", (transport) => {
 
   it("the same messageId twice in one request: 400 naming the second occurrence", async () => {
     const messageId = `m_${uid()}`;
-    const e = await rejected(transport, request([event({ messageId }), event(), event({ messageId: `m_${uid()}` }), event({ messageId })]));
+    const e = await rejected(
+      transport,
+      request([event({ messageId }), event(), event({ messageId: `m_${uid()}` }), event({ messageId })]),
+    );
     expect(paths(e)).toEqual([["events", 3, "messageId"]]);
     expect(e.issues[0]!.message).toMatch(/events\[0\]/);
   });
@@ -235,7 +292,9 @@ describe.each(TRANSPORTS)("field rules over %s", (transport) => {
 
   it("a body over the size limit (1 MB): 413 PAYLOAD_TOO_LARGE, nothing written", async () => {
     const before = await countIngestRows(app.db.prisma, seed.workspace.id);
-    const e = errorOf(await wire.record(transport, request([event()], { padding: "x".repeat(1024 * 1024 + 1) }), { cookie }));
+    const e = errorOf(
+      await wire.record(transport, request([event()], { padding: "x".repeat(1024 * 1024 + 1) }), { cookie }),
+    );
     expect({ status: e.status, reason: e.reason }).toEqual({ status: 413, reason: "PAYLOAD_TOO_LARGE" });
     expect(await countIngestRows(app.db.prisma, seed.workspace.id)).toEqual(before);
   });
@@ -255,8 +314,14 @@ describe.each(TRANSPORTS)("text PostgreSQL cannot store, over %s", (transport) =
 
   it("characters outside the BMP (surrogate pairs) are stored intact", async () => {
     const visitorId = `v_😀_${uid()}`;
-    const body = okBody(await wire.record(transport, request([event({ visitorId, path: "/🚀", props: { "😀": "𝄞 clef" } })]), { cookie }));
+    const body = okBody(
+      await wire.record(transport, request([event({ visitorId, path: "/🚀", props: { "😀": "𝄞 clef" } })]), { cookie }),
+    );
     const row = await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: body.events[0]!.eventId } });
-    expect({ visitorId: row.visitorId, path: row.path, props: row.props }).toEqual({ visitorId, path: "/🚀", props: { "😀": "𝄞 clef" } });
+    expect({ visitorId: row.visitorId, path: row.path, props: row.props }).toEqual({
+      visitorId,
+      path: "/🚀",
+      props: { "😀": "𝄞 clef" },
+    });
   });
 });

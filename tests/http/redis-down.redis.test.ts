@@ -46,14 +46,18 @@ describe.each([
   ["is down (connections reset, new ones refused)", "cut"],
   ["stops answering (connections stay open)", "freeze"],
 ] as const)("when Redis %s", (_label, failure) => {
-  it("requests that need the session answer 503 with Retry-After, quickly, on both transports", { timeout: 20_000 }, async () => {
-    const { app, proxy, cookie } = await appBehindProxy();
-    if (failure === "cut") await proxy.cut();
-    else proxy.freeze();
-    const signal = () => AbortSignal.timeout(10_000);
-    await expectUnavailable(fetch(`${app.baseUrl}/api/auth/me`, { headers: { cookie }, signal: signal() }));
-    await expectUnavailable(fetch(`${app.baseUrl}/api/trpc/auth.me`, { headers: { cookie }, signal: signal() }));
-  });
+  it(
+    "requests that need the session answer 503 with Retry-After, quickly, on both transports",
+    { timeout: 20_000 },
+    async () => {
+      const { app, proxy, cookie } = await appBehindProxy();
+      if (failure === "cut") await proxy.cut();
+      else proxy.freeze();
+      const signal = () => AbortSignal.timeout(10_000);
+      await expectUnavailable(fetch(`${app.baseUrl}/api/auth/me`, { headers: { cookie }, signal: signal() }));
+      await expectUnavailable(fetch(`${app.baseUrl}/api/trpc/auth.me`, { headers: { cookie }, signal: signal() }));
+    },
+  );
 
   it("login answers 503 instead of skipping the password-guessing limits", { timeout: 20_000 }, async () => {
     const { app, proxy, seed } = await appBehindProxy();
@@ -76,7 +80,10 @@ describe.each([
     const res = await fetch(`${app.baseUrl}/readyz`, { signal: AbortSignal.timeout(10_000) });
     expect(Date.now() - started).toBeLessThan(QUICK_MS);
     expect(res.status).toBe(503);
-    expect(await jsonOf(res)).toMatchObject({ status: "not ready", checks: { database: "ok", redis: expect.stringMatching(/^error/) } });
+    expect(await jsonOf(res)).toMatchObject({
+      status: "not ready",
+      checks: { database: "ok", redis: expect.stringMatching(/^error/) },
+    });
   });
 });
 
@@ -86,7 +93,12 @@ describe("when Redis comes back", () => {
     await proxy.cut();
     expect((await fetch(`${app.baseUrl}/api/auth/me`, { headers: { cookie } })).status).toBe(503);
     await proxy.restore();
-    await expect.poll(async () => (await fetch(`${app.baseUrl}/api/auth/me`, { headers: { cookie } })).status, { timeout: 10_000, interval: 200 }).toBe(200);
+    await expect
+      .poll(async () => (await fetch(`${app.baseUrl}/api/auth/me`, { headers: { cookie } })).status, {
+        timeout: 10_000,
+        interval: 200,
+      })
+      .toBe(200);
   });
 });
 

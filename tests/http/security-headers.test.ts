@@ -15,7 +15,13 @@ afterAll(() => app?.close());
 /** A CSP header as directive → sources. */
 function cspOf(res: Response): Record<string, string[]> {
   const header = res.headers.get("content-security-policy") ?? "";
-  return Object.fromEntries(header.split(";").map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name, ...v]) => [name!, v]));
+  return Object.fromEntries(
+    header
+      .split(";")
+      .map((d) => d.trim().split(/\s+/))
+      .filter((d) => d[0])
+      .map(([name, ...v]) => [name!, v]),
+  );
 }
 
 function expectBaseHeaders(res: Response) {
@@ -31,13 +37,16 @@ describe("security headers", () => {
     ["an authenticated read", "/api/auth/me", true],
     ["the same over tRPC", `/api/trpc/auth.me?input=${encodeURIComponent("{}")}`, true],
     ["a refused read (no session)", "/api/auth/me", false],
-  ])("%s: nosniff, no referrer, no framing, a CSP that allows nothing, and no-store", async (_label, url, withCookie) => {
-    const res = await fetch(`${app.baseUrl}${url}`, { headers: withCookie ? { cookie } : {} });
-    expect(res.status).toBe(withCookie ? 200 : 401);
-    expectBaseHeaders(res);
-    expect(cspOf(res)["default-src"]).toEqual(["'none'"]);
-    expect(res.headers.get("cache-control")).toBe("no-store");
-  });
+  ])(
+    "%s: nosniff, no referrer, no framing, a CSP that allows nothing, and no-store",
+    async (_label, url, withCookie) => {
+      const res = await fetch(`${app.baseUrl}${url}`, { headers: withCookie ? { cookie } : {} });
+      expect(res.status).toBe(withCookie ? 200 : 401);
+      expectBaseHeaders(res);
+      expect(cspOf(res)["default-src"]).toEqual(["'none'"]);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+    },
+  );
 
   it("a recorded write answers no-store", async () => {
     const res = await fetch(`${app.baseUrl}/api/tracking/server-events?workspaceId=${seed.workspace.id}`, {

@@ -15,7 +15,14 @@ const START_TIMEOUT_MS = 120_000;
 type TServer = { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> };
 
 function startServer(dataDir: string): TServer {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "development" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    NODE_ENV: "development",
+  };
   for (const key of ["DATABASE_URL", "REDIS_URL", "SESSION_SECRET", "SEED_DEMO", "PUBLIC_URL"]) delete env[key];
   const child = spawn(process.execPath, ["dist/main.js"], { cwd: ROOT, env });
   let text = "";
@@ -30,7 +37,8 @@ async function waitFor(server: TServer, pattern: RegExp, ms = START_TIMEOUT_MS):
   for (;;) {
     const match = server.output().match(pattern);
     if (match) return match;
-    if (server.child.exitCode !== null) throw new Error(`server exited (${server.child.exitCode}):\n${server.output()}`);
+    if (server.child.exitCode !== null)
+      throw new Error(`server exited (${server.child.exitCode}):\n${server.output()}`);
     if (Date.now() > deadline) throw new Error(`no ${pattern} within ${ms} ms:\n${server.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -56,48 +64,74 @@ describe("the server process (npm start on the embedded default)", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("prints a demo login that works, records the printed example, and stops cleanly on SIGTERM", { timeout: 240_000 }, async () => {
-    server = startServer(dataDir);
-    const [, baseUrl] = await waitFor(server, /Server-side events API on (http:\/\/\S+)/);
-    await waitFor(server, /curl -b cookies\.txt/);
-    const text = server.output();
-    const [email, password, workspaceId, siteId] = ["email", "password", "workspace", "site"].map((name) => field(text, name));
-    expect({ email, workspaceId, siteId }).toMatchObject({ email: "demo@example.com", workspaceId: expect.stringMatching(/^ws_/), siteId: expect.stringMatching(/^site_/) });
-    expect(text).toContain(`${baseUrl}/api/docs`);
+  it(
+    "prints a demo login that works, records the printed example, and stops cleanly on SIGTERM",
+    { timeout: 240_000 },
+    async () => {
+      server = startServer(dataDir);
+      const [, baseUrl] = await waitFor(server, /Server-side events API on (http:\/\/\S+)/);
+      await waitFor(server, /curl -b cookies\.txt/);
+      const text = server.output();
+      const [email, password, workspaceId, siteId] = ["email", "password", "workspace", "site"].map((name) =>
+        field(text, name),
+      );
+      expect({ email, workspaceId, siteId }).toMatchObject({
+        email: "demo@example.com",
+        workspaceId: expect.stringMatching(/^ws_/),
+        siteId: expect.stringMatching(/^site_/),
+      });
+      expect(text).toContain(`${baseUrl}/api/docs`);
 
-    const login = await fetch(`${baseUrl}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password }) });
-    expect(login.status).toBe(200);
-    const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
-    const body = JSON.parse(/-d '(\{"siteId".*?)' /.exec(text)![1]!);
-    const recorded = await fetch(`${baseUrl}/api/tracking/server-events?workspaceId=${workspaceId}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", cookie },
-      body: JSON.stringify(body),
-    });
-    expect(recorded.status).toBe(200);
-    expect(await recorded.json()).toMatchObject({ accepted: 1, events: [{ status: "recorded", stage: "CONSIDERATION" }] });
+      const login = await fetch(`${baseUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, password }),
+      });
+      expect(login.status).toBe(200);
+      const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+      const body = JSON.parse(/-d '(\{"siteId".*?)' /.exec(text)![1]!);
+      const recorded = await fetch(`${baseUrl}/api/tracking/server-events?workspaceId=${workspaceId}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie },
+        body: JSON.stringify(body),
+      });
+      expect(recorded.status).toBe(200);
+      expect(await recorded.json()).toMatchObject({
+        accepted: 1,
+        events: [{ status: "recorded", stage: "CONSIDERATION" }],
+      });
 
-    expect(await stop(server)).toBe(0);
-    expect(server.output()).toMatch(/"msg":"stopped"/);
-  });
+      expect(await stop(server)).toBe(0);
+      expect(server.output()).toMatch(/"msg":"stopped"/);
+    },
+  );
 
-  it("starts again on the same folder: data kept, no second demo user, the old password still works", { timeout: 240_000 }, async () => {
-    const first = server!.output();
-    server = startServer(dataDir);
-    const [, baseUrl] = await waitFor(server, /Server-side events API on (http:\/\/\S+)/);
-    await waitFor(server, /Log in with an existing user/);
-    expect(server.output()).not.toContain("Demo login");
+  it(
+    "starts again on the same folder: data kept, no second demo user, the old password still works",
+    { timeout: 240_000 },
+    async () => {
+      const first = server!.output();
+      server = startServer(dataDir);
+      const [, baseUrl] = await waitFor(server, /Server-side events API on (http:\/\/\S+)/);
+      await waitFor(server, /Log in with an existing user/);
+      expect(server.output()).not.toContain("Demo login");
 
-    const login = await fetch(`${baseUrl}/api/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: "demo@example.com", password: field(first, "password") }),
-    });
-    expect(login.status).toBe(200);
-    const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
-    const found = await fetch(`${baseUrl}/api/profiles/lookup?workspaceId=${field(first, "workspace")}&visitorId=v_1`, { headers: { cookie } });
-    expect(await found.json()).toMatchObject({ profile: { eventCount: 1, identifiers: expect.arrayContaining([{ kind: "VISITOR", value: "v_1" }]) } });
+      const login = await fetch(`${baseUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "demo@example.com", password: field(first, "password") }),
+      });
+      expect(login.status).toBe(200);
+      const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+      const found = await fetch(
+        `${baseUrl}/api/profiles/lookup?workspaceId=${field(first, "workspace")}&visitorId=v_1`,
+        { headers: { cookie } },
+      );
+      expect(await found.json()).toMatchObject({
+        profile: { eventCount: 1, identifiers: expect.arrayContaining([{ kind: "VISITOR", value: "v_1" }]) },
+      });
 
-    expect(await stop(server)).toBe(0);
-  });
+      expect(await stop(server)).toBe(0);
+    },
+  );
 });

@@ -15,7 +15,11 @@ afterAll(() => app?.close());
 
 async function admin(...argv: string[]) {
   let stderr = "";
-  const code = await runAdmin(argv, { db: app.db, stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) } });
+  const code = await runAdmin(argv, {
+    db: app.db,
+    stdout: { write: () => true },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
   return { code, stderr };
 }
 
@@ -38,7 +42,10 @@ describe("ending a user's sessions from the admin CLI", () => {
     const bystander = await app.login(seed.owner.email, seed.owner.password);
     expect((await me(first)).status).toBe(200);
 
-    expect(await admin("user", "password", "--email", user.email, "--password", "a-brand-new-password")).toEqual({ code: 0, stderr: "" });
+    expect(await admin("user", "password", "--email", user.email, "--password", "a-brand-new-password")).toEqual({
+      code: 0,
+      stderr: "",
+    });
 
     const rest = await me(first);
     const trpc = await meOverTrpc(second);
@@ -57,7 +64,10 @@ describe("ending a user's sessions from the admin CLI", () => {
   });
 
   it("session revoke --email logs the user out everywhere and keeps the password", async () => {
-    const cookies = [await app.login(seed.owner.email, seed.owner.password), await app.login(seed.owner.email, seed.owner.password)];
+    const cookies = [
+      await app.login(seed.owner.email, seed.owner.password),
+      await app.login(seed.owner.email, seed.owner.password),
+    ];
     expect(await admin("session", "revoke", "--email", seed.owner.email)).toEqual({ code: 0, stderr: "" });
     for (const cookie of cookies) expect((await me(cookie)).status).toBe(401);
     const again = await app.login(seed.owner.email, seed.owner.password);
@@ -77,7 +87,10 @@ describe("ending a user's sessions from the admin CLI", () => {
     const user = seed.members.MANAGER!;
     const cookie = await app.login(user.email, user.password);
     expect((await recordOne(cookie)).status).toBe(200);
-    expect(await admin("member", "remove", "--workspace", seed.workspace.id, "--email", user.email)).toEqual({ code: 0, stderr: "" });
+    expect(await admin("member", "remove", "--workspace", seed.workspace.id, "--email", user.email)).toEqual({
+      code: 0,
+      stderr: "",
+    });
     const refused = await recordOne(cookie);
     expect(refused.status).toBe(403);
     expect((await jsonOf(refused)).data.reason).toBe("WORKSPACE_FORBIDDEN");

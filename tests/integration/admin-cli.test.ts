@@ -51,7 +51,16 @@ async function userAndWorkspace() {
 
 describe("user create / user password", () => {
   it("creates a user with a scrypt hash and prints the id", async () => {
-    const r = await admin("user", "create", "--email", "  Ops@Example.TEST ", "--password", "s3cret-pass", "--name", "Ops");
+    const r = await admin(
+      "user",
+      "create",
+      "--email",
+      "  Ops@Example.TEST ",
+      "--password",
+      "s3cret-pass",
+      "--name",
+      "Ops",
+    );
     expect(r).toMatchObject({ code: 0, stderr: "" });
     expect(r.stdout).toMatch(/^usr_[0-9a-z]{26}\n$/);
     const user = await db.prisma.user.findUniqueOrThrow({ where: { id: r.id } });
@@ -64,7 +73,12 @@ describe("user create / user password", () => {
     const e = email("stdin");
     const stdout = sink();
     const stderr = sink();
-    const code = await runAdmin(["user", "create", "--email", e, "--password", "-"], { db, stdout, stderr, readStdin: async () => "from stdin pass\n" });
+    const code = await runAdmin(["user", "create", "--email", e, "--password", "-"], {
+      db,
+      stdout,
+      stderr,
+      readStdin: async () => "from stdin pass\n",
+    });
     expect({ code, stderr: stderr.text }).toEqual({ code: 0, stderr: "" });
     const user = await db.prisma.user.findUniqueOrThrow({ where: { email: e } });
     expect(await verifyPassword("from stdin pass", user.passwordHash)).toBe(true);
@@ -107,7 +121,10 @@ describe("workspace create / member add", () => {
     const { id: ownerId } = await admin("user", "create", "--email", owner, "--password", "password-1");
     const r = await admin("workspace", "create", "--name", "Acme", "--owner", owner);
     expect(r.stdout).toMatch(/^ws_[0-9a-z]{26}\n$/);
-    const ws = await db.prisma.workspace.findUniqueOrThrow({ where: { id: r.id }, include: { funnels: true, members: true } });
+    const ws = await db.prisma.workspace.findUniqueOrThrow({
+      where: { id: r.id },
+      include: { funnels: true, members: true },
+    });
     expect(ws.name).toBe("Acme");
     expect(ws.funnels).toEqual([expect.objectContaining({ isDefault: true })]);
     expect(ws.members).toEqual([expect.objectContaining({ userId: ownerId, role: "ADMIN" })]);
@@ -125,18 +142,45 @@ describe("workspace create / member add", () => {
     const { workspaceId } = await userAndWorkspace();
     const e = email("member");
     const { id: userId } = await admin("user", "create", "--email", e, "--password", "password-1");
-    const added = await admin("member", "add", "--workspace", workspaceId, "--email", e, "--role", "view_only", "--json");
+    const added = await admin(
+      "member",
+      "add",
+      "--workspace",
+      workspaceId,
+      "--email",
+      e,
+      "--role",
+      "view_only",
+      "--json",
+    );
     expect(json(added)).toEqual({ workspaceId, userId, email: e, role: "VIEW_ONLY", previousRole: null });
     const changed = await admin("member", "add", "--workspace", workspaceId, "--email", e, "--role", "MANAGER");
     expect(changed).toMatchObject({ code: 0, id: userId });
-    const member = await db.prisma.workspaceMember.findUniqueOrThrow({ where: { workspaceId_userId: { workspaceId, userId } } });
+    const member = await db.prisma.workspaceMember.findUniqueOrThrow({
+      where: { workspaceId_userId: { workspaceId, userId } },
+    });
     expect(member.role).toBe("MANAGER");
   });
 
   it.each([
-    ["an unknown workspace", (ws: string, e: string) => ["--workspace", `${ws}x`, "--email", e, "--role", "ADMIN"], 1, /no workspace with id ws_/],
-    ["an unknown email", (ws: string) => ["--workspace", ws, "--email", "ghost@example.test", "--role", "ADMIN"], 1, /no user with email ghost@example\.test/],
-    ["a bad role", (ws: string, e: string) => ["--workspace", ws, "--email", e, "--role", "OWNER"], 2, /--role: must be ADMIN, MANAGER or VIEW_ONLY/],
+    [
+      "an unknown workspace",
+      (ws: string, e: string) => ["--workspace", `${ws}x`, "--email", e, "--role", "ADMIN"],
+      1,
+      /no workspace with id ws_/,
+    ],
+    [
+      "an unknown email",
+      (ws: string) => ["--workspace", ws, "--email", "ghost@example.test", "--role", "ADMIN"],
+      1,
+      /no user with email ghost@example\.test/,
+    ],
+    [
+      "a bad role",
+      (ws: string, e: string) => ["--workspace", ws, "--email", e, "--role", "OWNER"],
+      2,
+      /--role: must be ADMIN, MANAGER or VIEW_ONLY/,
+    ],
     ["a missing role", (ws: string, e: string) => ["--workspace", ws, "--email", e], 2, /--role is required/],
   ])("member add with %s fails", async (_label, args, code, message) => {
     const { workspaceId, owner } = await userAndWorkspace();
@@ -158,7 +202,11 @@ describe("member remove / session revoke", () => {
     expect(await db.prisma.workspaceMember.count({ where: { workspaceId, userId } })).toBe(0);
 
     const again = await admin("member", "remove", "--workspace", workspaceId, "--email", e);
-    expect(again).toMatchObject({ code: 1, stdout: "", stderr: `admin: ${e} is not a member of workspace ${workspaceId}\n` });
+    expect(again).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr: `admin: ${e} is not a member of workspace ${workspaceId}\n`,
+    });
     const last = await admin("member", "remove", "--workspace", workspaceId, "--email", owner);
     expect(last).toMatchObject({ code: 1, stdout: "" });
     expect(last.stderr).toMatch(/is the last ADMIN of workspace .*: make another member ADMIN first/);
@@ -170,11 +218,18 @@ describe("member remove / session revoke", () => {
     const { id } = await admin("user", "create", "--email", e, "--password", "password-1");
     const generation = async () => (await db.prisma.user.findUniqueOrThrow({ where: { id } })).sessionGeneration;
     expect(await generation()).toBe(0);
-    expect(json(await admin("session", "revoke", "--email", e, "--json"))).toEqual({ id, email: e, sessionsEnded: true });
+    expect(json(await admin("session", "revoke", "--email", e, "--json"))).toEqual({
+      id,
+      email: e,
+      sessionsEnded: true,
+    });
     expect(await generation()).toBe(1);
     await admin("user", "password", "--email", e, "--password", "password-2");
     expect(await generation()).toBe(2);
-    expect(await admin("session", "revoke", "--email", "ghost@example.test")).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user with email/) });
+    expect(await admin("session", "revoke", "--email", "ghost@example.test")).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/no user with email/),
+    });
   });
 });
 
@@ -182,21 +237,60 @@ describe("site create / site list", () => {
   it("puts the site in the default funnel, with the domain lower-cased and as the default name", async () => {
     const { workspaceId, defaultFunnelId } = await userAndWorkspace();
     const r = await admin("site", "create", "--workspace", workspaceId, "--domain", "Shop.Example.COM", "--json");
-    expect(json(r)).toEqual({ id: expect.stringMatching(/^site_/), workspaceId, funnelId: defaultFunnelId, domain: "shop.example.com", name: "shop.example.com" });
+    expect(json(r)).toEqual({
+      id: expect.stringMatching(/^site_/),
+      workspaceId,
+      funnelId: defaultFunnelId,
+      domain: "shop.example.com",
+      name: "shop.example.com",
+    });
   });
 
   it("takes --funnel only from the same workspace", async () => {
     const a = await userAndWorkspace();
     const b = await userAndWorkspace();
-    const ok = await admin("site", "create", "--workspace", a.workspaceId, "--domain", "a.example", "--funnel", a.defaultFunnelId, "--name", "A site");
+    const ok = await admin(
+      "site",
+      "create",
+      "--workspace",
+      a.workspaceId,
+      "--domain",
+      "a.example",
+      "--funnel",
+      a.defaultFunnelId,
+      "--name",
+      "A site",
+    );
     expect(ok.code).toBe(0);
-    expect(await db.prisma.trackingSite.findUniqueOrThrow({ where: { id: ok.id } })).toMatchObject({ funnelId: a.defaultFunnelId, name: "A site" });
-    const cross = await admin("site", "create", "--workspace", a.workspaceId, "--domain", "b.example", "--funnel", b.defaultFunnelId);
-    expect(cross).toMatchObject({ code: 1, stdout: "", stderr: `admin: funnel ${b.defaultFunnelId} is not a funnel of workspace ${a.workspaceId}\n` });
+    expect(await db.prisma.trackingSite.findUniqueOrThrow({ where: { id: ok.id } })).toMatchObject({
+      funnelId: a.defaultFunnelId,
+      name: "A site",
+    });
+    const cross = await admin(
+      "site",
+      "create",
+      "--workspace",
+      a.workspaceId,
+      "--domain",
+      "b.example",
+      "--funnel",
+      b.defaultFunnelId,
+    );
+    expect(cross).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr: `admin: funnel ${b.defaultFunnelId} is not a funnel of workspace ${a.workspaceId}\n`,
+    });
     expect(await db.prisma.trackingSite.count({ where: { workspaceId: a.workspaceId } })).toBe(1);
   });
 
-  it.each(["https://shop.example.com", "shop.example.com/path", "shop.example.com:8080", "bad-.example", "under_score.example"])("refuses the domain %s (exit 2)", async (domain) => {
+  it.each([
+    "https://shop.example.com",
+    "shop.example.com/path",
+    "shop.example.com:8080",
+    "bad-.example",
+    "under_score.example",
+  ])("refuses the domain %s (exit 2)", async (domain) => {
     const { workspaceId } = await userAndWorkspace();
     const r = await admin("site", "create", "--workspace", workspaceId, "--domain", domain);
     expect(r.code).toBe(2);
@@ -206,9 +300,20 @@ describe("site create / site list", () => {
   it("lists the sites of a workspace, oldest first", async () => {
     const { workspaceId, defaultFunnelId } = await userAndWorkspace();
     const first = await admin("site", "create", "--workspace", workspaceId, "--domain", "one.example");
-    const second = await admin("site", "create", "--workspace", workspaceId, "--domain", "two.example", "--name", "Two");
+    const second = await admin(
+      "site",
+      "create",
+      "--workspace",
+      workspaceId,
+      "--domain",
+      "two.example",
+      "--name",
+      "Two",
+    );
     const text = await admin("site", "list", "--workspace", workspaceId);
-    expect(text.stdout).toBe(`${first.id}\tone.example\t${defaultFunnelId}\tone.example\n${second.id}\ttwo.example\t${defaultFunnelId}\tTwo\n`);
+    expect(text.stdout).toBe(
+      `${first.id}\tone.example\t${defaultFunnelId}\tone.example\n${second.id}\ttwo.example\t${defaultFunnelId}\tTwo\n`,
+    );
     const listed = json(await admin("site", "list", "--workspace", workspaceId, "--json"));
     expect(listed.sites.map((s: { id: string }) => s.id)).toEqual([first.id, second.id]);
   });
@@ -216,20 +321,36 @@ describe("site create / site list", () => {
   it("lists nothing for a workspace without sites, and fails for an unknown one", async () => {
     const { workspaceId } = await userAndWorkspace();
     expect(await admin("site", "list", "--workspace", workspaceId)).toMatchObject({ code: 0, stdout: "" });
-    expect(await admin("site", "list", "--workspace", "ws_missing")).toMatchObject({ code: 1, stderr: "admin: no workspace with id ws_missing\n" });
+    expect(await admin("site", "list", "--workspace", "ws_missing")).toMatchObject({
+      code: 1,
+      stderr: "admin: no workspace with id ws_missing\n",
+    });
   });
 });
 
 describe("migrate, help and usage errors", () => {
   it("reports an up-to-date database", async () => {
-    expect(await admin("migrate")).toMatchObject({ code: 0, stdout: "database is up to date (no pending migrations)\n" });
+    expect(await admin("migrate")).toMatchObject({
+      code: 0,
+      stdout: "database is up to date (no pending migrations)\n",
+    });
     expect(json(await admin("migrate", "--json"))).toEqual({ mode: db.mode, applied: [] });
   });
 
   it("prints help on stdout", async () => {
     const r = await admin("help");
     expect(r.code).toBe(0);
-    const commands = ["user create", "user password", "session revoke", "workspace create", "member add", "member remove", "site create", "site list", "migrate"];
+    const commands = [
+      "user create",
+      "user password",
+      "session revoke",
+      "workspace create",
+      "member add",
+      "member remove",
+      "site create",
+      "site list",
+      "migrate",
+    ];
     for (const c of commands) expect(r.stdout).toContain(c);
   });
 
@@ -240,7 +361,10 @@ describe("migrate, help and usage errors", () => {
     [["user", "create", "--email", "a@b.example"], "--password is required"],
     [["user", "create", "--email", "not-an-email", "--password", "password-1"], "--email: must be an email address"],
     [["user", "create", "--email", "a@b.example", "--password", "short"], "--password: must be at least 8 characters"],
-    [["user", "create", "--email", "a@b.example", "--password", "password-1", "--role", "ADMIN"], "Unknown option '--role'"],
+    [
+      ["user", "create", "--email", "a@b.example", "--password", "password-1", "--role", "ADMIN"],
+      "Unknown option '--role'",
+    ],
     [["site", "list", "--workspace"], "argument missing"],
     [["site", "list", "--workspace", "ws_1", "extra"], "Unexpected argument 'extra'"],
     [["workspace", "create", "--name", "  ", "--owner", "a@b.example"], "--name: must not be empty"],
@@ -258,7 +382,11 @@ describe("migrate, help and usage errors", () => {
 
   it("fails with the variable's name when the configuration is invalid", async () => {
     const stderr = sink();
-    const code = await runAdmin(["site", "list", "--workspace", "ws_1"], { stdout: sink(), stderr, env: { DATABASE_URL: "mysql://nope" } });
+    const code = await runAdmin(["site", "list", "--workspace", "ws_1"], {
+      stdout: sink(),
+      stderr,
+      env: { DATABASE_URL: "mysql://nope" },
+    });
     expect(code).toBe(1);
     expect(stderr.text).toMatch(/^admin: Invalid configuration: DATABASE_URL: must be a postgres/);
   });
@@ -268,9 +396,14 @@ describe("the real entry point (npx tsx server/cli/admin.ts)", () => {
   const root = path.resolve(import.meta.dirname, "../..");
   function run(argv: string[], env: NodeJS.ProcessEnv) {
     return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile("npx", ["tsx", "server/cli/admin.ts", ...argv], { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-      });
+      execFile(
+        "npx",
+        ["tsx", "server/cli/admin.ts", ...argv],
+        { cwd: root, env, timeout: 60_000 },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
+        },
+      );
     });
   }
 
@@ -286,8 +419,13 @@ describe("the real entry point (npx tsx server/cli/admin.ts)", () => {
       // This test process now holds the folder, as a running server would.
       const held = await openDatabase({ dataDir });
       try {
-        expect(await held.prisma.user.findUnique({ where: { email: "cli@example.test" }, select: { id: true } })).toEqual({ id: created.stdout.trim() });
-        const refused = await run(["user", "create", "--email", "second@example.test", "--password", "password-1"], env);
+        expect(
+          await held.prisma.user.findUnique({ where: { email: "cli@example.test" }, select: { id: true } }),
+        ).toEqual({ id: created.stdout.trim() });
+        const refused = await run(
+          ["user", "create", "--email", "second@example.test", "--password", "password-1"],
+          env,
+        );
         expect(refused.code).toBe(1);
         expect(refused.stdout).toBe("");
         expect(refused.stderr).toBe(

@@ -18,7 +18,10 @@ afterAll(() => db?.close());
 describe("auth procedures through createCaller", () => {
   it("login signs the session in once and answers the user with roles", async () => {
     const { caller, session } = createTestCaller({ deps: createTestDeps(db) });
-    const input: inferProcedureInput<AppRouter["auth"]["login"]> = { email: seed.members.MANAGER!.email, password: seed.members.MANAGER!.password };
+    const input: inferProcedureInput<AppRouter["auth"]["login"]> = {
+      email: seed.members.MANAGER!.email,
+      password: seed.members.MANAGER!.password,
+    };
     const result = await caller.auth.login(input);
     expect(session).toMatchObject({ userId: seed.members.MANAGER!.id, signIns: 1 });
     expect(result.workspaces).toEqual([{ id: seed.workspace.id, name: "Acme", role: "MANAGER" }]);
@@ -45,7 +48,9 @@ describe("auth procedures through createCaller", () => {
     const attempt = () => caller.auth.login({ email: seed.owner.email, password: "wrong" });
     await expect(attempt()).rejects.toMatchObject({ code: "UNAUTHORIZED", cause: { code: "INVALID_CREDENTIALS" } });
     await expect(attempt()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
-    await expect(caller.auth.login({ email: seed.owner.email, password: seed.owner.password })).rejects.toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    await expect(caller.auth.login({ email: seed.owner.email, password: seed.owner.password })).rejects.toMatchObject({
+      code: "TOO_MANY_REQUESTS",
+    });
     expect(Number(headers.get("retry-after"))).toBeGreaterThan(0);
     expect(session).toMatchObject({ userId: null, signIns: 0 });
   });

@@ -36,7 +36,9 @@ describe("embedded database on disk", () => {
 
     const reopened = await openDatabase({ dataDir });
     try {
-      expect(await reopened.prisma.user.findMany({ select: { email: true } })).toEqual([{ email: "kept@example.test" }]);
+      expect(await reopened.prisma.user.findMany({ select: { email: true } })).toEqual([
+        { email: "kept@example.test" },
+      ]);
     } finally {
       await reopened.close();
     }

@@ -6,7 +6,12 @@ import { recordServerEvents, type TRecordResult } from "../../server/tracking/re
 import { ZRecordServerEventsBody } from "../../server/tracking/server-event.schema.ts";
 import type { TFunnelStage } from "../../server/tracking/stages.ts";
 import { seedWorkspace, type TSeededWorkspace } from "../support/fixtures.ts";
-import { findInvariantViolations, findStageRegressions, readStages, snapshotIngestState } from "../support/ingest-invariants.ts";
+import {
+  findInvariantViolations,
+  findStageRegressions,
+  readStages,
+  snapshotIngestState,
+} from "../support/ingest-invariants.ts";
 import { createTestDatabase } from "../support/test-database.ts";
 
 type TEventInput = z.input<typeof ZRecordServerEventsBody>["events"][number];
@@ -53,7 +58,9 @@ describe("set-based SQL: statements per request do not grow with the events", ()
     await record(ws, [{ type: "pageview", visitorId: "merge-visitor", messageId: "seen-before" }]);
     await record(ws, [{ type: "signup", email: "merge@x.test" }]);
 
-    const single = await countStatements(() => record(ws, [{ type: "signup", visitorId: "solo", messageId: "solo-1" }]));
+    const single = await countStatements(() =>
+      record(ws, [{ type: "signup", visitorId: "solo", messageId: "solo-1" }]),
+    );
     expect(single.result.accepted).toBe(1);
 
     const types = ["signup", "identify", "trial_start", "pageview", "custom"];
@@ -81,7 +88,12 @@ describe("set-based SQL: statements per request do not grow with the events", ()
   it("the same shape of batch costs the same number of statements at 5 and at 50 events", async () => {
     const ws = await seedWorkspace(db.prisma);
     const shape = (n: number, tag: string): TEventInput[] =>
-      Array.from({ length: n }, (_, i) => ({ type: i % 2 ? "signup" : "custom", visitorId: `${tag}-v${i}`, email: `${tag}-${i}@x.test`, messageId: `${tag}-${i}` }));
+      Array.from({ length: n }, (_, i) => ({
+        type: i % 2 ? "signup" : "custom",
+        visitorId: `${tag}-v${i}`,
+        email: `${tag}-${i}@x.test`,
+        messageId: `${tag}-${i}`,
+      }));
     const small = await countStatements(() => record(ws, shape(5, "small")));
     const large = await countStatements(() => record(ws, shape(50, "large")));
     expect(large.count).toBe(small.count);
@@ -93,12 +105,17 @@ describe("concurrency", () => {
     const ws = await seedWorkspace(db.prisma);
     const types = ["signup", "identify", "trial_start", "pageview", "custom"];
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => record(ws, [{ type: `${types[i % types.length]}`, visitorId: "same-visitor", email: "same@x.test" }])),
+      Array.from({ length: 20 }, (_, i) =>
+        record(ws, [{ type: `${types[i % types.length]}`, visitorId: "same-visitor", email: "same@x.test" }]),
+      ),
     );
     expect(results.filter((r) => r.status === "rejected")).toEqual([]);
     const recorded = results.map((r) => (r as PromiseFulfilledResult<TRecordResult>).value.events[0]!);
 
-    const owners = await liveOwners(ws, [{ kind: "VISITOR", value: "same-visitor" }, { kind: "EMAIL", value: "same@x.test" }]);
+    const owners = await liveOwners(ws, [
+      { kind: "VISITOR", value: "same-visitor" },
+      { kind: "EMAIL", value: "same@x.test" },
+    ]);
     expect(owners).toHaveLength(2);
     expect(owners.every((o) => o.mergedIntoId === null && o.profileId === owners[0]!.profileId)).toBe(true);
     const profileId = owners[0]!.profileId;
@@ -106,8 +123,16 @@ describe("concurrency", () => {
 
     const profiles = await db.prisma.profile.findMany({ where: { workspaceId: ws.workspace.id } });
     expect(profiles).toHaveLength(1);
-    expect(profiles[0]).toMatchObject({ id: profileId, eventCount: 20, serverEventCount: 20, pageviewCount: 4, mergedIntoId: null });
-    const link = await db.prisma.profileFunnelLink.findUniqueOrThrow({ where: { profileId_funnelId: { profileId, funnelId: ws.funnel.id } } });
+    expect(profiles[0]).toMatchObject({
+      id: profileId,
+      eventCount: 20,
+      serverEventCount: 20,
+      pageviewCount: 4,
+      mergedIntoId: null,
+    });
+    const link = await db.prisma.profileFunnelLink.findUniqueOrThrow({
+      where: { profileId_funnelId: { profileId, funnelId: ws.funnel.id } },
+    });
     expect(link).toMatchObject({ eventCount: 20, currentStage: "TRIAL" });
     expect(await db.prisma.trackingEvent.count({ where: { workspaceId: ws.workspace.id } })).toBe(20);
     expect(await findInvariantViolations(db.prisma, ws.workspace.id)).toEqual([]);
@@ -128,7 +153,9 @@ describe("concurrency", () => {
       return [
         { type: "identify", visitorId: v(i), email: e(i + 1) },
         { type: "pageview", visitorId: v(i + 1), email: e(i) },
-        ...(i % 2 ? [{ type: "trial_start", visitorId: v(i + 2), userId: ws.owner.id }] : [{ type: "custom", email: e(i + 2) }]),
+        ...(i % 2
+          ? [{ type: "trial_start", visitorId: v(i + 2), userId: ws.owner.id }]
+          : [{ type: "custom", email: e(i + 2) }]),
       ];
     });
     const results = await Promise.allSettled(requests.map((events) => record(ws, events)));
@@ -148,9 +175,15 @@ describe("concurrency", () => {
       const ws = await seedWorkspace(db.prisma);
       const pairs = [0, 1, 2, 3, 4, 5, 6, 7, 8];
       // B is created after A, so B is the younger one: the merge folds B (and its visitor) into A.
-      await record(ws, [...pairs.map((k) => ({ type: "custom", visitorId: `a${k}-v` })), { type: "custom", visitorId: "u-v", userId: ws.owner.id }]);
+      await record(ws, [
+        ...pairs.map((k) => ({ type: "custom", visitorId: `a${k}-v` })),
+        { type: "custom", visitorId: "u-v", userId: ws.owner.id },
+      ]);
       await new Promise((resolve) => setTimeout(resolve, 5));
-      await record(ws, pairs.map((k) => ({ type: "custom", visitorId: `b${k}-v`, email: `b${k}@x.test` })));
+      await record(
+        ws,
+        pairs.map((k) => ({ type: "custom", visitorId: `b${k}-v`, email: `b${k}@x.test` })),
+      );
       const requests: TEventInput[][] = [
         ...pairs.flatMap((k): TEventInput[][] => [
           [{ type: "identify", visitorId: `a${k}-v`, email: `b${k}@x.test` }],
@@ -163,12 +196,18 @@ describe("concurrency", () => {
       expect(results.filter((r) => r.status === "rejected")).toEqual([]);
       expect(await findInvariantViolations(db.prisma, ws.workspace.id)).toEqual([]);
       for (const k of pairs) {
-        const owners = await liveOwners(ws, [{ kind: "VISITOR", value: `a${k}-v` }, { kind: "VISITOR", value: `b${k}-v` }, { kind: "EMAIL", value: `b${k}@x.test` }]);
+        const owners = await liveOwners(ws, [
+          { kind: "VISITOR", value: `a${k}-v` },
+          { kind: "VISITOR", value: `b${k}-v` },
+          { kind: "EMAIL", value: `b${k}@x.test` },
+        ]);
         expect(owners.map((o) => o.mergedIntoId)).toEqual([null, null, null]);
         expect(new Set(owners.map((o) => o.profileId)).size).toBe(1);
       }
-      const [x, y] = await liveOwners(ws, [{ kind: "EMAIL", value: "x@x.test" }, { kind: "EMAIL", value: "y@x.test" }]).then((rows) =>
-        ["x@x.test", "y@x.test"].map((v) => rows.find((r) => r.value === v)!.profileId));
+      const [x, y] = await liveOwners(ws, [
+        { kind: "EMAIL", value: "x@x.test" },
+        { kind: "EMAIL", value: "y@x.test" },
+      ]).then((rows) => ["x@x.test", "y@x.test"].map((v) => rows.find((r) => r.value === v)!.profileId));
       expect(x).not.toBe(y);
     }
   }, 60_000);
@@ -183,7 +222,14 @@ const EMAILS = ["a@x.test", "b@x.test", "c@x.test"];
 const MESSAGE_IDS = Array.from({ length: 8 }, (_, i) => `m${i}`);
 const DAY = 86_400_000;
 
-type TGenEvent = { type: string; visitorId?: string; email?: string; withUserId: boolean; messageId?: string; ageMs?: number };
+type TGenEvent = {
+  type: string;
+  visitorId?: string;
+  email?: string;
+  withUserId: boolean;
+  messageId?: string;
+  ageMs?: number;
+};
 
 const arbEvent: fc.Arbitrary<TGenEvent> = fc
   .record({
@@ -205,7 +251,12 @@ const arbBatch = fc.record({
 
 const arbRun = fc.array(arbBatch, { minLength: 1, maxLength: 5 });
 
-function toInput(batch: { events: TGenEvent[]; replay: boolean }, ws: TSeededWorkspace, now: number, batchIndex: number): TEventInput[] {
+function toInput(
+  batch: { events: TGenEvent[]; replay: boolean },
+  ws: TSeededWorkspace,
+  now: number,
+  batchIndex: number,
+): TEventInput[] {
   const used = new Set<string>();
   return batch.events.map((e, i) => {
     // One messageId once per request (the schema rejects repeats); a replayed batch needs them all.
@@ -255,7 +306,14 @@ describe("invariants under random sequences of batches", () => {
             expect(await snapshotIngestState(db.prisma, ws.workspace.id)).toEqual(before);
             expect(again).toMatchObject({ accepted: 0, duplicates: events.length });
             expect(again.events).toEqual(
-              result.events.map(({ index, eventId, profileId, channel, stage }) => ({ index, eventId, profileId, channel, stage, status: "duplicate" })),
+              result.events.map(({ index, eventId, profileId, channel, stage }) => ({
+                index,
+                eventId,
+                profileId,
+                channel,
+                stage,
+                status: "duplicate",
+              })),
             );
           }
         }

@@ -45,7 +45,9 @@ describe("migrations", () => {
 
   it("applies the history once into an empty schema, then nothing", async () => {
     await inFreshSchema("fresh", async (client) => {
-      const history = (await fs.readdir(path.resolve(import.meta.dirname, "../../prisma/migrations"), { withFileTypes: true }))
+      const history = (
+        await fs.readdir(path.resolve(import.meta.dirname, "../../prisma/migrations"), { withFileTypes: true })
+      )
         .filter((entry) => entry.isDirectory())
         .map((entry) => entry.name)
         .sort();
@@ -79,7 +81,10 @@ describe("migrations", () => {
     await inFreshSchema("atomic", async (client) => {
       const failure = await applyMigrations(client, { dir, log: (line) => lines.push(line) }).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(MigrationError);
-      expect(failure).toMatchObject({ migrationName: "20990101000001_broken", message: expect.stringContaining("no_such_function") });
+      expect(failure).toMatchObject({
+        migrationName: "20990101000001_broken",
+        message: expect.stringContaining("no_such_function"),
+      });
 
       const tables = await client.query(
         "SELECT to_regclass('good_thing') IS NOT NULL AS good, to_regclass('broken_thing') IS NOT NULL AS broken, to_regclass('later_thing') IS NOT NULL AS later",
@@ -90,12 +95,19 @@ describe("migrations", () => {
       const row = await client.query(
         "SELECT logs, finished_at, applied_steps_count FROM _prisma_migrations WHERE migration_name = '20990101000001_broken'",
       );
-      expect(row.rows).toEqual([{ logs: expect.stringContaining("no_such_function"), finished_at: null, applied_steps_count: 0 }]);
+      expect(row.rows).toEqual([
+        { logs: expect.stringContaining("no_such_function"), finished_at: null, applied_steps_count: 0 },
+      ]);
 
       const refusal = await applyMigrations(client, { dir }).catch((e: unknown) => e);
       expect(refusal).toBeInstanceOf(MigrationError);
-      expect(refusal).toMatchObject({ migrationName: "20990101000001_broken", message: expect.stringContaining("20990101000001_broken") });
-      expect((await client.query("SELECT to_regclass('later_thing') IS NULL AS absent")).rows[0]).toEqual({ absent: true });
+      expect(refusal).toMatchObject({
+        migrationName: "20990101000001_broken",
+        message: expect.stringContaining("20990101000001_broken"),
+      });
+      expect((await client.query("SELECT to_regclass('later_thing') IS NULL AS absent")).rows[0]).toEqual({
+        absent: true,
+      });
       // The lock was released: a session-level advisory lock left behind would block the next deploy.
       const locks = await client.query(
         `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database

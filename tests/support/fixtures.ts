@@ -21,9 +21,16 @@ export function uniqueEmail(label = "user"): string {
 export type TTestUser = { id: string; email: string; name: string | null; password: string };
 
 /** A user who can log in with `password` (default TEST_PASSWORD). */
-export async function createTestUser(prisma: PrismaClient, opts: { email?: string; password?: string; name?: string } = {}): Promise<TTestUser> {
+export async function createTestUser(
+  prisma: PrismaClient,
+  opts: { email?: string; password?: string; name?: string } = {},
+): Promise<TTestUser> {
   const password = opts.password ?? TEST_PASSWORD;
-  const user = await createUser(prisma, { email: opts.email ?? uniqueEmail(), name: opts.name, passwordHash: await cachedHash(password) });
+  const user = await createUser(prisma, {
+    email: opts.email ?? uniqueEmail(),
+    name: opts.name,
+    passwordHash: await cachedHash(password),
+  });
   return { ...user, password };
 }
 
@@ -36,7 +43,10 @@ export function addMember(prisma: PrismaClient, opts: { workspaceId: string; use
   return upsertMember(prisma, opts);
 }
 
-export function createTestSite(prisma: PrismaClient, opts: { workspaceId: string; funnelId: string; domain?: string; name?: string }) {
+export function createTestSite(
+  prisma: PrismaClient,
+  opts: { workspaceId: string; funnelId: string; domain?: string; name?: string },
+) {
   return createSite(prisma, { ...opts, domain: opts.domain ?? "shop.example.com" });
 }
 
@@ -46,10 +56,17 @@ export type TSeededWorkspace = Awaited<ReturnType<typeof seedWorkspace>>;
  * An ADMIN owner, a workspace with its default funnel and one site, plus one more user per
  * requested role (e.g. `roles: ["MANAGER", "VIEW_ONLY"]`) and one user who belongs to no workspace.
  */
-export async function seedWorkspace(prisma: PrismaClient, opts: { name?: string; domain?: string; roles?: WorkspaceRole[] } = {}) {
+export async function seedWorkspace(
+  prisma: PrismaClient,
+  opts: { name?: string; domain?: string; roles?: WorkspaceRole[] } = {},
+) {
   const owner = await createTestUser(prisma, { email: uniqueEmail("owner"), name: "Owner" });
   const { workspace, defaultFunnel } = await createTestWorkspace(prisma, { ownerId: owner.id, name: opts.name });
-  const site = await createTestSite(prisma, { workspaceId: workspace.id, funnelId: defaultFunnel.id, domain: opts.domain });
+  const site = await createTestSite(prisma, {
+    workspaceId: workspace.id,
+    funnelId: defaultFunnel.id,
+    domain: opts.domain,
+  });
   const members: Partial<Record<WorkspaceRole, TTestUser>> = { ADMIN: owner };
   for (const role of opts.roles ?? []) {
     if (members[role]) continue;

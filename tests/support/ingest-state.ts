@@ -14,7 +14,14 @@ export async function countIngestRows(prisma: PrismaClient, workspaceId: string)
   return { trackingEvents, profiles, identifiers, timeline, funnelLinks, merges };
 }
 
-export const NOTHING_WRITTEN = { trackingEvents: 0, profiles: 0, identifiers: 0, timeline: 0, funnelLinks: 0, merges: 0 };
+export const NOTHING_WRITTEN = {
+  trackingEvents: 0,
+  profiles: 0,
+  identifiers: 0,
+  timeline: 0,
+  funnelLinks: 0,
+  merges: 0,
+};
 
 /** Everything stored about one profile: the row, its identifiers, timeline, funnel links. */
 export async function loadProfile(prisma: PrismaClient, profileId: string) {

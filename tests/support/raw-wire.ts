@@ -9,7 +9,12 @@ export const ROUTES = {
 export type TRawAnswer = {
   status: number;
   /** The error's `data` (REST `data`, tRPC `error.data`), when the answer is an error in our shape. */
-  data?: { reason?: unknown; issues?: { path: (string | number)[]; message: string }[]; requestId?: unknown; httpStatus?: unknown };
+  data?: {
+    reason?: unknown;
+    issues?: { path: (string | number)[]; message: string }[];
+    requestId?: unknown;
+    httpStatus?: unknown;
+  };
   text: string;
 };
 
@@ -33,7 +38,11 @@ export async function rawPost(
       payload = `{"workspaceId":${JSON.stringify(opts.workspaceId)}${rest.startsWith("}") ? "" : ","}${rest}`;
     }
   }
-  const headers = { "content-type": "application/json", ...(opts.cookie ? { cookie: opts.cookie } : {}), ...opts.headers };
+  const headers = {
+    "content-type": "application/json",
+    ...(opts.cookie ? { cookie: opts.cookie } : {}),
+    ...opts.headers,
+  };
   const res = await fetch(url, { method: "POST", headers, body: payload });
   const text = await res.text();
   return { status: res.status, data: errorDataOf(transport, text), text };
@@ -47,7 +56,9 @@ function percentEncode(value: string): string {
   return value.replace(/[\s\S]/gu, (ch) => {
     const c = ch.charCodeAt(0);
     if (ch.length > 1 || c < 0xd800 || c > 0xdfff) return encodeURIComponent(ch);
-    return [0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join("");
+    return [0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f)]
+      .map((b) => `%${b.toString(16).toUpperCase()}`)
+      .join("");
   });
 }
 

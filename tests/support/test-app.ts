@@ -31,7 +31,9 @@ export type TTestApp = Awaited<ReturnType<typeof startTestApp>>;
  */
 export async function startTestApp(opts: TTestAppOptions = {}) {
   const config: TConfig = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", ...opts.config });
-  const logger = opts.onLogLine ? createLogger(config.logLevel, {}, { write: opts.onLogLine }) : createLogger(config.logLevel);
+  const logger = opts.onLogLine
+    ? createLogger(config.logLevel, {}, { write: opts.onLogLine })
+    : createLogger(config.logLevel);
   const db: TDatabase = await createTestDatabase({ onQuery: opts.onQuery });
   const redisUrl = opts.redisUrl ?? process.env.TEST_REDIS_URL;
   const keyPrefix = `fse-test-${randomBytes(6).toString("hex")}:`;

@@ -20,7 +20,12 @@ export function createTestDeps(db: TDatabase, env: Record<string, string> = {}):
 }
 
 /** A session kept in memory: what signIn/signOut did is visible to the test. */
-export type TMemorySession = TSessionHandle & { userId: string | null; generation: number; signIns: number; signOuts: number };
+export type TMemorySession = TSessionHandle & {
+  userId: string | null;
+  generation: number;
+  signIns: number;
+  signOuts: number;
+};
 
 export function createMemorySession(userId: string | null = null, generation = 0): TMemorySession {
   return {
@@ -47,7 +52,13 @@ const createCaller = createCallerFactory(appRouter);
  * real inner one; the session lives in memory (`userId` logs a user in) and the headers a
  * procedure sets land in `headers` (lower-cased names).
  */
-export function createTestCaller(opts: { deps: TDeps; userId?: string | null; session?: TMemorySession; ip?: string; requestId?: string }) {
+export function createTestCaller(opts: {
+  deps: TDeps;
+  userId?: string | null;
+  session?: TMemorySession;
+  ip?: string;
+  requestId?: string;
+}) {
   const session = opts.session ?? createMemorySession(opts.userId ?? null);
   const headers = new Map<string, string>();
   const ctx = createContextInner(opts.deps, {

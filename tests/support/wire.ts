@@ -30,7 +30,15 @@ export type TWireIssue = { path: (string | number)[]; code: string; message: str
 /** What either transport answered, in one shape: `status` is the HTTP status (tRPC: `error.data.httpStatus`). */
 export type TWireResult<T> =
   | { ok: true; status: number; body: T; headers: Headers }
-  | { ok: false; status: number; reason: string; message: string; issues: TWireIssue[]; data: Record<string, unknown>; headers: Headers };
+  | {
+      ok: false;
+      status: number;
+      reason: string;
+      message: string;
+      issues: TWireIssue[];
+      data: Record<string, unknown>;
+      headers: Headers;
+    };
 
 export type TCallOptions = {
   /** The `name=value` session cookie; none when absent. */
@@ -48,7 +56,10 @@ export const unchecked = <T>(value: unknown): T => value as T;
  * headers (RateLimit-*, Retry-After) and to add `opts.headers`.
  */
 export function createWire(app: { baseUrl: string }) {
-  async function viaTrpc<T>(opts: TCallOptions, call: (client: TDashboardClient) => Promise<T>): Promise<TWireResult<T>> {
+  async function viaTrpc<T>(
+    opts: TCallOptions,
+    call: (client: TDashboardClient) => Promise<T>,
+  ): Promise<TWireResult<T>> {
     let response: Response | undefined;
     const client = createDashboardClient({
       baseUrl: app.baseUrl,
@@ -66,12 +77,19 @@ export function createWire(app: { baseUrl: string }) {
     } catch (err) {
       if (!(err instanceof TRPCClientError) || !response) throw err;
       const data = (err.data ?? {}) as Record<string, unknown>;
-      if (data.httpStatus !== response.status) throw new Error(`tRPC error.data.httpStatus ${String(data.httpStatus)} but HTTP ${response.status}`);
+      if (data.httpStatus !== response.status)
+        throw new Error(`tRPC error.data.httpStatus ${String(data.httpStatus)} but HTTP ${response.status}`);
       return errorResult(response.status, err.message, data, response.headers);
     }
   }
 
-  async function viaRest<T>(method: "GET" | "POST", path: string, query: Record<string, unknown>, body: unknown, opts: TCallOptions): Promise<TWireResult<T>> {
+  async function viaRest<T>(
+    method: "GET" | "POST",
+    path: string,
+    query: Record<string, unknown>,
+    body: unknown,
+    opts: TCallOptions,
+  ): Promise<TWireResult<T>> {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, String(value));
     const headers = new Headers(opts.cookie ? { cookie: opts.cookie } : {});
@@ -87,7 +105,8 @@ export function createWire(app: { baseUrl: string }) {
     return errorResult(res.status, json.message, (json.data ?? {}) as Record<string, unknown>, res.headers);
   }
 
-  const queryOf = (input: object, without: string[] = []) => Object.fromEntries(Object.entries(input).filter(([k]) => !without.includes(k)));
+  const queryOf = (input: object, without: string[] = []) =>
+    Object.fromEntries(Object.entries(input).filter(([k]) => !without.includes(k)));
 
   return {
     /** `POST /api/tracking/server-events?workspaceId=…` or `tracking.recordServerEvents.mutate`. */
@@ -102,12 +121,26 @@ export function createWire(app: { baseUrl: string }) {
       return viaRest("GET", "/profiles/lookup", queryOf(input), undefined, opts);
     },
     /** `GET /api/profiles/{profileId}?…` or `profiles.get.query`. */
-    getProfile(transport: TTransport, input: TGetProfileInput, opts: TCallOptions = {}): Promise<TWireResult<TGetProfileOutput>> {
+    getProfile(
+      transport: TTransport,
+      input: TGetProfileInput,
+      opts: TCallOptions = {},
+    ): Promise<TWireResult<TGetProfileOutput>> {
       if (transport === "trpc") return viaTrpc(opts, (c) => c.profiles.get.query(input));
-      return viaRest("GET", `/profiles/${encodeURIComponent(input.profileId)}`, queryOf(input, ["profileId"]), undefined, opts);
+      return viaRest(
+        "GET",
+        `/profiles/${encodeURIComponent(input.profileId)}`,
+        queryOf(input, ["profileId"]),
+        undefined,
+        opts,
+      );
     },
     /** `GET /api/tracking/events?…` or `tracking.listEvents.query`. */
-    listEvents(transport: TTransport, input: TListEventsInput, opts: TCallOptions = {}): Promise<TWireResult<TListEventsOutput>> {
+    listEvents(
+      transport: TTransport,
+      input: TListEventsInput,
+      opts: TCallOptions = {},
+    ): Promise<TWireResult<TListEventsOutput>> {
       if (transport === "trpc") return viaTrpc(opts, (c) => c.tracking.listEvents.query(input));
       return viaRest("GET", "/tracking/events", queryOf(input), undefined, opts);
     },
@@ -117,12 +150,19 @@ export function createWire(app: { baseUrl: string }) {
 export type TWire = ReturnType<typeof createWire>;
 
 /** A test app and a wire to it: what each over-the-wire test file starts with. */
-export async function startWiredApp(opts?: Parameters<typeof startTestApp>[0]): Promise<{ app: TTestApp; wire: TWire }> {
+export async function startWiredApp(
+  opts?: Parameters<typeof startTestApp>[0],
+): Promise<{ app: TTestApp; wire: TWire }> {
   const app = await startTestApp(opts);
   return { app, wire: createWire(app) };
 }
 
-function errorResult(status: number, message: unknown, data: Record<string, unknown>, headers: Headers): TWireResult<never> {
+function errorResult(
+  status: number,
+  message: unknown,
+  data: Record<string, unknown>,
+  headers: Headers,
+): TWireResult<never> {
   return {
     ok: false,
     status,
@@ -136,12 +176,16 @@ function errorResult(status: number, message: unknown, data: Record<string, unkn
 
 /** The body of a successful answer; fails the test with the error otherwise. */
 export function okBody<T>(result: TWireResult<T>): T {
-  if (!result.ok) throw new Error(`expected 200, got ${result.status} ${result.reason}: ${result.message} ${JSON.stringify(result.issues)}`);
+  if (!result.ok)
+    throw new Error(
+      `expected 200, got ${result.status} ${result.reason}: ${result.message} ${JSON.stringify(result.issues)}`,
+    );
   return result.body;
 }
 
 /** The error of a failed answer; fails the test when the call succeeded. */
 export function errorOf(result: TWireResult<unknown>) {
-  if (result.ok) throw new Error(`expected an error, got ${result.status}: ${JSON.stringify(result.body).slice(0, 300)}`);
+  if (result.ok)
+    throw new Error(`expected an error, got ${result.status}: ${JSON.stringify(result.body).slice(0, 300)}`);
   return result;
 }

@@ -3,7 +3,13 @@ import { formatBanner, startupWarnings } from "../../server/banner.ts";
 import { loadConfig } from "../../server/config.ts";
 
 const base = "http://localhost:3000";
-const demo = { email: "demo@example.com", password: "pw-123", workspaceId: "ws_1", siteId: "site_1", funnelId: "fnl_1" };
+const demo = {
+  email: "demo@example.com",
+  password: "pw-123",
+  workspaceId: "ws_1",
+  siteId: "site_1",
+  funnelId: "fnl_1",
+};
 
 describe("the start-up banner", () => {
   it("shows a demo login created by this start, with commands that use it", () => {
@@ -31,7 +37,12 @@ describe("the start-up banner", () => {
 });
 
 describe("start-up warnings", () => {
-  const production = { NODE_ENV: "production", SESSION_SECRET: "x".repeat(32), DATABASE_URL: "postgresql://h/db", REDIS_URL: "redis://h" };
+  const production = {
+    NODE_ENV: "production",
+    SESSION_SECRET: "x".repeat(32),
+    DATABASE_URL: "postgresql://h/db",
+    REDIS_URL: "redis://h",
+  };
 
   it("production without TRUST_PROXY: the Secure cookie will never be set over plain HTTP", () => {
     const [warning, ...rest] = startupWarnings(loadConfig(production));
@@ -44,7 +55,9 @@ describe("start-up warnings", () => {
   });
 
   it("development without SESSION_SECRET: sessions are not shared and do not survive a restart", () => {
-    expect(startupWarnings(loadConfig({ NODE_ENV: "development" }))).toEqual([expect.stringMatching(/^SESSION_SECRET not set/)]);
+    expect(startupWarnings(loadConfig({ NODE_ENV: "development" }))).toEqual([
+      expect.stringMatching(/^SESSION_SECRET not set/),
+    ]);
     expect(startupWarnings(loadConfig({ NODE_ENV: "development", SESSION_SECRET: "y".repeat(32) }))).toEqual([]);
   });
 });

@@ -55,7 +55,12 @@ const cases: readonly TCase[] = [
   ["utm keys in upper case", { path: "/p?UTM_MEDIUM=CPC" }, "paid", "utm_medium:cpc"],
   ["plus-encoded medium", { path: "/p?utm_medium=Paid+Social" }, "paid", "utm_medium:paid social"],
   ["explicit utm wins over path", { path: "/p?utm_medium=cpc", utm: { medium: "email" } }, "email", "utm_medium:email"],
-  ["empty explicit utm falls back to path", { path: "/p?utm_medium=cpc", utm: { medium: "" } }, "paid", "utm_medium:cpc"],
+  [
+    "empty explicit utm falls back to path",
+    { path: "/p?utm_medium=cpc", utm: { medium: "" } },
+    "paid",
+    "utm_medium:cpc",
+  ],
   ["ChatGPT's own tagging", { path: "/blog?utm_source=chatgpt.com" }, "ai_llm", "utm_source:chatgpt.com"],
   ["mailchimp campaign id", { path: "/?mc_cid=abc" }, "email", "query_param:mc_cid"],
   ["bad percent-encoding", { path: "/?utm_source=%ZZ" }, "referral", "utm_source:%zz"],
@@ -70,7 +75,12 @@ const cases: readonly TCase[] = [
   ["duckduckgo", { referrer: "https://duckduckgo.com/" }, "organic_search", "referrer:duckduckgo.com"],
   ["brave", { referrer: "https://search.brave.com/search" }, "organic_search", "referrer:search.brave.com"],
   ["ecosia", { referrer: "https://www.ecosia.org/" }, "organic_search", "referrer:ecosia.org"],
-  ["yahoo search subdomain", { referrer: "https://uk.search.yahoo.com/" }, "organic_search", "referrer:uk.search.yahoo.com"],
+  [
+    "yahoo search subdomain",
+    { referrer: "https://uk.search.yahoo.com/" },
+    "organic_search",
+    "referrer:uk.search.yahoo.com",
+  ],
   ["yandex.ru", { referrer: "https://yandex.ru/search" }, "organic_search", "referrer:yandex.ru"],
   ["baidu mobile", { referrer: "https://m.baidu.com/" }, "organic_search", "referrer:baidu.com"],
   ["naver", { referrer: "https://search.naver.com/" }, "organic_search", "referrer:search.naver.com"],
@@ -100,7 +110,12 @@ const cases: readonly TCase[] = [
   ["bluesky", { referrer: "https://bsky.app/profile/x" }, "social", "referrer:bsky.app"],
   ["other site", { referrer: "https://blog.example.org/post" }, "referral", "referrer:blog.example.org"],
   ["IP address", { referrer: "http://192.168.0.1:8080/" }, "referral", "referrer:192.168.0.1"],
-  ["credentials, port, trailing dot", { referrer: "https://u:p@www.google.de.:443/" }, "organic_search", "referrer:google.de"],
+  [
+    "credentials, port, trailing dot",
+    { referrer: "https://u:p@www.google.de.:443/" },
+    "organic_search",
+    "referrer:google.de",
+  ],
 
   // Referrers without a scheme
   ["google without scheme", { referrer: "google.com/search?q=x" }, "organic_search", "referrer:google.com"],
@@ -109,13 +124,48 @@ const cases: readonly TCase[] = [
 
   // Self-referrals
   ["own domain", { referrer: "https://example.com/page", siteDomain: site }, "direct", "self_referral:example.com"],
-  ["own subdomain", { referrer: "https://app.example.com/", siteDomain: site }, "direct", "self_referral:app.example.com"],
-  ["www on both sides", { referrer: "www.example.com/x", siteDomain: "https://www.Example.com" }, "direct", "self_referral:example.com"],
-  ["self + utm source", { referrer: "https://example.com/", siteDomain: site, utm: { source: "newsletter" } }, "email", "utm_source:newsletter"],
-  ["self + click id", { referrer: "https://example.com/", siteDomain: site, path: "/?gclid=1" }, "paid", "click_id:gclid"],
-  ["suffix is not a subdomain", { referrer: "https://notexample.com/", siteDomain: site }, "referral", "referrer:notexample.com"],
-  ["site name inside another host", { referrer: "https://example.com.evil.org/", siteDomain: site }, "referral", "referrer:example.com.evil.org"],
-  ["garbage site domain is ignored", { referrer: "https://www.google.com/", siteDomain: "::::" }, "organic_search", "referrer:google.com"],
+  [
+    "own subdomain",
+    { referrer: "https://app.example.com/", siteDomain: site },
+    "direct",
+    "self_referral:app.example.com",
+  ],
+  [
+    "www on both sides",
+    { referrer: "www.example.com/x", siteDomain: "https://www.Example.com" },
+    "direct",
+    "self_referral:example.com",
+  ],
+  [
+    "self + utm source",
+    { referrer: "https://example.com/", siteDomain: site, utm: { source: "newsletter" } },
+    "email",
+    "utm_source:newsletter",
+  ],
+  [
+    "self + click id",
+    { referrer: "https://example.com/", siteDomain: site, path: "/?gclid=1" },
+    "paid",
+    "click_id:gclid",
+  ],
+  [
+    "suffix is not a subdomain",
+    { referrer: "https://notexample.com/", siteDomain: site },
+    "referral",
+    "referrer:notexample.com",
+  ],
+  [
+    "site name inside another host",
+    { referrer: "https://example.com.evil.org/", siteDomain: site },
+    "referral",
+    "referrer:example.com.evil.org",
+  ],
+  [
+    "garbage site domain is ignored",
+    { referrer: "https://www.google.com/", siteDomain: "::::" },
+    "organic_search",
+    "referrer:google.com",
+  ],
 
   // Malformed referrers
   ["colons", { referrer: "::::" }, "direct", "invalid_referrer"],
@@ -131,14 +181,49 @@ const cases: readonly TCase[] = [
   ["empty input", {}, "direct", "none"],
 
   // UTM and referrer together: channel order decides, then UTM before referrer
-  ["newsletter beats google referrer", { referrer: "https://google.com/", utm: { source: "newsletter" } }, "email", "utm_source:newsletter"],
-  ["cpc beats gmail referrer", { referrer: "https://mail.google.com/", utm: { medium: "cpc" } }, "paid", "utm_medium:cpc"],
+  [
+    "newsletter beats google referrer",
+    { referrer: "https://google.com/", utm: { source: "newsletter" } },
+    "email",
+    "utm_source:newsletter",
+  ],
+  [
+    "cpc beats gmail referrer",
+    { referrer: "https://mail.google.com/", utm: { medium: "cpc" } },
+    "paid",
+    "utm_medium:cpc",
+  ],
   ["gclid beats google referrer", { referrer: "https://www.google.com/", path: "/?gclid=1" }, "paid", "click_id:gclid"],
-  ["AI referrer beats unknown source", { referrer: "https://chatgpt.com/", utm: { source: "partner-site" } }, "ai_llm", "referrer:chatgpt.com"],
-  ["search referrer beats social medium", { referrer: "https://google.com/", utm: { medium: "social" } }, "organic_search", "referrer:google.com"],
-  ["social source beats other referrer", { referrer: "https://blog.example.org/", utm: { source: "facebook" } }, "social", "utm_source:facebook"],
-  ["utm source before referrer for referral", { referrer: "https://blog.example.org/", utm: { source: "partner-site" } }, "referral", "utm_source:partner-site"],
-  ["referrer before unknown medium", { referrer: "https://blog.example.org/", utm: { medium: "qr" } }, "referral", "referrer:blog.example.org"],
+  [
+    "AI referrer beats unknown source",
+    { referrer: "https://chatgpt.com/", utm: { source: "partner-site" } },
+    "ai_llm",
+    "referrer:chatgpt.com",
+  ],
+  [
+    "search referrer beats social medium",
+    { referrer: "https://google.com/", utm: { medium: "social" } },
+    "organic_search",
+    "referrer:google.com",
+  ],
+  [
+    "social source beats other referrer",
+    { referrer: "https://blog.example.org/", utm: { source: "facebook" } },
+    "social",
+    "utm_source:facebook",
+  ],
+  [
+    "utm source before referrer for referral",
+    { referrer: "https://blog.example.org/", utm: { source: "partner-site" } },
+    "referral",
+    "utm_source:partner-site",
+  ],
+  [
+    "referrer before unknown medium",
+    { referrer: "https://blog.example.org/", utm: { medium: "qr" } },
+    "referral",
+    "referrer:blog.example.org",
+  ],
 ];
 
 describe("categorizeChannel", () => {

@@ -33,7 +33,12 @@ describe("loadConfig", () => {
       seedDemo: true,
       logLevel: "info",
     });
-    expect(config.session).toMatchObject({ cookieName: "fse.sid", secureCookie: false, secretConfigured: false, ttlSeconds: 7 * 24 * 3600 });
+    expect(config.session).toMatchObject({
+      cookieName: "fse.sid",
+      secureCookie: false,
+      secretConfigured: false,
+      ttlSeconds: 7 * 24 * 3600,
+    });
     expect(config.session.secret).toMatch(/^[0-9a-f]{64}$/);
     expect(config.limits).toEqual({
       serverEvents: { points: 600, durationSeconds: 3600 },
@@ -48,7 +53,13 @@ describe("loadConfig", () => {
   });
 
   it("reads numbers and URLs", () => {
-    const config = loadConfig({ PORT: "8080", REDIS_URL: "redis://r:6379", REDIS_KEY_PREFIX: "x:", DATABASE_URL: "postgres://u@h/d", LOGIN_MAX_FAILURES_PER_EMAIL: "2" });
+    const config = loadConfig({
+      PORT: "8080",
+      REDIS_URL: "redis://r:6379",
+      REDIS_KEY_PREFIX: "x:",
+      DATABASE_URL: "postgres://u@h/d",
+      LOGIN_MAX_FAILURES_PER_EMAIL: "2",
+    });
     expect(config.port).toBe(8080);
     expect(config.redis).toEqual({ url: "redis://r:6379", keyPrefix: "x:" });
     expect(config.database.url).toBe("postgres://u@h/d");
@@ -78,7 +89,8 @@ describe("loadConfig", () => {
 
   it("refuses production without a session secret, PostgreSQL and Redis, naming each", () => {
     const message = configError({ NODE_ENV: "production" });
-    for (const name of ["SESSION_SECRET", "REDIS_URL", "DATABASE_URL"]) expect(message).toContain(`${name}: required when NODE_ENV=production`);
+    for (const name of ["SESSION_SECRET", "REDIS_URL", "DATABASE_URL"])
+      expect(message).toContain(`${name}: required when NODE_ENV=production`);
     const { REDIS_URL: _, ...withoutRedis } = PRODUCTION;
     const onlyRedis = configError(withoutRedis);
     expect(onlyRedis).toContain("REDIS_URL");
@@ -104,7 +116,13 @@ describe("loadConfig", () => {
   });
 
   it("normalizes ALLOWED_ORIGINS to what browsers send as Origin", () => {
-    const config = loadConfig({ ALLOWED_ORIGINS: " https://App.Example.com/ ,http://localhost:5173,https://b.example.com:443" });
-    expect(config.allowedOrigins).toEqual(["https://app.example.com", "http://localhost:5173", "https://b.example.com"]);
+    const config = loadConfig({
+      ALLOWED_ORIGINS: " https://App.Example.com/ ,http://localhost:5173,https://b.example.com:443",
+    });
+    expect(config.allowedOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:5173",
+      "https://b.example.com",
+    ]);
   });
 });

@@ -14,7 +14,8 @@ function* installedPackages(nodeModules: string): Generator<string> {
     if (entry.name.startsWith(".")) continue;
     const dir = path.join(nodeModules, entry.name);
     if (entry.name.startsWith("@")) {
-      for (const scoped of readdirSync(dir, { withFileTypes: true })) yield* packageAndNested(path.join(dir, scoped.name));
+      for (const scoped of readdirSync(dir, { withFileTypes: true }))
+        yield* packageAndNested(path.join(dir, scoped.name));
     } else {
       yield* packageAndNested(dir);
     }

@@ -12,7 +12,14 @@ describe("errorEnvelope", () => {
     const domain = new DomainError("SITE_NOT_IN_WORKSPACE", "siteId is not a tracking site of this workspace", [issue]);
     const expected = {
       message: domain.message,
-      data: { code: "FORBIDDEN", httpStatus: 403, path: scope.path, reason: "SITE_NOT_IN_WORKSPACE", issues: [issue], requestId: "req_1" },
+      data: {
+        code: "FORBIDDEN",
+        httpStatus: 403,
+        path: scope.path,
+        reason: "SITE_NOT_IN_WORKSPACE",
+        issues: [issue],
+        requestId: "req_1",
+      },
     };
     expect(errorEnvelope(domain, scope)).toEqual(expected);
     expect(errorEnvelope(new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause: domain }), scope)).toEqual(expected);
@@ -26,24 +33,51 @@ describe("errorEnvelope", () => {
     ["MALFORMED_JSON", 400],
     ["METHOD_NOT_ALLOWED", 405],
   ] as const)("%s answers %i (tRPC's own status table)", (reason, status) => {
-    expect(errorEnvelope(new DomainError(reason, "x"), {}).data).toMatchObject({ reason, httpStatus: status, path: null, requestId: null });
+    expect(errorEnvelope(new DomainError(reason, "x"), {}).data).toMatchObject({
+      reason,
+      httpStatus: status,
+      path: null,
+      requestId: null,
+    });
   });
 
   it("zod failures and unparsable bodies: 400 with the reason and message REST gives", () => {
     const zod = z.object({ siteId: z.string() }).safeParse({}).error!;
     const invalid = errorEnvelope(new TRPCError({ code: "BAD_REQUEST", cause: zod }), scope);
-    expect(invalid).toMatchObject({ message: "Input validation failed", data: { httpStatus: 400, reason: "VALIDATION_FAILED" } });
+    expect(invalid).toMatchObject({
+      message: "Input validation failed",
+      data: { httpStatus: 400, reason: "VALIDATION_FAILED" },
+    });
     expect(invalid.data.issues).toEqual([expect.objectContaining({ path: ["siteId"], code: "invalid_type" })]);
-    const malformed = errorEnvelope(new TRPCError({ code: "BAD_REQUEST", cause: new SyntaxError("Unexpected token") }), scope);
-    expect(malformed).toMatchObject({ message: "Request body is not valid JSON", data: { reason: "MALFORMED_JSON", issues: [] } });
+    const malformed = errorEnvelope(
+      new TRPCError({ code: "BAD_REQUEST", cause: new SyntaxError("Unexpected token") }),
+      scope,
+    );
+    expect(malformed).toMatchObject({
+      message: "Request body is not valid JSON",
+      data: { reason: "MALFORMED_JSON", issues: [] },
+    });
   });
 
   it("anything unexpected is a 500 whose message says nothing about the cause", () => {
-    const leaky = new Error("Invalid `prisma.user.findUnique()` invocation in /srv/app/server/auth/users.repo.ts:11:22");
-    for (const error of [leaky, new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: leaky.message, cause: leaky }), "a string"]) {
+    const leaky = new Error(
+      "Invalid `prisma.user.findUnique()` invocation in /srv/app/server/auth/users.repo.ts:11:22",
+    );
+    for (const error of [
+      leaky,
+      new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: leaky.message, cause: leaky }),
+      "a string",
+    ]) {
       expect(errorEnvelope(error, scope)).toEqual({
         message: "Internal server error",
-        data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500, path: scope.path, reason: "INTERNAL", issues: [], requestId: "req_1" },
+        data: {
+          code: "INTERNAL_SERVER_ERROR",
+          httpStatus: 500,
+          path: scope.path,
+          reason: "INTERNAL",
+          issues: [],
+          requestId: "req_1",
+        },
       });
     }
   });

@@ -73,7 +73,10 @@ describe("planProfiles, by example", () => {
         { id: "pOld", createdAt: 100, email: null },
         { id: "pYoung", createdAt: 200, email: "a@x.test" },
       ],
-      owned: [[visitor("v1"), "pOld"], [email("a@x.test"), "pYoung"]],
+      owned: [
+        [visitor("v1"), "pOld"],
+        [email("a@x.test"), "pYoung"],
+      ],
     };
     const result = plan([event({ visitorId: "v1", email: "a@x.test" })], stored);
     expect(result.merges).toEqual([{ loserId: "pYoung", survivorId: "pOld", cause: email("a@x.test"), eventIndex: 0 }]);
@@ -99,21 +102,32 @@ describe("planProfiles, by example", () => {
         { id: "pB", createdAt: 100, email: null },
         { id: "pA", createdAt: 100, email: "a@x.test" },
       ],
-      owned: [[visitor("v1"), "pB"], [email("a@x.test"), "pA"]],
+      owned: [
+        [visitor("v1"), "pB"],
+        [email("a@x.test"), "pA"],
+      ],
     });
     expect(result.merges).toEqual([{ loserId: "pB", survivorId: "pA", cause: visitor("v1"), eventIndex: 0 }]);
   });
 
   it("resolves a chain of merges within one batch to the final survivor", () => {
     const result = plan(
-      [event({ visitorId: "v3", email: "b@x.test" }), event({ visitorId: "v1", email: "b@x.test" }), event({ visitorId: "v3" })],
+      [
+        event({ visitorId: "v3", email: "b@x.test" }),
+        event({ visitorId: "v1", email: "b@x.test" }),
+        event({ visitorId: "v3" }),
+      ],
       {
         profiles: [
           { id: "pA", createdAt: 1, email: null },
           { id: "pB", createdAt: 2, email: "b@x.test" },
           { id: "pC", createdAt: 3, email: null },
         ],
-        owned: [[visitor("v1"), "pA"], [email("b@x.test"), "pB"], [visitor("v3"), "pC"]],
+        owned: [
+          [visitor("v1"), "pA"],
+          [email("b@x.test"), "pB"],
+          [visitor("v3"), "pC"],
+        ],
       },
     );
     // Event 0 folds pC into pB; event 1 folds pB into pA: both losers end in pA.
@@ -142,7 +156,11 @@ describe("planProfiles, by example", () => {
         { id: "pA", createdAt: 1, email: "a@x.test" },
         { id: "pB", createdAt: 2, email: "b@x.test" },
       ],
-      owned: [[visitor("v1"), "pA"], [email("a@x.test"), "pA"], [email("b@x.test"), "pB"]],
+      owned: [
+        [visitor("v1"), "pA"],
+        [email("a@x.test"), "pA"],
+        [email("b@x.test"), "pB"],
+      ],
     });
     expect(result.merges).toEqual([]);
     expect(result.eventProfiles).toEqual(["pB"]);
@@ -153,7 +171,10 @@ describe("planProfiles, by example", () => {
   it("gives an unowned second email on a known visitor a NEW profile, reporting the refusal", () => {
     const result = plan([event({ visitorId: "v1", email: "b@x.test" })], {
       profiles: [{ id: "pA", createdAt: 1, email: "a@x.test" }],
-      owned: [[visitor("v1"), "pA"], [email("a@x.test"), "pA"]],
+      owned: [
+        [visitor("v1"), "pA"],
+        [email("a@x.test"), "pA"],
+      ],
     });
     expect(result.newProfileIds).toEqual(["new1"]);
     expect(result.eventProfiles).toEqual(["new1"]);
@@ -169,7 +190,10 @@ describe("planProfiles, by example", () => {
         { id: "pA", createdAt: 1, email: "a@x.test" },
         { id: "pB", createdAt: 2, email: "b@x.test" },
       ],
-      owned: [[visitor("v1"), "pB"], [userId("u1"), "pA"]],
+      owned: [
+        [visitor("v1"), "pB"],
+        [userId("u1"), "pA"],
+      ],
     });
     expect(result.eventProfiles).toEqual(["pA"]);
     expect(result.refusals).toEqual(new Map([[0, ["pB"]]]));
@@ -248,7 +272,12 @@ const arbScenario: fc.Arbitrary<TScenario> = fc
 
 function run(s: TScenario): TProfilePlan {
   let next = 0;
-  return planProfiles({ events: s.events, owners: s.owners, profiles: new Map(s.profiles.map((p) => [p.id, p])), newProfileId: () => `new${++next}` });
+  return planProfiles({
+    events: s.events,
+    owners: s.owners,
+    profiles: new Map(s.profiles.map((p) => [p.id, p])),
+    newProfileId: () => `new${++next}`,
+  });
 }
 
 /** The state after the plan is carried out: final owner of each identifier, live profiles, emails. */
@@ -354,7 +383,10 @@ describe("planProfiles, properties over random batches", () => {
           expect(survivor).toBeDefined();
           expect(live.has(m.survivorId)).toBe(true);
           expect(live.has(m.loserId)).toBe(false);
-          expect(survivor!.createdAt < loser!.createdAt || (survivor!.createdAt === loser!.createdAt && survivor!.id < loser!.id)).toBe(true);
+          expect(
+            survivor!.createdAt < loser!.createdAt ||
+              (survivor!.createdAt === loser!.createdAt && survivor!.id < loser!.id),
+          ).toBe(true);
           expect(s.events[m.eventIndex]!.identifiers.map(identifierKey)).toContain(identifierKey(m.cause));
           expect(loser!.email === null || survivor!.email === null || loser!.email === survivor!.email).toBe(true);
         }

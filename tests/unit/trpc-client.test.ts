@@ -24,7 +24,11 @@ describe("createDashboardClient", () => {
     await expect(client.auth.me.query({})).resolves.toEqual(me);
     await client.auth.me.query({});
     expect(server.requests).toHaveLength(2);
-    expect(server.requests[0]).toEqual({ url: "http://api.test/api/trpc/auth.me?input=%7B%7D", method: "GET", cookie: "fse.sid=abc" });
+    expect(server.requests[0]).toEqual({
+      url: "http://api.test/api/trpc/auth.me?input=%7B%7D",
+      method: "GET",
+      cookie: "fse.sid=abc",
+    });
   });
 
   it("sends no cookie header without a session", async () => {

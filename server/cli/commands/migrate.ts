@@ -13,7 +13,9 @@ export const migrate = defineCommand({
   async run({ db, log }) {
     const { applied } = await withSqlClient(db, (client) => applyMigrations(client, { log }));
     return {
-      text: applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}` : "database is up to date (no pending migrations)",
+      text: applied.length
+        ? `applied ${applied.length} migration(s): ${applied.join(", ")}`
+        : "database is up to date (no pending migrations)",
       json: { mode: db.mode, applied },
     };
   },

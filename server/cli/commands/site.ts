@@ -9,24 +9,50 @@ const ZDomain = z
   .trim()
   .toLowerCase()
   .max(253, "must be at most 253 characters")
-  .regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/, "must be a host name like shop.example.com (no scheme, port or path)");
+  .regex(
+    /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/,
+    "must be a host name like shop.example.com (no scheme, port or path)",
+  );
 
 export const siteCreate = defineCommand({
   name: "site create",
   summary: "Create a tracking site (in the workspace's default funnel unless --funnel)",
   usage: "site create --workspace <id> --domain <host> [--name <name>] [--funnel <id>]",
-  options: { workspace: { required: true }, domain: { required: true }, name: { required: false }, funnel: { required: false } },
+  options: {
+    workspace: { required: true },
+    domain: { required: true },
+    name: { required: false },
+    funnel: { required: false },
+  },
   input: z.object({ workspace: ZCliId, domain: ZDomain, name: ZCliName.optional(), funnel: ZCliId.optional() }),
   async run({ db }, input) {
     await requireWorkspace(db, input.workspace);
-    const funnel = input.funnel ? await findFunnel(db.prisma, input.workspace, input.funnel) : await findDefaultFunnel(db.prisma, input.workspace);
+    const funnel = input.funnel
+      ? await findFunnel(db.prisma, input.workspace, input.funnel)
+      : await findDefaultFunnel(db.prisma, input.workspace);
     if (!funnel) {
       throw new CommandFailedError(
-        input.funnel ? `funnel ${input.funnel} is not a funnel of workspace ${input.workspace}` : `workspace ${input.workspace} has no funnel`,
+        input.funnel
+          ? `funnel ${input.funnel} is not a funnel of workspace ${input.workspace}`
+          : `workspace ${input.workspace} has no funnel`,
       );
     }
-    const site = await createSite(db.prisma, { workspaceId: input.workspace, funnelId: funnel.id, domain: input.domain, name: input.name });
-    return { text: site.id, json: { id: site.id, workspaceId: site.workspaceId, funnelId: site.funnelId, domain: site.domain, name: site.name } };
+    const site = await createSite(db.prisma, {
+      workspaceId: input.workspace,
+      funnelId: funnel.id,
+      domain: input.domain,
+      name: input.name,
+    });
+    return {
+      text: site.id,
+      json: {
+        id: site.id,
+        workspaceId: site.workspaceId,
+        funnelId: site.funnelId,
+        domain: site.domain,
+        name: site.name,
+      },
+    };
   },
 });
 

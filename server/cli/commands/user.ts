@@ -10,9 +10,14 @@ export const userCreate = defineCommand({
   options: { email: { required: true }, password: { required: true }, name: { required: false } },
   input: z.object({ email: ZCliEmail, password: ZCliPassword, name: ZCliName.optional() }),
   async run({ db }, input) {
-    if (await findUserByEmail(db.prisma, input.email)) throw new CommandFailedError(`a user with email ${input.email} already exists`);
+    if (await findUserByEmail(db.prisma, input.email))
+      throw new CommandFailedError(`a user with email ${input.email} already exists`);
     try {
-      const user = await createUser(db.prisma, { email: input.email, name: input.name, passwordHash: await hashPassword(input.password) });
+      const user = await createUser(db.prisma, {
+        email: input.email,
+        name: input.name,
+        passwordHash: await hashPassword(input.password),
+      });
       return { text: user.id, json: user };
     } catch (error) {
       if (isUniqueViolation(error)) throw new CommandFailedError(`a user with email ${input.email} already exists`);

@@ -14,7 +14,10 @@ export const workspaceCreate = defineCommand({
   async run({ db }, input) {
     const owner = await requireUser(db, input.owner);
     const { workspace, defaultFunnel } = await createWorkspace(db.prisma, { name: input.name, ownerId: owner.id });
-    return { text: workspace.id, json: { id: workspace.id, name: workspace.name, ownerId: owner.id, defaultFunnelId: defaultFunnel.id } };
+    return {
+      text: workspace.id,
+      json: { id: workspace.id, name: workspace.name, ownerId: owner.id, defaultFunnelId: defaultFunnel.id },
+    };
   },
 });
 
@@ -30,7 +33,11 @@ export const memberAdd = defineCommand({
       .string()
       .trim()
       .toUpperCase()
-      .pipe(z.enum(WORKSPACE_ROLES, { error: `must be ${WORKSPACE_ROLES.slice(0, -1).join(", ")} or ${WORKSPACE_ROLES.at(-1)}` })),
+      .pipe(
+        z.enum(WORKSPACE_ROLES, {
+          error: `must be ${WORKSPACE_ROLES.slice(0, -1).join(", ")} or ${WORKSPACE_ROLES.at(-1)}`,
+        }),
+      ),
   }),
   async run({ db }, input) {
     await requireWorkspace(db, input.workspace);
@@ -57,16 +64,24 @@ export const memberRemove = defineCommand({
     if (!role) throw new CommandFailedError(`${user.email} is not a member of workspace ${input.workspace}`);
     // A workspace without an ADMIN could only be managed through psql again.
     if (role === "ADMIN" && (await countAdmins(db.prisma, input.workspace)) === 1) {
-      throw new CommandFailedError(`${user.email} is the last ADMIN of workspace ${input.workspace}: make another member ADMIN first`);
+      throw new CommandFailedError(
+        `${user.email} is the last ADMIN of workspace ${input.workspace}: make another member ADMIN first`,
+      );
     }
     await removeMember(db.prisma, input.workspace, user.id);
-    return { text: user.id, json: { workspaceId: input.workspace, userId: user.id, email: user.email, removedRole: role } };
+    return {
+      text: user.id,
+      json: { workspaceId: input.workspace, userId: user.id, email: user.email, removedRole: role },
+    };
   },
 });
 
 export async function requireUser(db: TDatabase, email: string) {
   const user = await findUserByEmail(db.prisma, email);
-  if (!user) throw new CommandFailedError(`no user with email ${email} (create it with: user create --email ${email} --password …)`);
+  if (!user)
+    throw new CommandFailedError(
+      `no user with email ${email} (create it with: user create --email ${email} --password …)`,
+    );
   return user;
 }
 

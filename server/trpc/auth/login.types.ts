@@ -4,8 +4,20 @@ import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from "../../db/storable.ts";
 
 /** Strict like every request body: an unknown key is a 400, not silently ignored. */
 export const ZLoginInput = z.strictObject({
-  email: z.string().trim().max(254).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE).describe("The account's email.").meta({ example: "demo@example.com" }),
-  password: z.string().min(1).max(1024).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE).describe("The account's password.").meta({ example: "correct horse battery staple" }),
+  email: z
+    .string()
+    .trim()
+    .max(254)
+    .refine(isStorableText, UNSTORABLE_TEXT_MESSAGE)
+    .describe("The account's email.")
+    .meta({ example: "demo@example.com" }),
+  password: z
+    .string()
+    .min(1)
+    .max(1024)
+    .refine(isStorableText, UNSTORABLE_TEXT_MESSAGE)
+    .describe("The account's password.")
+    .meta({ example: "correct horse battery staple" }),
 });
 
 export const loginMeta: OpenApiMeta = {
@@ -18,6 +30,13 @@ export const loginMeta: OpenApiMeta = {
     description:
       "Checks email and password and starts a new session (a fresh session id, set as an HttpOnly SameSite=Lax cookie). " +
       "Failed attempts are throttled per email and per client IP: over the budget the answer is 429 with Retry-After.",
-    errorResponses: { 400: "Invalid input", 401: "Wrong email or password", 403: "Cross-site request refused", 415: "Body is not JSON", 429: "Too many failed logins", 503: "Session store unavailable" },
+    errorResponses: {
+      400: "Invalid input",
+      401: "Wrong email or password",
+      403: "Cross-site request refused",
+      415: "Body is not JSON",
+      429: "Too many failed logins",
+      503: "Session store unavailable",
+    },
   },
 };

@@ -8,7 +8,7 @@ export const logout = publicProcedure
       method: "POST",
       path: "/auth/logout",
       tags: ["auth"],
-    protect: false,
+      protect: false,
       summary: "Log out",
       description: "Destroys the session in the session store and clears the cookie.",
       errorResponses: { 403: "Cross-site request refused", 415: "Body is not JSON", 503: "Session store unavailable" },

@@ -5,7 +5,10 @@ import { WORKSPACE_ROLES } from "../../db/enums.ts";
 export const ZSessionUser = z
   .object({
     user: z.object({
-      id: z.string().describe("The user id; server events recorded by this session carry it as userId.").meta({ example: "usr_01jd7x4k2m9q8r7s6t5v4w3x2y" }),
+      id: z
+        .string()
+        .describe("The user id; server events recorded by this session carry it as userId.")
+        .meta({ example: "usr_01jd7x4k2m9q8r7s6t5v4w3x2y" }),
       email: z.string(),
       name: z.string().nullable(),
     }),

@@ -11,7 +11,8 @@ export const get = workspaceReadProcedure
       path: "/profiles/{profileId}",
       tags: ["profiles"],
       summary: "A profile with its timeline",
-      description: "The profile, its identifiers and funnel links, and a page of its timeline (newest first). An id merged into another profile answers with the survivor and `redirectedFrom`.",
+      description:
+        "The profile, its identifiers and funnel links, and a page of its timeline (newest first). An id merged into another profile answers with the survivor and `redirectedFrom`.",
       protect: true,
       errorResponses: READ_ERRORS,
     },

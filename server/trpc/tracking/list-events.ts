@@ -11,7 +11,8 @@ export const listEvents = workspaceReadProcedure
       path: "/tracking/events",
       tags: ["tracking"],
       summary: "Recent events of a site",
-      description: "Events of a tracking site, newest first, cursor-paginated, each with its channel and the rule that decided it.",
+      description:
+        "Events of a tracking site, newest first, cursor-paginated, each with its channel and the rule that decided it.",
       protect: true,
       errorResponses: READ_ERRORS,
     },

@@ -1,6 +1,10 @@
 import { recordServerEvents as record } from "../../tracking/record-server-events.ts";
 import { serverEventsProcedure } from "../middlewares.ts";
-import { recordServerEventsMeta, ZRecordServerEventsInput, ZRecordServerEventsOutput } from "./record-server-events.types.ts";
+import {
+  recordServerEventsMeta,
+  ZRecordServerEventsInput,
+  ZRecordServerEventsOutput,
+} from "./record-server-events.types.ts";
 
 export const recordServerEvents = serverEventsProcedure
   .meta(recordServerEventsMeta)

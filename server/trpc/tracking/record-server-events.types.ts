@@ -64,20 +64,21 @@ export const ZRecordServerEventsInput = z
   .strictObject({ ...ZWorkspaceScope.shape, ...RECORD_SERVER_EVENTS_FIELDS })
   .superRefine((req, ctx) => refineRequest(req, ctx))
   .meta({
-  description: "A batch of server-side events for one tracking site (`workspaceId` goes in the query string on REST).",
-  example: {
-    siteId: "site_456",
-    events: [
-      {
-        type: "signup",
-        visitorId: "v_8f14e45fceea167a",
-        email: "user@example.com",
-        path: "/api/signup",
-        props: { plan: "pro" },
-      },
-    ],
-  },
-});
+    description:
+      "A batch of server-side events for one tracking site (`workspaceId` goes in the query string on REST).",
+    example: {
+      siteId: "site_456",
+      events: [
+        {
+          type: "signup",
+          visitorId: "v_8f14e45fceea167a",
+          email: "user@example.com",
+          path: "/api/signup",
+          props: { plan: "pro" },
+        },
+      ],
+    },
+  });
 
 export const ZRecordServerEventsOutput = z
   .object({

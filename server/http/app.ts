@@ -47,7 +47,8 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
     // No validator badge: it would fetch an image from validator.swagger.io.
     swaggerUi.setup(openApiDocument, {
       customSiteTitle: "Server-side events API",
-      swaggerOptions: { validatorUrl: null },
+      // deepLinking: an operation can be linked to (#/tracking/tracking-recordServerEvents).
+      swaggerOptions: { validatorUrl: null, deepLinking: true },
     }),
   );
 

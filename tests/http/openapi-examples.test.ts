@@ -27,6 +27,11 @@ type TDoc = {
   components: { securitySchemes: Record<string, { description: string }> };
 };
 
+type TIssue = { path: (string | number)[]; code: string; message: string };
+type TErrorData = { code: string; httpStatus: number; reason: string; issues: TIssue[]; requestId: string };
+type TErrorBody = { message: string; code: string; data: TErrorData };
+type TRecordAnswer = { events: { status: string; profileId: string }[] };
+
 let app: TTestApp;
 let seed: TSeededWorkspace;
 let raw: TDoc;
@@ -37,7 +42,7 @@ let cookie: string;
 beforeAll(async () => {
   app = await startTestApp();
   seed = await app.seedWorkspace();
-  raw = await jsonOf(await fetch(`${app.baseUrl}/api/openapi.json`));
+  raw = await jsonOf<TDoc>(await fetch(`${app.baseUrl}/api/openapi.json`));
   doc = (await SwaggerParser.dereference(structuredClone(raw) as never)) as unknown as TDoc;
   cookie = await app.login(seed.owner.email, TEST_PASSWORD);
 });
@@ -98,17 +103,17 @@ describe("OpenAPI examples", () => {
         headers: { cookie: own, ...(sent.body === undefined ? {} : { "content-type": "application/json" }) },
         body: sent.body === undefined ? undefined : JSON.stringify(sent.body),
       });
-      const answer = await jsonOf(res);
+      const answer = await jsonOf<TRecordAnswer & { profile?: { id: string } }>(res);
       expect(res.status, `${operationId}: ${JSON.stringify(answer)}`).toBe(200);
       if (operationId === "tracking-recordServerEvents") {
-        expect(answer.events[0].status).toBe("recorded");
-        ids.profileId = answer.events[0].profileId as string;
+        expect(answer.events[0]!.status).toBe("recorded");
+        ids.profileId = answer.events[0]!.profileId;
       }
-      if (operationId === "profiles-lookup") expect(answer.profile.id).toBe(ids.profileId);
+      if (operationId === "profiles-lookup") expect(answer.profile?.id).toBe(ids.profileId);
     }
   });
 
-  it('sending the record example twice answers the second as a duplicate, not a second event ("Try it out" twice)', async () => {
+  it('the record example sent twice: the second is a duplicate, not a second event ("Try it out" twice)', async () => {
     const { path, op } = operations().find((o) => o.op.operationId === "tracking-recordServerEvents")!;
     const sent = tryItOut(path, op, { workspaceId: seed.workspace.id, siteId: seed.site.id });
     const res = await fetch(sent.url, {
@@ -117,7 +122,7 @@ describe("OpenAPI examples", () => {
       body: JSON.stringify(sent.body),
     });
     expect(res.status).toBe(200);
-    expect((await jsonOf(res)).events[0].status).toBe("duplicate");
+    expect((await jsonOf<TRecordAnswer>(res)).events[0]!.status).toBe("duplicate");
   });
 
   it("puts no regex pattern on a date-time field, and bounds every integer at 0", () => {
@@ -175,7 +180,7 @@ describe("OpenAPI examples", () => {
       headers: { cookie, "content-type": "application/json" },
       body: JSON.stringify({ siteId: "site_not_ours", events: [{ type: "signup", visitorId: "v_1x" }] }),
     });
-    const body = await jsonOf(res);
+    const body = await jsonOf<TErrorBody>(res);
     expect(res.status).toBe(403);
     expect(body.message).toBe(example.message);
     expect({ ...body.data, requestId: "x" }).toEqual({ ...example.data, requestId: "x" });
@@ -191,7 +196,7 @@ describe("OpenAPI: how to authenticate on the docs page", () => {
     expect(scheme.description).toMatch(/do not type anything here: run POST \/auth\/login/);
   });
 
-  it("a logged-in browser session is what authorizes Try it out: the login's cookie alone reaches a procedure", async () => {
+  it("a logged-in browser session is what authorizes Try it out: the login's cookie alone suffices", async () => {
     const login = await fetch(`${app.baseUrl}/api/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -210,7 +215,7 @@ describe("profiles: an unknown identifier or id", () => {
     const url = `${app.baseUrl}/api/profiles/lookup?workspaceId=${seed.workspace.id}&visitorId=v_nobody_here`;
     const res = await fetch(url, { headers: { cookie } });
     expect(res.status).toBe(200);
-    expect(await jsonOf(res)).toEqual({ profile: null });
+    expect(await jsonOf<unknown>(res)).toEqual({ profile: null });
     const op = doc.paths["/profiles/lookup"]!.get!;
     expect(Object.keys(op.responses)).not.toContain("404");
   });
@@ -220,7 +225,7 @@ describe("profiles: an unknown identifier or id", () => {
       headers: { cookie },
     });
     expect(res.status).toBe(404);
-    const body = await jsonOf(res);
+    const body = await jsonOf<TErrorBody>(res);
     expect(body.data.reason).toBe("NOT_FOUND");
     expect(body.data.issues[0].path).toEqual(["profileId"]);
     expect(Object.keys(doc.paths["/profiles/{profileId}"]!.get!.responses)).toContain("404");
@@ -237,11 +242,11 @@ describe("one error shape on both transports", () => {
       body: JSON.stringify(bad),
     });
     expect(res.status).toBe(400);
-    const body = await jsonOf(res);
+    const body = await jsonOf<TErrorBody>(res);
     expect(Object.keys(body).sort()).toEqual(["code", "data", "message"]);
     expect(body.code).toBe("BAD_REQUEST");
     expect(body.data.reason).toBe("VALIDATION_FAILED");
-    expect(body.data.issues.map((i: { path: unknown[] }) => i.path[0]).sort()).toEqual(["events", "siteId"]);
+    expect(body.data.issues.map((i) => i.path[0]).sort()).toEqual(["events", "siteId"]);
     for (const issue of body.data.issues) expect(Object.keys(issue).sort()).toEqual(["code", "message", "path"]);
   });
 
@@ -252,16 +257,16 @@ describe("one error shape on both transports", () => {
       body: JSON.stringify({ workspaceId: seed.workspace.id, ...bad }),
     });
     expect(res.status).toBe(400);
-    const body = await jsonOf(res);
+    const body = await jsonOf<{ error: TErrorBody }>(res);
     expect(Object.keys(body)).toEqual(["error"]);
     expect(Object.keys(body.error).sort()).toEqual(["code", "data", "message"]);
-    expect(body.error.data.issues.map((i: { path: unknown[] }) => i.path[0]).sort()).toEqual(["events", "siteId"]);
+    expect(body.error.data.issues.map((i) => i.path[0]).sort()).toEqual(["events", "siteId"]);
   });
 
   it("an unknown route is a 404 in the same shape", async () => {
     const res = await fetch(`${app.baseUrl}/api/nothing-here`);
     expect(res.status).toBe(404);
-    const body = await jsonOf(res);
+    const body = await jsonOf<TErrorBody>(res);
     expect(Object.keys(body).sort()).toEqual(["code", "data", "message"]);
     expect(body.data).toMatchObject({ reason: "NOT_FOUND", httpStatus: 404 });
   });

@@ -227,7 +227,7 @@ describe("profiles: an unknown identifier or id", () => {
     expect(res.status).toBe(404);
     const body = await jsonOf<TErrorBody>(res);
     expect(body.data.reason).toBe("NOT_FOUND");
-    expect(body.data.issues[0].path).toEqual(["profileId"]);
+    expect(body.data.issues[0]!.path).toEqual(["profileId"]);
     expect(Object.keys(doc.paths["/profiles/{profileId}"]!.get!.responses)).toContain("404");
   });
 });

@@ -297,7 +297,7 @@ describe("site create / site list", () => {
     expect(r.stderr).toContain("--domain: must be a host name");
   });
 
-  it("refuses a second site with the same domain in a workspace (exit 1), unless --allow-duplicate-domain", async () => {
+  it("refuses a second site with a domain the workspace has (exit 1), unless --allow-duplicate-domain", async () => {
     const { workspaceId, defaultFunnelId } = await userAndWorkspace();
     const first = await admin("site", "create", "--workspace", workspaceId, "--domain", "dup.example");
     expect(first.code).toBe(0);

@@ -1,5 +1,5 @@
 import type { TConfig } from "./config.ts";
-import type { TDemoLogin } from "./seed/demo.ts";
+import { DEMO_EMAIL, type TDemoLogin, type TKnownWorkspace } from "./seed/demo.ts";
 
 export type TBannerInput = {
   /** Where clients reach the service (PUBLIC_URL, else localhost and the bound port). */
@@ -7,30 +7,31 @@ export type TBannerInput = {
   database: "postgres" | "embedded";
   /** The demo login created by this start, shown once; null when none was created now. */
   demo: TDemoLogin | null;
+  /** On a later start, the workspace and site to try the API with (ids only, never a password). */
+  known?: TKnownWorkspace | null;
   /** Whether this start may seed a demo user (SEED_DEMO): only then is there one to mention. */
   seedDemo: boolean;
 };
 
-const DEMO_EMAIL = "demo@example.com";
+/** The visitor id of the example event, so the read-back command finds what the record command wrote. */
+const EXAMPLE_VISITOR = "v_1";
 
 /** The start-up text for people, true for the mode the server runs in. */
-export function formatBanner({ base, database, demo, seedDemo }: TBannerInput): string {
+export function formatBanner({ base, database, demo, known = null, seedDemo }: TBannerInput): string {
   const lines = [
     ``,
     `  Server-side events API on ${base}`,
     `  Docs:     ${base}/api/docs   (OpenAPI: ${base}/api/openapi.json)`,
   ];
   if (demo) lines.push(...demoLines(base, demo));
-  else lines.push(...adminLines(database, seedDemo));
+  else {
+    if (known) lines.push(...knownLines(base, known));
+    lines.push(...adminLines(database, seedDemo));
+  }
   return lines.join("\n") + "\n\n";
 }
 
 function demoLines(base: string, demo: TDemoLogin): string[] {
-  const login = JSON.stringify({ email: demo.email, password: demo.password });
-  const record = JSON.stringify({
-    siteId: demo.siteId,
-    events: [{ type: "signup", visitorId: "v_1", email: "user@example.com" }],
-  });
   return [
     `  Demo login (created now, shown once):`,
     `    email     ${demo.email}`,
@@ -38,9 +39,29 @@ function demoLines(base: string, demo: TDemoLogin): string[] {
     `    workspace ${demo.workspaceId}`,
     `    site      ${demo.siteId}`,
     `  Try it:`,
-    `    curl -c cookies.txt -H 'Content-Type: application/json' -d '${login}' ${base}/api/auth/login`,
+    ...tryLines(base, { email: demo.email, password: demo.password }, demo.workspaceId, demo.siteId),
+  ];
+}
+
+/** Later starts: the ids again, and the same commands with the password left for the user to fill in. */
+function knownLines(base: string, known: TKnownWorkspace): string[] {
+  const lines = [`  Workspace ${known.workspaceId} (${known.workspaceName})`];
+  if (known.siteId) lines.push(`  Site      ${known.siteId} (${known.domain})`);
+  if (!known.siteId) return lines;
+  const email = known.isDemo ? DEMO_EMAIL : "you@example.com";
+  return [...lines, `  Try it:`, ...tryLines(base, { email, password: "<password>" }, known.workspaceId, known.siteId)];
+}
+
+function tryLines(base: string, login: { email: string; password: string }, workspaceId: string, siteId: string) {
+  const record = JSON.stringify({
+    siteId,
+    events: [{ type: "signup", visitorId: EXAMPLE_VISITOR, email: "user@example.com" }],
+  });
+  return [
+    `    curl -c cookies.txt -H 'Content-Type: application/json' -d '${JSON.stringify(login)}' ${base}/api/auth/login`,
     `    curl -b cookies.txt -H 'Content-Type: application/json' -d '${record}' \\`,
-    `      '${base}/api/tracking/server-events?workspaceId=${demo.workspaceId}'`,
+    `      '${base}/api/tracking/server-events?workspaceId=${workspaceId}'`,
+    `    curl -b cookies.txt '${base}/api/profiles/lookup?workspaceId=${workspaceId}&visitorId=${EXAMPLE_VISITOR}'`,
   ];
 }
 

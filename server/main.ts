@@ -6,7 +6,7 @@ import { createApp } from "./http/app.ts";
 import { drainOnShutdown } from "./http/drain.ts";
 import { createLogger } from "./infra/logger.ts";
 import { createRuntime } from "./runtime.ts";
-import { seedDemoIfEmpty } from "./seed/demo.ts";
+import { findKnownWorkspace, seedDemoIfEmpty } from "./seed/demo.ts";
 
 /** Starts the service: config, database (migrated), Redis, HTTP; stops gracefully on SIGTERM/SIGINT. */
 async function main() {
@@ -14,6 +14,7 @@ async function main() {
   const logger = createLogger(config.logLevel);
   const runtime = await createRuntime(config, { logger });
   const demo = config.seedDemo ? await seedDemoIfEmpty(runtime.deps.db.prisma) : null;
+  const known = demo ? null : await findKnownWorkspace(runtime.deps.db.prisma);
   let shuttingDown = false;
   const app = createApp({ ...runtime, isShuttingDown: () => shuttingDown });
   const server = app.listen(config.port, config.host);
@@ -22,7 +23,7 @@ async function main() {
   const base = config.publicUrl ?? `http://localhost:${port}`;
   logger.info("listening", { port, database: runtime.deps.db.mode, sessions: runtime.redis ? "redis" : "memory" });
   for (const warning of startupWarnings(config)) logger.warn(warning);
-  process.stdout.write(formatBanner({ base, database: runtime.deps.db.mode, demo, seedDemo: config.seedDemo }));
+  process.stdout.write(formatBanner({ base, database: runtime.deps.db.mode, demo, known, seedDemo: config.seedDemo }));
 
   const drainer = drainOnShutdown(server);
   const shutdown = async (signal: string) => {

@@ -17,15 +17,18 @@ export type TCommandResult = { text: string; json: Record<string, unknown> };
 export type TCommandContext = { db: TDatabase; log: (line: string) => void };
 
 /**
- * One admin command. `options` are its `--flags` (all string-valued); `input` validates them, so
+ * One admin command. `options` are its `--flags` (string-valued unless a switch); `input` validates them, so
  * a bad argument is refused before any database is opened.
  */
 export type TCommand<TInput = unknown> = {
   name: string;
   summary: string;
   usage: string;
-  /** Flag name → whether it must be given (checked before `input`, for a plain "is required"). */
-  options: Record<string, { required: boolean }>;
+  /**
+   * Flag name → whether it must be given (checked before `input`, for a plain "is required"), and
+   * whether it is a switch taking no value (then `input` sees `true` when given).
+   */
+  options: Record<string, { required: boolean; switch?: true }>;
   input: z.ZodType<TInput>;
   /** The command applies the migrations itself, so the database is opened without applying them first. */
   migratesItself?: boolean;

@@ -55,6 +55,26 @@ export const ADMIN_USAGE = [
   "which only one process may open: stop the server first, or run both on PostgreSQL.",
 ].join("\n");
 
+/** Reads too: PGlite gives one process the folder, so even `site list` cannot look while the server runs. */
+const EMBEDDED_HELD = (name: string) =>
+  `In embedded mode every admin command needs the server stopped, reads like "${name}" too.`;
+
+/**
+ * A group alone (`user`) or with a subcommand it does not have (`user frobnicate`): its
+ * subcommands, on stderr with exit 2 like every usage error; anything else: unknown.
+ */
+function unknownCommand(argv: string[], io: TAdminIo): number {
+  const group = COMMANDS.filter((c) => c.name.split(" ")[0] === argv[0] && c.name.includes(" "));
+  if (group.length === 0) {
+    io.stderr.write(`admin: unknown command "${argv[0]}" (see: npm run admin -- help)\n`);
+    return 2;
+  }
+  const asked = argv[1] === undefined ? `"${argv[0]}" needs a subcommand` : `unknown command "${argv[0]} ${argv[1]}"`;
+  const lines = group.map((c) => `  ${c.usage}\n      ${c.summary}`);
+  io.stderr.write(`admin: ${asked}. ${argv[0]} commands:\n${lines.join("\n")}\n`);
+  return 2;
+}
+
 /**
  * The admin CLI as a function: validates `argv` completely before touching any database, runs
  * one command, prints its result, and returns the exit code (0 done, 1 failed, 2 usage).
@@ -70,7 +90,7 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
     return 0;
   }
   const command = COMMANDS.find((c) => argv.slice(0, c.name.split(" ").length).join(" ") === c.name);
-  if (!command) return fail(2, `unknown command "${argv.slice(0, 2).join(" ")}" (see: npm run admin -- help)`);
+  if (!command) return unknownCommand(argv, io);
 
   let input: unknown;
   let json: boolean;
@@ -97,7 +117,8 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
       error instanceof EmbeddedDatabaseLockedError ||
       error instanceof ConfigError
     ) {
-      return fail(1, error.message);
+      const held = error instanceof EmbeddedDatabaseLockedError ? ` ${EMBEDDED_HELD(command.name)}` : "";
+      return fail(1, `${error.message}${held}`);
     }
     return fail(1, `${command.name} failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
@@ -106,14 +127,19 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
 }
 
 function parseCommandArgs(command: TCommand<unknown>, args: string[]): { input: unknown; json: boolean } {
-  const flags = Object.fromEntries(Object.keys(command.options).map((name) => [name, { type: "string" as const }]));
+  const flags = Object.fromEntries(
+    Object.entries(command.options).map(([name, o]) => [
+      name,
+      { type: o.switch ? ("boolean" as const) : ("string" as const) },
+    ]),
+  );
   const { values } = parseArgs({
     args,
     strict: true,
     allowPositionals: false,
     options: { ...flags, json: { type: "boolean" } },
   });
-  const { json = false, ...given } = values as Record<string, string | undefined> & { json?: boolean };
+  const { json = false, ...given } = values as Record<string, string | boolean | undefined> & { json?: boolean };
   const missing = Object.entries(command.options).filter(([name, o]) => o.required && given[name] === undefined);
   if (missing.length)
     throw new UsageError(

@@ -3,15 +3,16 @@ import type { Store } from "express-session";
 import swaggerUi from "swagger-ui-express";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import { createOpenApiExpressMiddleware } from "trpc-to-openapi";
+import { DomainError } from "../errors/domain-error.ts";
 import type { TRedis } from "../infra/redis.ts";
 import { createContextInner, type TDeps } from "../trpc/context.ts";
 import { appRouter } from "../trpc/router.ts";
 import { jsonBody } from "./body.ts";
 import { csrfGuard } from "./csrf.ts";
-import { jsonErrorHandler } from "./errors.ts";
+import { jsonErrorHandler, sendError } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { requestObservability } from "./observability.ts";
-import { buildOpenApiDocument, copyQueryScopeIntoBody } from "./openapi.ts";
+import { buildOpenApiDocument, copyQueryScopeIntoBody, oneErrorShape } from "./openapi.ts";
 import { docsContentSecurityPolicy, noStore, securityHeaders } from "./security-headers.ts";
 import { sessionHandle, sessionMiddleware } from "./session.ts";
 
@@ -46,7 +47,8 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
     // No validator badge: it would fetch an image from validator.swagger.io.
     swaggerUi.setup(openApiDocument, {
       customSiteTitle: "Server-side events API",
-      swaggerOptions: { validatorUrl: null },
+      // deepLinking: an operation can be linked to (#/tracking/tracking-recordServerEvents).
+      swaggerOptions: { validatorUrl: null, deepLinking: true },
     }),
   );
 
@@ -70,15 +72,15 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
     "/api/trpc",
     createExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }),
   );
-  app.use("/api", copyQueryScopeIntoBody);
+  app.use("/api", copyQueryScopeIntoBody, oneErrorShape);
   app.use(
     "/api",
     createOpenApiExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }),
   );
 
-  app.use(
-    (req, res) => void res.status(404).json({ message: `No route for ${req.method} ${req.path}`, code: "NOT_FOUND" }),
-  );
+  // The root is where a person lands first: the docs page links everything else.
+  app.get("/", (_req, res) => res.redirect(302, "/api/docs/"));
+  app.use((req, res) => sendError(req, res, new DomainError("NOT_FOUND", `No route for ${req.method} ${req.path}`)));
   app.use(jsonErrorHandler(logger));
   return app;
 }

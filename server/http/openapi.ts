@@ -1,6 +1,7 @@
 import type { RequestHandler } from "express";
 import { generateOpenApiDocument, type OpenAPIObject, type OpenApiMeta } from "trpc-to-openapi";
 import type { AppRouter } from "../trpc/router.ts";
+import { EXAMPLE_REQUEST_ID, PARAMETER_NOTES, REQUEST_EXAMPLES, errorExample } from "./openapi-examples.ts";
 import { SERVER_EVENTS_RATE_LIMIT_SLOT } from "../trpc/tracking/record-server-events.types.ts";
 
 type TSchema = {
@@ -10,12 +11,45 @@ type TSchema = {
   description?: string;
   [k: string]: unknown;
 };
-type TResponse = { description?: string; content?: Record<string, { schema?: TSchema }> };
+type TMedia = { schema?: TSchema; example?: unknown };
+type TResponse = { description?: string; content?: Record<string, TMedia> };
+type TParameter = {
+  name: string;
+  in: string;
+  required?: boolean;
+  description?: string;
+  example?: unknown;
+  schema?: TSchema;
+};
 type TOperation = {
-  requestBody?: { content?: Record<string, { schema?: TSchema }> };
-  parameters?: unknown[];
+  operationId?: string;
+  description?: string;
+  requestBody?: { content?: Record<string, TMedia> };
+  parameters?: TParameter[];
   responses?: Record<string, TResponse>;
 };
+
+const API_DESCRIPTION = [
+  "Records events that happen on your server onto the same event log and profile timelines as browser tracking, " +
+    "and reads profiles and events back. The same procedures are served over tRPC at /api/trpc.",
+  "**How to authenticate on this page:** open `POST /auth/login`, choose *Try it out*, enter your email and " +
+    "password and *Execute*. The answer sets an HttpOnly session cookie that this browser then sends with every " +
+    "other *Try it out* request on this page: there is nothing to enter under *Authorize* (a browser does not " +
+    "let a page set a cookie header, so a value typed there is not sent). Log out with `POST /auth/logout`.",
+  "Outside a browser, keep the cookie the login answer sets and send it back, e.g. " +
+    "`curl -c cookies.txt …/auth/login` then `curl -b cookies.txt …`.",
+  "The examples work as they are once the ids (`ws_123`, `site_456`, `prf_789`) are replaced by yours: the " +
+    "start-up banner prints those of the demo workspace.",
+].join("\n\n");
+
+function sessionCookieDescription(cookieName: string): string {
+  return (
+    `The HttpOnly session cookie \`${cookieName}\` that POST /auth/login sets. In this page, do not type ` +
+    "anything here: run POST /auth/login with *Try it out* and the browser sends the cookie by itself (a value " +
+    "entered here is not sent, since browsers do not let pages set cookies on requests). Other clients send " +
+    `back the \`${cookieName}\` cookie the login answer set.`
+  );
+}
 
 /** Body keys that REST callers pass in the query string (trpc-to-openapi would put them in the body). */
 export const QUERY_SCOPED_KEYS = ["workspaceId"] as const;
@@ -34,6 +68,32 @@ export const copyQueryScopeIntoBody: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/**
+ * The OpenAPI adapter adds zod's raw issues as a top-level `issues` to a REST validation error,
+ * next to the formatted `data.issues`: one shape is kept, `{ message, code, data }` as on tRPC.
+ * Mounted just before the adapter, which writes its whole body with one `res.end(json)`.
+ */
+export const oneErrorShape: RequestHandler = (_req, res, next) => {
+  const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (res.statusCode < 400 || typeof chunk !== "string") return end(chunk, ...rest);
+    return end(withoutAdapterIssues(chunk), ...rest);
+  }) as typeof res.end;
+  next();
+};
+
+function withoutAdapterIssues(json: string): string {
+  let body: unknown;
+  try {
+    body = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  if (!body || typeof body !== "object" || !("data" in body)) return json;
+  const { message, data } = body as { message: unknown; data: { code?: unknown } };
+  return JSON.stringify({ message, code: data.code, data });
+}
+
 export type TOpenApiOptions = {
   baseUrl: string;
   cookieName: string;
@@ -46,17 +106,14 @@ export function buildOpenApiDocument(router: AppRouter, opts: TOpenApiOptions): 
   const doc = generateOpenApiDocument(router, {
     title: "Server-side events API",
     version: "1.0.0",
-    description:
-      "Records events that happen on your server onto the same event log and profile timelines as browser tracking. " +
-      "Authenticate with the session cookie from POST /auth/login " +
-      "(the same procedures are served over tRPC at /api/trpc).",
+    description: API_DESCRIPTION,
     baseUrl: opts.baseUrl,
     securitySchemes: {
       sessionCookie: {
         type: "apiKey",
         in: "cookie",
         name: opts.cookieName,
-        description: "Session cookie set by POST /auth/login.",
+        description: sessionCookieDescription(opts.cookieName),
       },
     },
   });
@@ -68,6 +125,8 @@ export function buildOpenApiDocument(router: AppRouter, opts: TOpenApiOptions): 
     for (const op of Object.values(item as Record<string, TOperation>)) if (op?.responses) allowErrorData(op, doc);
   }
   restoreErrorWording(doc, router);
+  addExamples(doc);
+  tidySchemas(doc);
   fillConfiguredValues(doc, { [SERVER_EVENTS_RATE_LIMIT_SLOT]: describeLimit(opts.serverEventsLimit) });
   return doc;
 }
@@ -121,7 +180,8 @@ function moveScopeToQuery(op: TOperation): void {
 /**
  * The generated error schemas forbid extra keys, but error bodies carry `data`, and their
  * `issues` are zod's, with `path`, `code` and more (docs/trpc-openapi.md #9). The generator puts most error
- * schemas in `components` behind a `$ref`: those are fixed where they live.
+ * schemas in `components` behind a `$ref`: those are fixed where they live. Its top-level `issues`
+ * goes: REST bodies are `{ message, code, data }` like tRPC's, with the issues in `data` only.
  */
 function allowErrorData(op: TOperation, doc: OpenAPIObject): void {
   for (const [status, res] of Object.entries(op.responses ?? {})) {
@@ -142,22 +202,24 @@ function declareErrorData(schema: TSchema): void {
       code: { type: "string" },
       message: { type: "string" },
     },
-    required: ["message"],
+    required: ["path", "code", "message"],
   };
-  if (schema.properties!.issues) schema.properties!.issues = { ...schema.properties!.issues, items: issue };
+  delete schema.properties!.issues;
+  schema.required = ["message", "code", "data"];
   schema.properties!.data = {
     type: "object",
     description:
       "Machine-readable details: `reason` (e.g. SITE_NOT_IN_WORKSPACE), `issues` naming each offending field by " +
-      "`path`, and the `requestId`.",
+      "`path` (empty when no field is at fault), and the `requestId` to quote when reporting a problem.",
     properties: {
-      code: { type: "string" },
-      httpStatus: { type: "integer" },
-      path: { type: ["string", "null"] },
-      reason: { type: "string" },
-      issues: { type: "array", items: { ...issue, required: ["path", "code", "message"] } },
-      requestId: { type: ["string", "null"] },
+      code: { type: "string", description: "The tRPC error code, also the top-level `code`." },
+      httpStatus: { type: "integer", minimum: 400, maximum: 599 },
+      path: { type: ["string", "null"], description: "The procedure, e.g. `tracking.recordServerEvents`." },
+      reason: { type: "string", description: "Why, more precisely than the status, e.g. `SITE_NOT_IN_WORKSPACE`." },
+      issues: { type: "array", items: issue },
+      requestId: { type: ["string", "null"], description: "Also sent as X-Request-Id." },
     },
+    required: ["code", "httpStatus", "path", "reason", "issues", "requestId"],
   };
 }
 
@@ -182,4 +244,109 @@ function fillConfiguredValues(doc: OpenAPIObject, values: Record<string, string>
       for (const [slot, value] of Object.entries(values)) op.description = op.description.replaceAll(slot, value);
     }
   }
+}
+
+/** Every operation of the document, with its path and method. */
+function operationsOf(doc: OpenAPIObject): TOperation[] {
+  return Object.values(doc.paths ?? {}).flatMap((item) =>
+    Object.values(item as Record<string, TOperation | undefined>).filter((op): op is TOperation => !!op),
+  );
+}
+
+/**
+ * Examples that work: the generator would derive them from the schemas ("string" as a userId, a
+ * date-time made up from a regex), which "Try it out" then sends and the server refuses. Objects
+ * are copied before they change: the generator shares response objects between operations.
+ */
+function addExamples(doc: OpenAPIObject): void {
+  for (const op of operationsOf(doc)) {
+    const id = op.operationId ?? "";
+    const media = op.requestBody?.content?.["application/json"];
+    if (media && id in REQUEST_EXAMPLES) {
+      op.requestBody = {
+        ...op.requestBody,
+        content: { "application/json": { ...media, example: REQUEST_EXAMPLES[id] } },
+      };
+    }
+    op.parameters = op.parameters?.map((p) => describeParameter(p));
+    for (const [status, res] of Object.entries(op.responses ?? {})) {
+      const example = errorExample(id, status);
+      const errorMedia = res.content?.["application/json"];
+      if (!example || !errorMedia || !/^[45]/.test(status)) continue;
+      op.responses![status] = {
+        ...res,
+        content: { "application/json": { ...errorMedia, example: errorBody(id, Number(status), example) } },
+      };
+    }
+  }
+  noteLookupMisses(doc);
+}
+
+function describeParameter(param: TParameter): TParameter {
+  const notes = PARAMETER_NOTES[param.name];
+  if (!notes) return param;
+  const schema = { ...param.schema, description: undefined };
+  const example = notes.example === undefined ? {} : { example: notes.example };
+  return { ...param, description: param.description ?? notes.description, ...example, schema };
+}
+
+/** Raised before any procedure runs (body reader, CSRF guard, session store): `data.path` is null there. */
+const OUTSIDE_PROCEDURES = new Set([
+  "CROSS_SITE_REQUEST",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "MALFORMED_JSON",
+  "SERVICE_UNAVAILABLE",
+]);
+
+function errorBody(operationId: string, httpStatus: number, example: NonNullable<ReturnType<typeof errorExample>>) {
+  const code = TRPC_CODE_BY_STATUS[httpStatus] ?? "INTERNAL_SERVER_ERROR";
+  const path = OUTSIDE_PROCEDURES.has(example.reason) ? null : operationId.replace("-", ".");
+  return {
+    message: example.message,
+    code,
+    data: { code, httpStatus, path, reason: example.reason, issues: example.issues, requestId: EXAMPLE_REQUEST_ID },
+  };
+}
+
+const TRPC_CODE_BY_STATUS: Record<number, string> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+  429: "TOO_MANY_REQUESTS",
+  500: "INTERNAL_SERVER_ERROR",
+  503: "SERVICE_UNAVAILABLE",
+};
+
+/** A lookup that finds nothing is an answer, not an error: 200 with `profile: null`, never a 404. */
+function noteLookupMisses(doc: OpenAPIObject): void {
+  const op = operationsOf(doc).find((o) => o.operationId === "profiles-lookup");
+  if (!op?.responses) return;
+  delete op.responses["404"];
+  op.description = `${op.description ?? ""} An identifier no profile owns is not an error: 200, never a 404.`;
+}
+
+/**
+ * zod writes every date-time as a `pattern` next to `format: date-time`; example generators
+ * then make up dates from the regex (year 6534). And a bare `z.number().int()` is bounded by
+ * ±2^53: every integer this API answers is a count or an index, so none is negative.
+ */
+function tidySchemas(doc: OpenAPIObject): void {
+  const seen = new Set<unknown>();
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== "object" || seen.has(node)) return;
+    seen.add(node);
+    const schema = node as TSchema;
+    if (schema.format === "date-time" && typeof schema.pattern === "string") delete schema.pattern;
+    if (schema.type === "integer" && schema.minimum === Number.MIN_SAFE_INTEGER) {
+      schema.minimum = 0;
+      if (schema.maximum === Number.MAX_SAFE_INTEGER) delete schema.maximum;
+    }
+    for (const child of Object.values(node)) visit(child);
+  };
+  visit(doc.paths);
+  visit(doc.components);
 }

@@ -297,6 +297,36 @@ describe("site create / site list", () => {
     expect(r.stderr).toContain("--domain: must be a host name");
   });
 
+  it("refuses a second site with a domain the workspace has (exit 1), unless --allow-duplicate-domain", async () => {
+    const { workspaceId, defaultFunnelId } = await userAndWorkspace();
+    const first = await admin("site", "create", "--workspace", workspaceId, "--domain", "dup.example");
+    expect(first.code).toBe(0);
+    const again = await admin("site", "create", "--workspace", workspaceId, "--domain", "DUP.example");
+    expect(again).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr:
+        `admin: workspace ${workspaceId} already has site ${first.id} for dup.example; use it, ` +
+        "or pass --allow-duplicate-domain to create a second one (e.g. for another funnel)\n",
+    });
+    expect(await db.prisma.trackingSite.count({ where: { workspaceId } })).toBe(1);
+    // Another workspace may have the same domain.
+    const other = await userAndWorkspace();
+    expect((await admin("site", "create", "--workspace", other.workspaceId, "--domain", "dup.example")).code).toBe(0);
+    const forced = await admin(
+      "site",
+      "create",
+      "--workspace",
+      workspaceId,
+      "--domain",
+      "dup.example",
+      "--allow-duplicate-domain",
+      "--json",
+    );
+    expect(json(forced)).toMatchObject({ domain: "dup.example", funnelId: defaultFunnelId });
+    expect(await db.prisma.trackingSite.count({ where: { workspaceId } })).toBe(2);
+  });
+
   it("lists the sites of a workspace, oldest first", async () => {
     const { workspaceId, defaultFunnelId } = await userAndWorkspace();
     const first = await admin("site", "create", "--workspace", workspaceId, "--domain", "one.example");
@@ -357,7 +387,6 @@ describe("migrate, help and usage errors", () => {
   it.each([
     [[], "no command given"],
     [["frobnicate"], 'unknown command "frobnicate"'],
-    [["user"], 'unknown command "user"'],
     [["user", "create", "--email", "a@b.example"], "--password is required"],
     [["user", "create", "--email", "not-an-email", "--password", "password-1"], "--email: must be an email address"],
     [["user", "create", "--email", "a@b.example", "--password", "short"], "--password: must be at least 8 characters"],
@@ -378,6 +407,31 @@ describe("migrate, help and usage errors", () => {
     expect(stderr.text).toContain(message);
     expect(stderr.text.split("\n")).toEqual([expect.stringMatching(/^admin: /), ""]);
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it.each([
+    ["user", ["user create", "user password"]],
+    ["session", ["session revoke"]],
+    ["workspace", ["workspace create"]],
+    ["member", ["member add", "member remove"]],
+    ["site", ["site create", "site list"]],
+  ])("%s alone lists its subcommands (exit 2, no database opened)", async (group, subcommands) => {
+    for (const argv of [[group], [group, "frobnicate"]]) {
+      const dataDir = path.join(tmpdir(), `admin-cli-never-${process.pid}-${++n}`);
+      const stdout = sink();
+      const stderr = sink();
+      const code = await runAdmin(argv, { stdout, stderr, env: { DATA_DIR: dataDir } });
+      expect(code).toBe(2);
+      expect(stdout.text).toBe("");
+      expect(stderr.text.split("\n")[0]).toBe(
+        argv.length === 1
+          ? `admin: "${group}" needs a subcommand. ${group} commands:`
+          : `admin: unknown command "${group} frobnicate". ${group} commands:`,
+      );
+      for (const sub of subcommands) expect(stderr.text).toMatch(new RegExp(`^  ${sub} `, "m"));
+      expect(stderr.text).not.toContain("migrate");
+      expect(existsSync(dataDir)).toBe(false);
+    }
   });
 
   it("fails with the variable's name when the configuration is invalid", async () => {
@@ -429,7 +483,14 @@ describe("the real entry point (npx tsx server/cli/admin.ts)", () => {
         expect(refused.code).toBe(1);
         expect(refused.stdout).toBe("");
         expect(refused.stderr).toBe(
-          `admin: the embedded database in ${dataDir} is in use by process ${process.pid} (the server?). Stop it, or set DATABASE_URL to use PostgreSQL.\n`,
+          `admin: the embedded database in ${dataDir} is in use by process ${process.pid} (the server?). ` +
+            `Stop it, or set DATABASE_URL to use PostgreSQL. ` +
+            `In embedded mode every admin command needs the server stopped, reads like "user create" too.\n`,
+        );
+        const list = await run(["site", "list", "--workspace", "ws_1"], env);
+        expect(list.code).toBe(1);
+        expect(list.stderr).toContain(
+          'In embedded mode every admin command needs the server stopped, reads like "site list" too.',
         );
         expect(await held.prisma.user.count()).toBe(1);
       } finally {

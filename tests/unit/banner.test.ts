@@ -21,6 +21,38 @@ describe("the start-up banner", () => {
     expect(text).not.toContain("stop the server");
   });
 
+  it("prints a read-back command that finds the profile the record command writes", () => {
+    const text = formatBanner({ base, database: "embedded", demo, seedDemo: true });
+    expect(text).toContain('"visitorId":"v_1"');
+    expect(text).toContain(`curl -b cookies.txt '${base}/api/profiles/lookup?workspaceId=ws_1&visitorId=v_1'`);
+  });
+
+  it("later starts show the workspace and site ids again, with the commands, but never a password", () => {
+    const known = {
+      workspaceId: "ws_9",
+      workspaceName: "Demo workspace",
+      isDemo: true,
+      siteId: "site_9",
+      domain: "example.com",
+    };
+    const text = formatBanner({ base, database: "embedded", demo: null, known, seedDemo: true });
+    expect(text).toMatch(/^\s+Workspace ws_9 \(Demo workspace\)$/m);
+    expect(text).toMatch(/^\s+Site\s+site_9 \(example\.com\)$/m);
+    expect(text).toContain(`-d '{"email":"demo@example.com","password":"<password>"}'`);
+    expect(text).toContain(`'${base}/api/tracking/server-events?workspaceId=ws_9'`);
+    expect(text).toContain(`'${base}/api/profiles/lookup?workspaceId=ws_9&visitorId=v_1'`);
+    expect(text).not.toContain("Demo login");
+    expect(text).not.toMatch(/^\s+password\s/m);
+  });
+
+  it("PostgreSQL, a workspace that is not the demo's: its ids, and a login to fill in", () => {
+    const known = { workspaceId: "ws_7", workspaceName: "Acme", isDemo: false, siteId: null, domain: null };
+    const text = formatBanner({ base, database: "postgres", demo: null, known, seedDemo: false });
+    expect(text).toMatch(/^\s+Workspace ws_7 \(Acme\)$/m);
+    expect(text).not.toMatch(/^\s+Site/m);
+    expect(text).toContain("alongside the server");
+  });
+
   it("embedded, later starts: the CLI needs the server stopped, and the demo user is named", () => {
     const text = formatBanner({ base, database: "embedded", demo: null, seedDemo: true });
     expect(text).toContain("stop the server (it holds the embedded database)");

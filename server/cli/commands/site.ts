@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { PrismaClient } from "../../../generated/prisma/client.ts";
 import { createSite, findDefaultFunnel, findFunnel, listSites } from "../../workspaces/workspaces.repo.ts";
 import { CommandFailedError, defineCommand, ZCliId, ZCliName } from "../command.ts";
 import { requireWorkspace } from "./workspace.ts";
@@ -17,16 +18,24 @@ const ZDomain = z
 export const siteCreate = defineCommand({
   name: "site create",
   summary: "Create a tracking site (in the workspace's default funnel unless --funnel)",
-  usage: "site create --workspace <id> --domain <host> [--name <name>] [--funnel <id>]",
+  usage: "site create --workspace <id> --domain <host> [--name <name>] [--funnel <id>] [--allow-duplicate-domain]",
   options: {
     workspace: { required: true },
     domain: { required: true },
     name: { required: false },
     funnel: { required: false },
+    "allow-duplicate-domain": { required: false, switch: true },
   },
-  input: z.object({ workspace: ZCliId, domain: ZDomain, name: ZCliName.optional(), funnel: ZCliId.optional() }),
+  input: z.object({
+    workspace: ZCliId,
+    domain: ZDomain,
+    name: ZCliName.optional(),
+    funnel: ZCliId.optional(),
+    "allow-duplicate-domain": z.boolean().optional(),
+  }),
   async run({ db }, input) {
     await requireWorkspace(db, input.workspace);
+    if (!input["allow-duplicate-domain"]) await refuseDuplicateDomain(db.prisma, input.workspace, input.domain);
     const funnel = input.funnel
       ? await findFunnel(db.prisma, input.workspace, input.funnel)
       : await findDefaultFunnel(db.prisma, input.workspace);
@@ -55,6 +64,19 @@ export const siteCreate = defineCommand({
     };
   },
 });
+
+/**
+ * A second site with the same domain is most often a typo'd re-run; its events would be split
+ * between two site ids. Tracking one domain into two funnels is the deliberate case: a flag.
+ */
+async function refuseDuplicateDomain(prisma: PrismaClient, workspaceId: string, domain: string): Promise<void> {
+  const existing = (await listSites(prisma, workspaceId)).find((s) => s.domain === domain);
+  if (!existing) return;
+  throw new CommandFailedError(
+    `workspace ${workspaceId} already has site ${existing.id} for ${domain}; use it, ` +
+      "or pass --allow-duplicate-domain to create a second one (e.g. for another funnel)",
+  );
+}
 
 export const siteList = defineCommand({
   name: "site list",

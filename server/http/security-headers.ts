@@ -43,7 +43,7 @@ function replayed(headers: (req: IncomingMessage, res: ServerResponse, next: (er
   };
   let called = false;
   headers({ headers: {} } as IncomingMessage, recorder as unknown as ServerResponse, (err) => {
-    if (err) throw err instanceof Error ? err : new Error(String(err));
+    if (err) throw new Error("security headers: helmet failed", { cause: err });
     called = true;
   });
   if (!called) throw new Error("security headers: helmet did not finish synchronously");

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from "express";
-import session, { MemoryStore, type Store } from "express-session";
+import session, { MemoryStore, type SessionData, type Store } from "express-session";
 import { RedisStore } from "connect-redis";
 import type { TConfig } from "../config.ts";
 import { STORE_TIMEOUT_MS, startStoreTimer, storeUnavailable } from "../infra/rate-limit.ts";
@@ -32,15 +32,14 @@ export function touchIntervalMs(ttlSeconds: number): number {
  * trip per request less, and its key may expire at most `intervalMs` earlier than it would have.
  * Remembered in two generations of `intervalMs` each, so memory holds only recent sessions.
  */
-function touchAtMostEvery<S extends Store>(store: S, intervalMs: number): S {
+export function touchAtMostEvery<S extends Store>(store: S, intervalMs: number): S {
   const touch = store.touch?.bind(store);
   if (!touch || intervalMs <= 0) return store;
   let current = new Map<string, number>();
   let previous = new Map<string, number>();
   let generationStart = Date.now();
-  store.touch = (sid, sess, done) => {
-    // The typings omit it, but stores pass an error to the callback (express-session forwards it).
-    const callback = done as ((err?: unknown) => void) | undefined;
+  // The typings omit it, but stores pass an error to the callback (express-session forwards it).
+  store.touch = (sid: string, sess: SessionData, callback?: (err?: unknown) => void) => {
     const now = Date.now();
     if (now - generationStart >= intervalMs) {
       previous = current;

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestHandler } from "express";
 import helmet, { contentSecurityPolicy } from "helmet";
 
@@ -7,19 +8,50 @@ import helmet, { contentSecurityPolicy } from "helmet";
  * scripts, no framing, no forms. The docs page gets its own policy (`docsContentSecurityPolicy`).
  */
 export function securityHeaders(): RequestHandler {
-  return helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        "default-src": ["'none'"],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'none'"],
-        "form-action": ["'none'"],
+  return replayed(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          "default-src": ["'none'"],
+          "frame-ancestors": ["'none'"],
+          "base-uri": ["'none'"],
+          "form-action": ["'none'"],
+        },
       },
+      frameguard: { action: "deny" },
+      referrerPolicy: { policy: "no-referrer" },
+    }),
+  );
+}
+
+/**
+ * helmet's headers do not depend on the request, but helmet recomputes them through a chain of
+ * a dozen middlewares on every response. Record what it does once, and replay that: the same
+ * headers, set and removed in the same order, for a fraction of the CPU.
+ */
+function replayed(headers: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void) {
+  const steps: ((res: ServerResponse) => void)[] = [];
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      steps.push((res) => res.setHeader(name, value));
+      return recorder;
     },
-    frameguard: { action: "deny" },
-    referrerPolicy: { policy: "no-referrer" },
+    removeHeader(name: string) {
+      steps.push((res) => res.removeHeader(name));
+    },
+  };
+  let called = false;
+  headers({ headers: {} } as IncomingMessage, recorder as unknown as ServerResponse, (err) => {
+    if (err) throw new Error("security headers: helmet failed", { cause: err });
+    called = true;
   });
+  if (!called) throw new Error("security headers: helmet did not finish synchronously");
+  const handler: RequestHandler = (_req, res, next) => {
+    for (const step of steps) step(res);
+    next();
+  };
+  return handler;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from "express";
-import session, { MemoryStore, type Store } from "express-session";
+import session, { MemoryStore, type SessionData, type Store } from "express-session";
 import { RedisStore } from "connect-redis";
 import type { TConfig } from "../config.ts";
 import { STORE_TIMEOUT_MS, startStoreTimer, storeUnavailable } from "../infra/rate-limit.ts";
@@ -15,12 +15,45 @@ declare module "express-session" {
 
 /** Sessions in Redis (shared by every instance) when configured, in memory for one embedded process. */
 export function createSessionStore(config: TConfig, redis?: TRedis, prefix = config.redis?.keyPrefix ?? ""): Store {
-  return redis
-    ? answerWithin(
-        new RedisStore({ client: redis, prefix: `${prefix}sess:`, ttl: config.session.ttlSeconds }),
-        STORE_TIMEOUT_MS,
-      )
-    : new MemoryStore();
+  if (!redis) return new MemoryStore();
+  const store = new RedisStore({ client: redis, prefix: `${prefix}sess:`, ttl: config.session.ttlSeconds });
+  return answerWithin(touchAtMostEvery(store, touchIntervalMs(config.session.ttlSeconds)), STORE_TIMEOUT_MS);
+}
+
+/** 1 % of the session lifetime, at most a minute: how much earlier an idle session may expire. */
+export function touchIntervalMs(ttlSeconds: number): number {
+  return Math.min(60_000, ttlSeconds * 10);
+}
+
+/**
+ * express-session touches an unmodified session at the end of every request (for Redis: an
+ * EXPIRE that resets the key's lifetime, and the response waits for it). A session used again
+ * within `intervalMs` of its last touch by this process is not touched again: one Redis round
+ * trip per request less, and its key may expire at most `intervalMs` earlier than it would have.
+ * Remembered in two generations of `intervalMs` each, so memory holds only recent sessions.
+ */
+export function touchAtMostEvery<S extends Store>(store: S, intervalMs: number): S {
+  const touch = store.touch?.bind(store);
+  if (!touch || intervalMs <= 0) return store;
+  let current = new Map<string, number>();
+  let previous = new Map<string, number>();
+  let generationStart = Date.now();
+  // The typings omit it, but stores pass an error to the callback (express-session forwards it).
+  store.touch = (sid: string, sess: SessionData, callback?: (err?: unknown) => void) => {
+    const now = Date.now();
+    if (now - generationStart >= intervalMs) {
+      previous = current;
+      current = new Map();
+      generationStart = now;
+    }
+    const last = current.get(sid) ?? previous.get(sid);
+    if (last !== undefined && now - last < intervalMs) return callback?.();
+    touch(sid, sess, (err?: unknown) => {
+      if (!err) current.set(sid, now);
+      callback?.(err);
+    });
+  };
+  return store;
 }
 
 /**

@@ -32,7 +32,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const requestLines = () => lines.filter((l) => l.msg === "request");
 
-describe("request logs (pino-http)", () => {
+describe("request logs", () => {
   it("write one line per request with the fields log queries use, and echo the request id", async () => {
     lines.length = 0;
     const res = await fetch(`${baseUrl}/things/prf_0123456789abcdef?x=1`, { headers: { cookie: "fse.sid=secret" } });

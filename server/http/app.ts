@@ -6,6 +6,7 @@ import { createOpenApiExpressMiddleware } from "trpc-to-openapi";
 import type { TRedis } from "../infra/redis.ts";
 import { createContextInner, type TDeps } from "../trpc/context.ts";
 import { appRouter } from "../trpc/router.ts";
+import { mcpRoutes } from "../mcp/http.ts";
 import { jsonBody } from "./body.ts";
 import { csrfGuard } from "./csrf.ts";
 import { jsonErrorHandler } from "./errors.ts";
@@ -49,6 +50,9 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
       swaggerOptions: { validatorUrl: null },
     }),
   );
+
+  // API-key door, before (and apart from) the session middleware: it never reads a cookie.
+  app.use("/mcp", mcpRoutes(deps));
 
   app.use("/api", noStore, sessionMiddleware(config, sessionStore), csrfGuard(config.allowedOrigins, config.publicUrl));
   const createContext = ({ req, res }: { req: express.Request; res: express.Response }) =>

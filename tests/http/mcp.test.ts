@@ -251,4 +251,17 @@ describe("MCP over Streamable HTTP", () => {
     expect(list.status).toBe(401);
     expect(await eventCount(seed.site.id)).toBe(before);
   });
+
+  it("attributes session-recorded events to the session user (recordedBy user:<id>)", async () => {
+    const cookie = await app.login(seed.owner.email, seed.owner.password);
+    const res = await fetch(`${app.baseUrl}/api/tracking/server-events?workspaceId=${seed.workspace.id}`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ siteId: seed.site.id, events: [{ type: "visit", visitorId: `v_${uid()}` }] }),
+    });
+    expect(res.status).toBe(200);
+    const { events } = await jsonOf(res);
+    const stored = await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: events[0].eventId } });
+    expect(stored).toMatchObject({ userId: seed.owner.id, recordedBy: `user:${seed.owner.id}` });
+  });
 });

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { listApiKeys } from "../../api-keys/api-keys.ts";
 import { workspaceAdminProcedure } from "../middlewares.ts";
 import { toApiKeyOut } from "./api-key.types.ts";
@@ -6,6 +5,5 @@ import { listApiKeysMeta, ZListApiKeysOutput } from "./list.types.ts";
 
 export const list = workspaceAdminProcedure
   .meta(listApiKeysMeta)
-  .input(z.object({}))
   .output(ZListApiKeysOutput)
   .query(async ({ ctx }) => ({ items: (await listApiKeys(ctx.db.prisma, ctx.workspace.id)).map(toApiKeyOut) }));

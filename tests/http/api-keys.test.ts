@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAdmin } from "../../server/cli/run-admin.ts";
 import type { TSeededWorkspace } from "../support/fixtures.ts";
 import { jsonOf, startTestApp, type TTestApp } from "../support/test-app.ts";
+import type { TApiKeyViewOut } from "../../server/trpc/api-keys/api-key.types.ts";
 import { trpcClient } from "../support/trpc.ts";
+
+type TCreated = TApiKeyViewOut & { secret: string };
+type TRestError = { data: { reason: string; issues: { path: (string | number)[] }[] } };
 
 let app: TTestApp;
 let seed: TSeededWorkspace;
@@ -19,13 +23,13 @@ afterAll(() => app?.close());
 
 const SECRET = /^ff_([0-9a-z]{12})_[A-Za-z0-9_-]{43}$/;
 
-async function rest(method: string, path: string, cookie: string, body?: unknown) {
+async function rest<T = TRestError>(method: string, path: string, cookie: string, body?: unknown) {
   const res = await fetch(`${app.baseUrl}/api${path}`, {
     method,
     headers: { cookie, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: res.status, body: await jsonOf(res) };
+  return { status: res.status, body: await jsonOf<T>(res) };
 }
 
 /** Every column of the key's row as text: the secret must be in none of them. */
@@ -37,33 +41,36 @@ describe("API keys over REST", () => {
   const ws = () => `?workspaceId=${seed.workspace.id}`;
 
   it("creates (secret shown once, stored as its SHA-256 only), lists without secrets, and revokes", async () => {
-    const created = await rest("POST", `/api-keys${ws()}`, adminCookie, { name: "billing", scopes: ["read:profiles"] });
+    const created = await rest<TCreated>("POST", `/api-keys${ws()}`, adminCookie, {
+      name: "billing",
+      scopes: ["read:profiles"],
+    });
     expect(created.status).toBe(200);
     const { secret, id, publicId } = created.body;
     expect(secret).toMatch(SECRET);
-    expect(SECRET.exec(secret)![1]).toBe(publicId);
+    expect(SECRET.exec(secret)?.[1]).toBe(publicId);
     const row = await app.db.prisma.apiKey.findUniqueOrThrow({ where: { id } });
     expect(row.secretHash).toBe(createHash("sha256").update(secret).digest("hex"));
     expect(await storedRowText(id)).not.toContain(secret.split("_").slice(2).join("_"));
 
-    const listed = await rest("GET", `/api-keys${ws()}`, adminCookie);
-    const item = listed.body.items.find((k: { id: string }) => k.id === id);
+    const listed = await rest<{ items: TApiKeyViewOut[] }>("GET", `/api-keys${ws()}`, adminCookie);
+    const item = listed.body.items.find((k) => k.id === id);
     expect(item).toMatchObject({ name: "billing", scopes: ["read:profiles"], lastUsedAt: null, revokedAt: null });
-    expect(item.createdBy).toBe(`user:${seed.owner.id}`);
+    expect(item?.createdBy).toBe(`user:${seed.owner.id}`);
     expect(JSON.stringify(listed.body)).not.toContain(secret);
     expect(JSON.stringify(listed.body)).not.toContain(row.secretHash);
 
-    const revoked = await rest("POST", `/api-keys/revoke${ws()}`, adminCookie, { keyId: id });
+    const revoked = await rest<TApiKeyViewOut>("POST", `/api-keys/revoke${ws()}`, adminCookie, { keyId: id });
     expect(revoked.status).toBe(200);
     expect(revoked.body.revokedAt).not.toBeNull();
-    const again = await rest("POST", `/api-keys/revoke${ws()}`, adminCookie, { keyId: id });
+    const again = await rest<TApiKeyViewOut>("POST", `/api-keys/revoke${ws()}`, adminCookie, { keyId: id });
     expect(again.body.revokedAt).toBe(revoked.body.revokedAt);
   });
 
   it("refuses bad input with the field, an unknown key with 404, and non-ADMIN members with 403", async () => {
     const bad = await rest("POST", `/api-keys${ws()}`, adminCookie, { name: "x", scopes: ["write:everything"] });
     expect(bad.status).toBe(400);
-    expect(bad.body.data.issues[0].path).toEqual(["scopes", 0]);
+    expect(bad.body.data.issues[0]?.path).toEqual(["scopes", 0]);
     const missing = await rest("POST", `/api-keys/revoke${ws()}`, adminCookie, { keyId: "key_nope" });
     expect(missing.status).toBe(404);
     const manager = await rest("POST", `/api-keys${ws()}`, managerCookie, { name: "x", scopes: ["read:profiles"] });

@@ -47,8 +47,29 @@ async function connect(secret: string, ip = freshIp()) {
   return client;
 }
 
-type TToolBody = Record<string, any>;
-const bodyOf = (r: Awaited<ReturnType<Client["callTool"]>>) => r.structuredContent as TToolBody;
+type TToolError = {
+  reason: string;
+  httpStatus: number;
+  issues: { path: (string | number)[] }[];
+  retryAfterSeconds?: number;
+};
+type TWritten = {
+  accepted: number;
+  duplicates: number;
+  events: { eventId: string; profileId: string; status: string; stage: string }[];
+};
+type TFound = {
+  profile: {
+    id: string;
+    identifiers: { kind: string; value: string }[];
+    funnelLinks: { currentStage: string }[];
+    serverEventCount: number;
+  };
+  timeline: { type: string }[];
+};
+type TRestError = { data: { reason: string } };
+/** A tool result's structured content, in the shape the test expects of it. */
+const bodyOf = <T = TToolError>(r: Awaited<ReturnType<Client["callTool"]>>) => r.structuredContent as T;
 
 /** One raw JSON-RPC tools/call, to see statuses and headers the SDK client hides. */
 async function rawCall(headers: Record<string, string>, name: string, args: unknown) {
@@ -67,13 +88,13 @@ describe("MCP over Streamable HTTP", () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(["lookup_profile", "write_custom_events"]);
     const write = tools.find((t) => t.name === "write_custom_events")!;
-    const props = write.inputSchema.properties as Record<string, any>;
+    const props = write.inputSchema.properties as Record<string, { maxItems?: number }>;
     expect(write.inputSchema.required).toEqual(expect.arrayContaining(["siteId", "events"]));
-    expect(props.events.maxItems).toBe(50);
+    expect(props.events?.maxItems).toBe(50);
     await client.close();
   });
 
-  it("records events attributed to the key, with the customer's userId, and reads them back with lookup_profile", async () => {
+  it("records events attributed to the key, with the customer's userId; lookup_profile reads them back", async () => {
     const key = await newKey();
     const client = await connect(key.secret);
     const visitorId = `v_${uid()}`;
@@ -89,24 +110,25 @@ describe("MCP over Streamable HTTP", () => {
       },
     });
     expect(written.isError).toBeFalsy();
-    const result = bodyOf(written);
+    const result = bodyOf<TWritten>(written);
     expect(result).toMatchObject({ accepted: 2, duplicates: 0 });
-    expect(result.events.map((e: TToolBody) => e.status)).toEqual(["recorded", "recorded"]);
-    const stored = await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: result.events[1].eventId } });
+    expect(result.events.map((e) => e.status)).toEqual(["recorded", "recorded"]);
+    const signup = result.events[1]!;
+    const stored = await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: signup.eventId } });
     expect(stored.userId).toBe(customerId);
     expect(stored.recordedBy).toBe(`key:${key.id}`);
 
-    const found = bodyOf(await client.callTool({ name: "lookup_profile", arguments: { visitorId } }));
-    expect(found.profile.id).toBe(result.events[1].profileId);
+    const found = bodyOf<TFound>(await client.callTool({ name: "lookup_profile", arguments: { visitorId } }));
+    expect(found.profile.id).toBe(signup.profileId);
     expect(found.profile.identifiers).toEqual(
       expect.arrayContaining([
         { kind: "VISITOR", value: visitorId },
         { kind: "USER_ID", value: customerId },
       ]),
     );
-    expect(found.profile.funnelLinks[0].currentStage).toBe(result.events[1].stage);
+    expect(found.profile.funnelLinks[0]?.currentStage).toBe(signup.stage);
     expect(found.profile.serverEventCount).toBe(2);
-    expect(found.timeline.map((t: TToolBody) => t.type)).toEqual(["signup", "visit"]);
+    expect(found.timeline.map((t) => t.type)).toEqual(["signup", "visit"]);
     const row = await app.db.prisma.apiKey.findUniqueOrThrow({ where: { id: key.id } });
     expect(row.lastUsedAt).not.toBeNull();
     await client.close();
@@ -122,7 +144,7 @@ describe("MCP over Streamable HTTP", () => {
     expect(r.isError).toBe(true);
     const body = bodyOf(r);
     expect(body.reason).toBe("VALIDATION_FAILED");
-    expect(body.issues.map((i: TToolBody) => i.path)).toContainEqual(["events", 1]);
+    expect(body.issues.map((i) => i.path)).toContainEqual(["events", 1]);
     expect(await eventCount(seed.site.id)).toBe(before);
 
     const tooMany = bodyOf(
@@ -131,7 +153,7 @@ describe("MCP over Streamable HTTP", () => {
         arguments: { siteId: seed.site.id, events: Array.from({ length: 51 }, () => ({ type: "x", visitorId: "v" })) },
       }),
     );
-    expect(tooMany.issues[0].path).toEqual(["events"]);
+    expect(tooMany.issues[0]?.path).toEqual(["events"]);
     const foreignSite = bodyOf(
       await client.callTool({
         name: "write_custom_events",
@@ -169,7 +191,7 @@ describe("MCP over Streamable HTTP", () => {
     await expect(client.callTool({ name: "write_custom_events", arguments: args })).rejects.toThrow(/401/);
     const raw = await rawCall({ authorization: `Bearer ${key.secret}`, "x-forwarded-for": ip }, "lookup_profile", {});
     expect(raw.status).toBe(401);
-    expect((await jsonOf(raw)).data.reason).toBe("API_KEY_REVOKED");
+    expect((await jsonOf<TRestError>(raw)).data.reason).toBe("API_KEY_REVOKED");
     expect(await eventCount(seed.site.id)).toBe(before);
   });
 
@@ -187,7 +209,7 @@ describe("MCP over Streamable HTTP", () => {
       const res = await rawCall({ ...headers, "x-forwarded-for": freshIp() }, "lookup_profile", { visitorId: "v" });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
-      expect((await jsonOf(res)).data.reason).toBe("INVALID_API_KEY");
+      expect((await jsonOf<TRestError>(res)).data.reason).toBe("INVALID_API_KEY");
     }
   });
 
@@ -260,8 +282,8 @@ describe("MCP over Streamable HTTP", () => {
       body: JSON.stringify({ siteId: seed.site.id, events: [{ type: "visit", visitorId: `v_${uid()}` }] }),
     });
     expect(res.status).toBe(200);
-    const { events } = await jsonOf(res);
-    const stored = await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: events[0].eventId } });
+    const { events } = await jsonOf<TWritten>(res);
+    const stored = await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: events[0]!.eventId } });
     expect(stored).toMatchObject({ userId: seed.owner.id, recordedBy: `user:${seed.owner.id}` });
   });
 });

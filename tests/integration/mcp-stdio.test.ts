@@ -41,9 +41,8 @@ function stdioClient(env: Record<string, string>, args: string[] = []) {
 describe("npm run mcp (stdio)", () => {
   it("serves the same tools for a key given by --key or FSE_API_KEY, and refuses a bad key", async () => {
     await admin("user", "create", "--email", "ops@example.test", "--password", "password-1");
-    const ws = JSON.parse(
-      await admin("workspace", "create", "--name", "Acme", "--owner", "ops@example.test", "--json"),
-    );
+    const created = await admin("workspace", "create", "--name", "Acme", "--owner", "ops@example.test", "--json");
+    const ws = JSON.parse(created) as { id: string };
     const siteId = await admin("site", "create", "--workspace", ws.id, "--domain", "shop.example.com");
     const secret = await admin(
       "key",

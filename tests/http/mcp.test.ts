@@ -104,7 +104,7 @@ describe("MCP over Streamable HTTP", () => {
       arguments: {
         siteId: seed.site.id,
         events: [
-          { type: "visit", visitorId, path: "/pricing" },
+          { type: "visit", visitorId, path: "/pricing", timestamp: new Date(Date.now() - 120_000).toISOString() },
           { type: "signup", visitorId, userId: customerId, email: `m-${uid()}@example.com`, messageId: `m-${uid()}` },
         ],
       },

@@ -302,14 +302,24 @@ function uniqueIdentifiers(prepared: TPrepared[]): TIdentifier[] {
   return [...seen.values()];
 }
 
-/** `user:<id>` or `key:<id>`: which door and which principal recorded an event. */
+/** `user:<id>` or `key:<id>`: which door and which principal recorded an event (a new actor kind must say). */
 export function recordedBy(actor: TActor): string {
-  return actor.kind === "session" ? `user:${actor.userId}` : `key:${actor.keyId}`;
+  switch (actor.kind) {
+    case "session":
+      return `user:${actor.userId}`;
+    case "apiKey":
+      return `key:${actor.keyId}`;
+  }
 }
 
 /** A session's events carry the member's id; a key's carry the customer's own user id, if any. */
 function storedUserId(actor: TActor, event: TServerEvent): string | null {
-  return actor.kind === "session" ? actor.userId : (event.userId ?? null);
+  switch (actor.kind) {
+    case "session":
+      return actor.userId;
+    case "apiKey":
+      return event.userId ?? null;
+  }
 }
 
 function toEventRow(p: TPrepared, profileId: string, actor: TActor): repo.TEventRow {

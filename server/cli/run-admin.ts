@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config.ts";
 import { EmbeddedDatabaseLockedError, openDatabase, type TDatabase } from "../db/database.ts";
 import { CommandFailedError, describeInputError, UsageError, type TCommand } from "./command.ts";
+import { keyCreate, keyList, keyRevoke } from "./commands/key.ts";
 import { migrate } from "./commands/migrate.ts";
 import { siteCreate, siteList } from "./commands/site.ts";
 import { userCreate, userPassword } from "./commands/user.ts";
@@ -39,6 +40,9 @@ const COMMANDS: TCommand<any>[] = [
   memberRemove,
   siteCreate,
   siteList,
+  keyCreate,
+  keyList,
+  keyRevoke,
   migrate,
 ];
 

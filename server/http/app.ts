@@ -7,6 +7,7 @@ import { DomainError } from "../errors/domain-error.ts";
 import type { TRedis } from "../infra/redis.ts";
 import { createContextInner, type TDeps } from "../trpc/context.ts";
 import { appRouter } from "../trpc/router.ts";
+import { mcpRoutes } from "../mcp/http.ts";
 import { jsonBody } from "./body.ts";
 import { csrfGuard } from "./csrf.ts";
 import { jsonErrorHandler, sendError } from "./errors.ts";
@@ -51,6 +52,9 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
       swaggerOptions: { validatorUrl: null, deepLinking: true },
     }),
   );
+
+  // API-key door, before (and apart from) the session middleware: it never reads a cookie.
+  app.use("/mcp", mcpRoutes(deps));
 
   app.use("/api", noStore, sessionMiddleware(config, sessionStore), csrfGuard(config.allowedOrigins, config.publicUrl));
   const createContext = ({ req, res }: { req: express.Request; res: express.Response }) =>

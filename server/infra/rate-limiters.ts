@@ -8,6 +8,10 @@ export type TRateLimiters = {
   /** Failed logins per email and per client IP, against password guessing. */
   loginPerEmail: RateLimiterAbstract;
   loginPerIp: RateLimiterAbstract;
+  /** MCP tool calls per API key. */
+  apiKey: RateLimiterAbstract;
+  /** Failed API key attempts per client IP, against secret guessing. */
+  apiKeyFailuresPerIp: RateLimiterAbstract;
 };
 
 /**
@@ -30,5 +34,7 @@ export function createRateLimiters(
     serverEvents: make("server-events", config.limits.serverEvents),
     loginPerEmail: make("login-email", config.limits.loginPerEmail),
     loginPerIp: make("login-ip", config.limits.loginPerIp),
+    apiKey: make("api-key", config.limits.apiKey),
+    apiKeyFailuresPerIp: make("api-key-fail-ip", config.limits.apiKeyFailuresPerIp),
   };
 }

@@ -138,7 +138,7 @@ export type TEventRow = {
   type: string;
   visitorId: string | null;
   email: string | null;
-  userId: string;
+  userId: string | null;
   profileId: string;
   path: string | null;
   referrer: string | null;
@@ -152,6 +152,8 @@ export type TEventRow = {
   props: string | null;
   messageId: string | null;
   occurredAt: Date;
+  /** Who recorded it: `user:<id>` (session) or `key:<id>` (API key). */
+  recordedBy: string;
 };
 
 export type TTimelineRow = {
@@ -249,18 +251,18 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
     new_events AS (
       INSERT INTO tracking_events (id, workspace_id, site_id, source, type, visitor_id, email, user_id, profile_id,
         path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel, channel_rule, props,
-        message_id, occurred_at, received_at)
+        message_id, occurred_at, received_at, recorded_by)
       SELECT id, ${w.workspaceId}, ${w.site.id}, 'SERVER', type, visitor_id, email, user_id, profile_id, path, referrer,
         utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel::"Channel", channel_rule, props::jsonb,
-        message_id, occurred_at, ${w.now}
+        message_id, occurred_at, ${w.now}, recorded_by
       FROM unnest(${col("id")}::text[], ${col("type")}::text[], ${col("visitorId")}::text[], ${col("email")}::text[],
         ${col("userId")}::text[], ${col("profileId")}::text[], ${col("path")}::text[], ${col("referrer")}::text[],
         ${col("utmSource")}::text[], ${col("utmMedium")}::text[], ${col("utmCampaign")}::text[],
         ${col("utmTerm")}::text[], ${col("utmContent")}::text[], ${col("channel")}::text[],
         ${col("channelRule")}::text[], ${col("props")}::text[], ${col("messageId")}::text[],
-        ${iso(col("occurredAt"))}::timestamptz[])
+        ${iso(col("occurredAt"))}::timestamptz[], ${col("recordedBy")}::text[])
         AS u(id, type, visitor_id, email, user_id, profile_id, path, referrer, utm_source, utm_medium, utm_campaign,
-          utm_term, utm_content, channel, channel_rule, props, message_id, occurred_at)
+          utm_term, utm_content, channel, channel_rule, props, message_id, occurred_at, recorded_by)
       ON CONFLICT (site_id, message_id) DO NOTHING
       RETURNING 1),
     new_timeline AS (

@@ -16,9 +16,18 @@ import type { TRecordedEvent, TRecordResult } from "./recorded-event.schema.ts";
 
 export type { TRecordedEvent, TRecordResult };
 
+/**
+ * Who records the batch: each way in authenticates on its own and names itself here. Below this
+ * use case only `recordedBy` (stored on each event) tells the doors apart.
+ * - session: a workspace member; an event's `userId` must be that member's own id.
+ * - apiKey: a backend holding a workspace API key; an event's `userId` is the customer's own user
+ *   id (a USER_ID identifier), and the event is attributed to the key.
+ */
+export type TActor = { kind: "session"; userId: string } | { kind: "apiKey"; keyId: string };
+
 export type TRecordInput = {
   workspaceId: string;
-  sessionUserId: string;
+  actor: TActor;
   body: TRecordServerEventsBody;
   /** The request's one clock (received_at and every other timestamp it writes); default: now. */
   receivedAt?: Date;
@@ -47,7 +56,7 @@ type TResolved = {
 };
 
 /**
- * Records a validated batch of server events for the session user, in ONE transaction (retried
+ * Records a validated batch of server events for the actor, in ONE transaction (retried
  * on deadlock or a lost race): event log, profiles (created or merged), identifiers, timeline,
  * funnel stage and counters. Duplicates by `(siteId, messageId)` are reported, not re-recorded.
  */
@@ -82,12 +91,14 @@ function lockKeysFor({ workspaceId, body }: TRecordInput): string[] {
   return [...keys].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
 }
 
-/** The site must be the workspace's, and any `userId` the caller's own. */
+/** The site must be the workspace's, and for a session any `userId` the caller's own. */
 async function authorizeAndLock(tx: TSqlTx, input: TRecordInput, lockKeys: string[]): Promise<repo.TSite> {
   const site = await repo.findSiteAndLock(tx, { workspaceId: input.workspaceId, siteId: input.body.siteId }, lockKeys);
   if (!site) throw siteNotInWorkspace();
+  const { actor } = input;
+  if (actor.kind !== "session") return site;
   const foreign: TIssue[] = input.body.events.flatMap((e, i) =>
-    e.userId !== undefined && e.userId !== input.sessionUserId
+    e.userId !== undefined && e.userId !== actor.userId
       ? [{ path: ["events", i, "userId"], code: "forbidden", message: "must be your own user id (the session user's)" }]
       : [],
   );
@@ -200,7 +211,7 @@ function toBatchWrite(
     touchedProfiles: deltas.filter((d) => !created.has(d.profileId)),
     merges,
     identifiers: plan.newIdentifiers,
-    events: fresh.map((p, i) => toEventRow(p, profileOf(i), input.sessionUserId)),
+    events: fresh.map((p, i) => toEventRow(p, profileOf(i), input.actor)),
     timeline: [...mergeEntries, ...eventEntries],
   };
 }
@@ -291,14 +302,35 @@ function uniqueIdentifiers(prepared: TPrepared[]): TIdentifier[] {
   return [...seen.values()];
 }
 
-function toEventRow(p: TPrepared, profileId: string, sessionUserId: string): repo.TEventRow {
+/** `user:<id>` or `key:<id>`: which door and which principal recorded an event (a new actor kind must say). */
+export function recordedBy(actor: TActor): string {
+  switch (actor.kind) {
+    case "session":
+      return `user:${actor.userId}`;
+    case "apiKey":
+      return `key:${actor.keyId}`;
+  }
+}
+
+/** A session's events carry the member's id; a key's carry the customer's own user id, if any. */
+function storedUserId(actor: TActor, event: TServerEvent): string | null {
+  switch (actor.kind) {
+    case "session":
+      return actor.userId;
+    case "apiKey":
+      return event.userId ?? null;
+  }
+}
+
+function toEventRow(p: TPrepared, profileId: string, actor: TActor): repo.TEventRow {
   const e = p.event;
   return {
     id: p.id,
     type: e.type,
     visitorId: e.visitorId ?? null,
     email: e.email ?? null,
-    userId: sessionUserId,
+    userId: storedUserId(actor, e),
+    recordedBy: recordedBy(actor),
     profileId,
     path: e.path ?? null,
     referrer: e.referrer ?? null,

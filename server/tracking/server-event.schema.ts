@@ -132,7 +132,9 @@ export const ZServerEvent = z
     userId: ZIdentifier(40)
       .optional()
       .describe(
-        "Must equal the session user's id when given (others are rejected with 403); adds a USER_ID identifier. Stored userId is always the session user's.",
+        "Adds a USER_ID identifier. With a session: must equal the session user's id (others are rejected with " +
+          "403), and the stored userId is always the session user's. With an API key (MCP): your customer's own " +
+          "user id, stored as given.",
       ),
     path: ZText(2048)
       .optional()

@@ -103,3 +103,14 @@ export const serverEventsProcedure = authedProcedure
   .use(async ({ ctx, input, next }) =>
     next({ ctx: { workspace: await requireRole(ctx, ctx.user.id, input.workspaceId, "write") } }),
   );
+
+/** Managing the workspace itself (API keys): ADMIN only. */
+export const workspaceAdminProcedure = authedProcedure.input(ZWorkspaceScope).use(async ({ ctx, input, next }) => {
+  const workspace = await requireRole(ctx, ctx.user.id, input.workspaceId, "read");
+  if (workspace.role !== "ADMIN") {
+    throw new DomainError("ROLE_FORBIDDEN", `Your role ${workspace.role} may not manage this workspace; ADMIN may`, [
+      { path: ["workspaceId"], code: "forbidden", message: `role ${workspace.role} is not ADMIN` },
+    ]);
+  }
+  return next({ ctx: { workspace } });
+});

@@ -1,4 +1,7 @@
 import { router } from "./init.ts";
+import { create as createApiKey } from "./api-keys/create.ts";
+import { list as listApiKeys } from "./api-keys/list.ts";
+import { revoke as revokeApiKey } from "./api-keys/revoke.ts";
 import { login } from "./auth/login.ts";
 import { logout } from "./auth/logout.ts";
 import { me } from "./auth/me.ts";
@@ -12,6 +15,7 @@ export const appRouter = router({
   auth: router({ login, logout, me }),
   tracking: router({ recordServerEvents, listEvents }),
   profiles: router({ lookup, get }),
+  apiKeys: router({ create: createApiKey, list: listApiKeys, revoke: revokeApiKey }),
 });
 
 export type AppRouter = typeof appRouter;

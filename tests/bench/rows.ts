@@ -226,7 +226,7 @@ export async function measureDomain(
       const body = ZRecordServerEventsBody.parse(raw);
       const result = await recordServerEvents(db, {
         workspaceId: target.workspaceId,
-        sessionUserId: target.userId,
+        actor: { kind: "session", userId: target.userId },
         body,
       });
       return { events: raw.events.length, accepted: result.accepted };

@@ -30,7 +30,11 @@ afterAll(async () => {
 /** Calls the domain function as the procedure does: the body parsed (trimmed, lower-cased) first. */
 function record(ws: TSeededWorkspace, events: TEventInput[], extra: { sentAt?: string } = {}): Promise<TRecordResult> {
   const body = ZRecordServerEventsBody.parse({ siteId: ws.site.id, ...extra, events });
-  return recordServerEvents(db, { workspaceId: ws.workspace.id, sessionUserId: ws.owner.id, body });
+  return recordServerEvents(db, {
+    workspaceId: ws.workspace.id,
+    actor: { kind: "session", userId: ws.owner.id },
+    body,
+  });
 }
 
 async function countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; count: number; sql: string[] }> {

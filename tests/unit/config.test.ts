@@ -44,6 +44,8 @@ describe("loadConfig", () => {
       serverEvents: { points: 600, durationSeconds: 3600 },
       loginPerEmail: { points: 5, durationSeconds: 900 },
       loginPerIp: { points: 100, durationSeconds: 3600 },
+      apiKey: { points: 600, durationSeconds: 3600 },
+      apiKeyFailuresPerIp: { points: 20, durationSeconds: 900 },
       bodyBytes: 1024 * 1024,
     });
   });

@@ -12,7 +12,8 @@ export const recordServerEvents = serverEventsProcedure
   .output(ZRecordServerEventsOutput)
   .mutation(async ({ ctx, input }) => {
     const { workspaceId, ...body } = input;
-    const result = await record(ctx.db, { workspaceId, sessionUserId: ctx.user.id, body });
+    const actor = { kind: "session", userId: ctx.user.id } as const;
+    const result = await record(ctx.db, { workspaceId, actor, body });
     ctx.metrics.inc("server_events_recorded_total", "Server events recorded.", {}, result.accepted);
     ctx.metrics.inc("server_events_duplicates_total", "Server events reported as duplicates.", {}, result.duplicates);
     return { requestId: ctx.requestId, ...result };

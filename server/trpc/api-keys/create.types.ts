@@ -1,0 +1,29 @@
+import { z } from "zod";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { ZWorkspaceScope } from "../middlewares.ts";
+import { API_KEY_ERRORS, ZApiKeyScope, ZApiKeyView } from "./api-key.types.ts";
+
+export const createApiKeyMeta: OpenApiMeta = {
+  openapi: {
+    method: "POST",
+    path: "/api-keys",
+    tags: ["api-keys"],
+    summary: "Create an API key",
+    description:
+      "Creates a workspace API key for a backend on another host (used as `Authorization: Bearer ff_…` on `/mcp`). " +
+      "The `secret` is in this response only: it is stored as a hash and cannot be shown again. ADMIN only.",
+    protect: true,
+    successDescription: "The key, with its secret (shown once).",
+    errorResponses: API_KEY_ERRORS,
+  },
+};
+
+export const ZCreateApiKeyInput = z.strictObject({
+  ...ZWorkspaceScope.shape,
+  name: z.string().trim().min(1).max(200).describe("What the key is for, e.g. `billing backend`."),
+  scopes: z.array(ZApiKeyScope).min(1).max(10).describe("What the key may do."),
+});
+
+export const ZCreateApiKeyOutput = ZApiKeyView.extend({
+  secret: z.string().describe("`ff_<publicId>_<random>`: store it now, it is never shown again."),
+});

@@ -1,0 +1,17 @@
+import { z } from "zod";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { API_KEY_ERRORS, ZApiKeyView } from "./api-key.types.ts";
+
+export const listApiKeysMeta: OpenApiMeta = {
+  openapi: {
+    method: "GET",
+    path: "/api-keys",
+    tags: ["api-keys"],
+    summary: "List API keys",
+    description: "The workspace's API keys, newest first, revoked ones included; never a secret. ADMIN only.",
+    protect: true,
+    errorResponses: API_KEY_ERRORS,
+  },
+};
+
+export const ZListApiKeysOutput = z.object({ items: z.array(ZApiKeyView) });

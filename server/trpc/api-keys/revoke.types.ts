@@ -1,0 +1,25 @@
+import { z } from "zod";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { ZStorableId } from "../../db/storable.ts";
+import { ZWorkspaceScope } from "../middlewares.ts";
+import { API_KEY_ERRORS } from "./api-key.types.ts";
+
+export const revokeApiKeyMeta: OpenApiMeta = {
+  openapi: {
+    method: "POST",
+    path: "/api-keys/revoke",
+    tags: ["api-keys"],
+    summary: "Revoke an API key",
+    description:
+      "Revokes a key of the workspace: its next request, on any instance, is refused with 401 API_KEY_REVOKED. " +
+      "Revoking twice keeps the first time. ADMIN only.",
+    protect: true,
+    successDescription: "The key as revoked.",
+    errorResponses: { ...API_KEY_ERRORS, 404: "No such key in the workspace" },
+  },
+};
+
+export const ZRevokeApiKeyInput = z.strictObject({
+  ...ZWorkspaceScope.shape,
+  keyId: ZStorableId(40).describe("The key's `id` from the list.").meta({ example: "key_01jd7x4k2m9q8r7s6t5v4w3x2y" }),
+});

@@ -4,7 +4,12 @@ import type { TErrorData } from "../trpc/error-envelope.ts";
  * The ids the examples use: "Try it out" sends them as they are, so a caller replaces exactly
  * these (the start-up banner prints the real ones of the demo workspace).
  */
-export const EXAMPLE_IDS = { workspaceId: "ws_123", siteId: "site_456", profileId: "prf_789" } as const;
+export const EXAMPLE_IDS = {
+  workspaceId: "ws_123",
+  siteId: "site_456",
+  profileId: "prf_789",
+  keyId: "key_123",
+} as const;
 
 /**
  * One request body per operation (by operationId) that the server accepts as it is once the ids
@@ -14,6 +19,8 @@ export const EXAMPLE_IDS = { workspaceId: "ws_123", siteId: "site_456", profileI
 export const REQUEST_EXAMPLES: Record<string, unknown> = {
   "auth-login": { email: "demo@example.com", password: "the password printed at first start" },
   "auth-logout": {},
+  "apiKeys-create": { name: "billing backend", scopes: ["write:custom_events", "read:profiles"] },
+  "apiKeys-revoke": { keyId: EXAMPLE_IDS.keyId },
   "tracking-recordServerEvents": {
     siteId: EXAMPLE_IDS.siteId,
     events: [

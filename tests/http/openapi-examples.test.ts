@@ -86,7 +86,7 @@ describe("OpenAPI examples", () => {
   it("every operation with a body has an example that succeeds as-is once the ids are replaced", async () => {
     // Recording first gives a real profile id for profiles.get.
     const order = ["tracking-recordServerEvents", "tracking-listEvents", "profiles-lookup", "profiles-get"];
-    order.push("auth-me", "auth-logout", "auth-login");
+    order.push("apiKeys-create", "apiKeys-list", "apiKeys-revoke", "auth-me", "auth-logout", "auth-login");
     const ids: Record<string, string> = { workspaceId: seed.workspace.id, siteId: seed.site.id };
     // Its own session: the logout example ends it.
     const own = await app.login(seed.owner.email, TEST_PASSWORD);
@@ -103,13 +103,15 @@ describe("OpenAPI examples", () => {
         headers: { cookie: own, ...(sent.body === undefined ? {} : { "content-type": "application/json" }) },
         body: sent.body === undefined ? undefined : JSON.stringify(sent.body),
       });
-      const answer = await jsonOf<TRecordAnswer & { profile?: { id: string } }>(res);
+      const answer = await jsonOf<TRecordAnswer & { profile?: { id: string }; id?: string }>(res);
       expect(res.status, `${operationId}: ${JSON.stringify(answer)}`).toBe(200);
       if (operationId === "tracking-recordServerEvents") {
         expect(answer.events[0]!.status).toBe("recorded");
         ids.profileId = answer.events[0]!.profileId;
       }
       if (operationId === "profiles-lookup") expect(answer.profile?.id).toBe(ids.profileId);
+      // The revoke example names the key the create example made.
+      if (operationId === "apiKeys-create") ids.keyId = answer.id!;
     }
   });
 

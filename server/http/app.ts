@@ -17,6 +17,28 @@ import { sessionHandle, sessionMiddleware } from "./session.ts";
 
 export type TAppOptions = { deps: TDeps; sessionStore: Store; redis?: TRedis; isShuttingDown?: () => boolean };
 
+/** The OpenAPI document at /api/openapi.json and Swagger UI at /api/docs: public, no session. */
+function docsRoutes(config: TAppOptions["deps"]["config"]): express.Router {
+  const routes = express.Router();
+  const openApiDocument = buildOpenApiDocument(appRouter, {
+    baseUrl: `${config.publicUrl ?? ""}/api`,
+    cookieName: config.session.cookieName,
+    serverEventsLimit: config.limits.serverEvents,
+  });
+  routes.get("/api/openapi.json", (_req, res) => void res.json(openApiDocument));
+  routes.use(
+    "/api/docs",
+    docsContentSecurityPolicy(),
+    swaggerUi.serve,
+    // No validator badge: it would fetch an image from validator.swagger.io.
+    swaggerUi.setup(openApiDocument, {
+      customSiteTitle: "Server-side events API",
+      swaggerOptions: { validatorUrl: null },
+    }),
+  );
+  return routes;
+}
+
 /**
  * Assembles the HTTP surface. Order matters: one body reader serves both transports (so they
  * accept and refuse the same bodies), the OpenAPI handler comes last under /api because it never
@@ -33,22 +55,7 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   app.use(securityHeaders());
   app.use(healthRoutes({ db: deps.db, redis, metrics, isShuttingDown }));
 
-  const openApiDocument = buildOpenApiDocument(appRouter, {
-    baseUrl: `${config.publicUrl ?? ""}/api`,
-    cookieName: config.session.cookieName,
-    serverEventsLimit: config.limits.serverEvents,
-  });
-  app.get("/api/openapi.json", (_req, res) => void res.json(openApiDocument));
-  app.use(
-    "/api/docs",
-    docsContentSecurityPolicy(),
-    swaggerUi.serve,
-    // No validator badge: it would fetch an image from validator.swagger.io.
-    swaggerUi.setup(openApiDocument, {
-      customSiteTitle: "Server-side events API",
-      swaggerOptions: { validatorUrl: null },
-    }),
-  );
+  app.use(docsRoutes(config));
 
   app.use("/api", noStore, sessionMiddleware(config, sessionStore), csrfGuard(config.allowedOrigins, config.publicUrl));
   const createContext = ({ req, res }: { req: express.Request; res: express.Response }) =>

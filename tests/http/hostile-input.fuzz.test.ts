@@ -5,6 +5,7 @@ import { uid, type TSeededWorkspace } from "../support/fixtures.ts";
 import { nestedJson, rawPost } from "../support/raw-wire.ts";
 import { startTestApp, type TTestApp } from "../support/test-app.ts";
 import { TRANSPORTS } from "../support/wire.ts";
+import { stringMatching } from "../support/matchers.ts";
 
 /**
  * Property: whatever arrives, on either transport, the answer is never a 5xx, every 4xx is a
@@ -244,8 +245,8 @@ it(
         tally.refused += 1;
         expect(after, `a ${answer.status} wrote rows`).toEqual(before);
         expect(answer.data, answer.text.slice(0, 500)).toMatchObject({
-          reason: expect.stringMatching(/^[A-Z_]+$/),
-          requestId: expect.stringMatching(/^req_/),
+          reason: stringMatching(/^[A-Z_]+$/),
+          requestId: stringMatching(/^req_/),
           httpStatus: answer.status,
         });
         expect(Array.isArray(answer.data?.issues)).toBe(true);

@@ -10,6 +10,7 @@ import {
   type TWire,
   startWiredApp,
 } from "../support/wire.ts";
+import { anyString, arrayContaining } from "../support/matchers.ts";
 
 let app: TTestApp;
 let wire: TWire;
@@ -46,7 +47,7 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       const byVisitor = okBody(await wire.lookup(transport, { ...scope(), visitorId }, { cookie })).profile;
       expect(byVisitor).toEqual({
         id: profileId,
-        identifiers: expect.arrayContaining([
+        identifiers: arrayContaining([
           { kind: "VISITOR", value: visitorId },
           { kind: "EMAIL", value: email },
         ]),
@@ -180,7 +181,7 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
         await wire.getProfile(transport, { ...scope(), profileId: body.events[0]!.profileId }, { cookie }),
       );
       expect(res.timeline.items).toHaveLength(50);
-      expect(res.timeline.nextCursor).toEqual(expect.any(String));
+      expect(res.timeline.nextCursor).toEqual(anyString());
     });
 
     it.each([
@@ -407,7 +408,7 @@ describe("coercion guard (docs/trpc-openapi.md #2): REST must not switch coercio
     );
     expect(e.status).toBe(400);
     expect(e.issues.map((i) => i.path)).toEqual(
-      expect.arrayContaining([
+      arrayContaining([
         ["events", 0, "type"],
         ["events", 0, "visitorId"],
         ["events", 0, "timestamp"],

@@ -13,6 +13,7 @@ import {
   type TWire,
   startWiredApp,
 } from "../support/wire.ts";
+import { objectContaining, stringMatching } from "../support/matchers.ts";
 
 let app: TTestApp;
 let wire: TWire;
@@ -59,8 +60,8 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
       events: [
         {
           index: 0,
-          eventId: expect.stringMatching(/^evt_/),
-          profileId: expect.stringMatching(/^prf_/),
+          eventId: stringMatching(/^evt_/),
+          profileId: stringMatching(/^prf_/),
           status: "recorded",
           channel: "direct",
           stage: "CONSIDERATION",
@@ -107,7 +108,7 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
       ["EMAIL", email, seed.workspace.id],
     ]);
     expect(stored.timeline).toEqual([
-      expect.objectContaining({
+      objectContaining({
         profileId,
         workspaceId: seed.workspace.id,
         funnelId: seed.funnel.id,
@@ -117,7 +118,7 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
       }),
     ]);
     expect(stored.funnelLinks).toEqual([
-      expect.objectContaining({
+      objectContaining({
         funnelId: seed.funnel.id,
         workspaceId: seed.workspace.id,
         currentStage: "CONSIDERATION",

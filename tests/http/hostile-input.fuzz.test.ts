@@ -33,7 +33,8 @@ const WRITTEN_TABLES = [
   "profile_funnel_links",
   "profile_merges",
 ];
-const COUNT_ROWS = `select ${WRITTEN_TABLES.map((t) => `(select count(*) from ${t})::text`).join(" || ',' || ")} as counts`;
+const COUNT_EXPRESSIONS = WRITTEN_TABLES.map((t) => `(select count(*) from ${t})::text`);
+const COUNT_ROWS = `select ${COUNT_EXPRESSIONS.join(" || ',' || ")} as counts`;
 
 /** Row counts of every table the ingest path writes, in every workspace, in one round trip. */
 async function rowCounts(): Promise<string> {
@@ -254,7 +255,8 @@ it(
       { numRuns: RUNS },
     );
     console.log(
-      `fuzz: ${tally.tried} payloads, ${tally.accepted} accepted, ${tally.refused} refused, 5xx: 0, writes by refused requests: 0; by status ${JSON.stringify(Object.fromEntries(tally.byStatus))}`,
+      `fuzz: ${tally.tried} payloads, ${tally.accepted} accepted, ${tally.refused} refused, 5xx: 0, ` +
+        `writes by refused requests: 0; by status ${JSON.stringify(Object.fromEntries(tally.byStatus))}`,
     );
     expect(tally.tried).toBeGreaterThanOrEqual(RUNS);
     expect(tally.accepted).toBeGreaterThan(0);

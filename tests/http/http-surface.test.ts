@@ -209,7 +209,7 @@ describe("JSON errors from the HTTP layer", () => {
     expect(trpc.status).toBe(200);
   });
 
-  it("rejects a wrong-typed input on REST and then still on tRPC (no coercion leaks from REST, docs/trpc-openapi.md #2)", async () => {
+  it("rejects a wrong-typed input on REST and then on tRPC (docs/trpc-openapi.md #2: no coercion leak)", async () => {
     const body = JSON.stringify({ email: 12345, password: true });
     for (const path of ["/api/auth/login", "/api/trpc/auth.login", "/api/auth/login", "/api/trpc/auth.login"]) {
       const error = await expectJsonError(await post(path, body), 400, "VALIDATION_FAILED");

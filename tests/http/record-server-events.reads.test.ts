@@ -34,7 +34,7 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
     okBody(await wire.record(transport, { ...scope(), siteId, events }, { cookie }));
 
   describe("profiles.lookup", () => {
-    it("by visitorId and by email (in any case, with spaces) answers the profile with identifiers, funnel links and counters", async () => {
+    it("by visitorId and by email (any case, spaces): profile with identifiers, funnel links, counters", async () => {
       const visitorId = `v_${uid()}`;
       const email = `look-${uid()}@example.com`;
       const body = await record([
@@ -125,7 +125,7 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       return body.events[0]!.profileId;
     }
 
-    it("pages through the timeline newest first: limit=1 walks every item once, nextCursor null at the end", async () => {
+    it("pages through the timeline newest first: limit=1 walks every item once, then nextCursor null", async () => {
       const profileId = await profileWithTimeline();
       const all = okBody(await wire.getProfile(transport, { ...scope(), profileId, limit: 200 }, { cookie }));
       expect(all.timeline.items).toHaveLength(7);

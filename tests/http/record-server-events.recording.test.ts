@@ -258,7 +258,7 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
       expect(stored.identifiers.map((i) => [i.kind, i.value])).toEqual([["USER_ID", seed.members.MANAGER!.id]]);
     });
 
-    it("the stored userId is always the session user's, also when the payload has none (and then no USER_ID identifier)", async () => {
+    it("the stored userId is always the session user's, also when the payload has none (then no USER_ID)", async () => {
       const visitorId = `v_${uid()}`;
       const byOwner = await record([{ type: "visit", visitorId }]);
       const byManager = await record(

@@ -7,7 +7,10 @@ import { jsonOf, startTestApp, type TErrorBody, type TTestApp } from "../support
 import { createTestDatabase } from "../support/test-database.ts";
 import { stringMatching } from "../support/matchers.ts";
 
-/** Only in the run with TEST_REDIS_URL (vitest.config.ts): the app talks to Redis through a proxy the test can break. */
+/**
+ * Only in the run with TEST_REDIS_URL (vitest.config.ts): the app talks to Redis through a proxy
+ * the test can break.
+ */
 const redisUrl = new URL(process.env.TEST_REDIS_URL!);
 const QUICK_MS = 3000;
 

@@ -7,8 +7,9 @@ import { arrayContaining, stringMatching } from "../support/matchers.ts";
 
 /**
  * `npm start` as a new user runs it: the production build (server/main.ts bundled into dist/, run
- * by plain `node`) on an empty embedded data folder prints a demo login that works, records the printed example, stops cleanly on
- * SIGTERM, and starts again on the same folder with the data kept and no second demo user.
+ * by plain `node`) on an empty embedded data folder prints a demo login that works, records the
+ * printed example, stops cleanly on SIGTERM, and starts again on the same folder with the data
+ * kept and no second demo user.
  */
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const START_TIMEOUT_MS = 120_000;

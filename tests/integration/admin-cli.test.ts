@@ -430,7 +430,8 @@ describe("the real entry point (npx tsx server/cli/admin.ts)", () => {
         expect(refused.code).toBe(1);
         expect(refused.stdout).toBe("");
         expect(refused.stderr).toBe(
-          `admin: the embedded database in ${dataDir} is in use by process ${process.pid} (the server?). Stop it, or set DATABASE_URL to use PostgreSQL.\n`,
+          `admin: the embedded database in ${dataDir} is in use by process ${process.pid} (the server?). ` +
+            "Stop it, or set DATABASE_URL to use PostgreSQL.\n",
         );
         expect(await held.prisma.user.count()).toBe(1);
       } finally {

@@ -88,13 +88,15 @@ describe("migrations", () => {
       });
 
       const tables = await client.query(
-        "SELECT to_regclass('good_thing') IS NOT NULL AS good, to_regclass('broken_thing') IS NOT NULL AS broken, to_regclass('later_thing') IS NOT NULL AS later",
+        "SELECT to_regclass('good_thing') IS NOT NULL AS good, to_regclass('broken_thing') IS NOT NULL AS broken, " +
+          "to_regclass('later_thing') IS NOT NULL AS later",
       );
       expect(tables.rows[0]).toEqual({ good: true, broken: false, later: false });
       expect((await client.query('SELECT count(*)::int AS n FROM "good_thing"')).rows[0]).toEqual({ n: 0 });
 
       const row = await client.query(
-        "SELECT logs, finished_at, applied_steps_count FROM _prisma_migrations WHERE migration_name = '20990101000001_broken'",
+        "SELECT logs, finished_at, applied_steps_count FROM _prisma_migrations " +
+          "WHERE migration_name = '20990101000001_broken'",
       );
       expect(row.rows).toEqual([
         { logs: stringContaining("no_such_function"), finished_at: null, applied_steps_count: 0 },

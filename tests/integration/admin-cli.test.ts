@@ -31,7 +31,8 @@ async function admin(...argv: string[]) {
   return { code, stdout: stdout.text, stderr: stderr.text, id: stdout.text.trim() };
 }
 
-const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, any>;
+/** The `--json` output, typed as the test expects it; the assertions check it. */
+const json = <T = unknown>(r: { stdout: string }) => JSON.parse(r.stdout) as T;
 let n = 0;
 const email = (label: string) => `${label}-${++n}@example.test`;
 
@@ -46,8 +47,10 @@ async function userAndWorkspace() {
     return owner;
   })();
   const owner = await sharedOwner;
-  const ws = json(await admin("workspace", "create", "--name", "Acme", "--owner", owner, "--json"));
-  return { owner, workspaceId: ws.id as string, defaultFunnelId: ws.defaultFunnelId as string };
+  const ws = json<{ id: string; defaultFunnelId: string }>(
+    await admin("workspace", "create", "--name", "Acme", "--owner", owner, "--json"),
+  );
+  return { owner, workspaceId: ws.id, defaultFunnelId: ws.defaultFunnelId };
 }
 
 describe("user create / user password", () => {
@@ -78,7 +81,7 @@ describe("user create / user password", () => {
       db,
       stdout,
       stderr,
-      readStdin: async () => "from stdin pass\n",
+      readStdin: () => Promise.resolve("from stdin pass\n"),
     });
     expect({ code, stderr: stderr.text }).toEqual({ code: 0, stderr: "" });
     const user = await db.prisma.user.findUniqueOrThrow({ where: { email: e } });
@@ -315,8 +318,8 @@ describe("site create / site list", () => {
     expect(text.stdout).toBe(
       `${first.id}\tone.example\t${defaultFunnelId}\tone.example\n${second.id}\ttwo.example\t${defaultFunnelId}\tTwo\n`,
     );
-    const listed = json(await admin("site", "list", "--workspace", workspaceId, "--json"));
-    expect(listed.sites.map((s: { id: string }) => s.id)).toEqual([first.id, second.id]);
+    const listed = json<{ sites: { id: string }[] }>(await admin("site", "list", "--workspace", workspaceId, "--json"));
+    expect(listed.sites.map((s) => s.id)).toEqual([first.id, second.id]);
   });
 
   it("lists nothing for a workspace without sites, and fails for an unknown one", async () => {

@@ -8,7 +8,7 @@ import tseslint from "typescript-eslint";
  * only catches what Prettier cannot wrap: long strings, comments and template literals.
  */
 export default tseslint.config(
-  { ignores: ["node_modules/", "generated/", ".data/", "coverage/", ".test-results/"] },
+  { ignores: ["node_modules/", "generated/", "dist/", ".data/", "coverage/", ".test-results/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -253,7 +253,7 @@ function describeFailure(status: number, body: unknown, batch: TPlannedEvent[]):
     const path = Array.isArray(issue.path) ? (issue.path as (string | number)[]) : [];
     const eventIndex = path[0] === "events" && typeof path[1] === "number" ? path[1] : undefined;
     const line = eventIndex === undefined ? null : (batch[eventIndex]?.line ?? null);
-    return { line, path, message: String(issue.message ?? "") };
+    return { line, path, message: typeof issue.message === "string" ? issue.message : "" };
   });
   return {
     status,

@@ -90,8 +90,8 @@ export function startupWarnings(config: TConfig): string[] {
   }
   if (config.session.secureCookie && (config.trustProxy === false || config.trustProxy === 0)) {
     warnings.push(
-      "NODE_ENV=production sends the session cookie only over HTTPS, and without TRUST_PROXY every request looks like " +
-        "plain HTTP: login answers 200 but sets no cookie. Serve through an HTTPS proxy and set TRUST_PROXY",
+      "NODE_ENV=production sends the session cookie only over HTTPS, and without TRUST_PROXY every request looks " +
+        "like plain HTTP: login answers 200 but sets no cookie. Serve through an HTTPS proxy and set TRUST_PROXY",
     );
   }
   return warnings;

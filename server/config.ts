@@ -32,7 +32,8 @@ const ZEnv = z.object({
     .string()
     .refine(
       isTrustProxy,
-      "must be true, false, a hop count, or a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal",
+      "must be true, false, a hop count, or a comma-separated list of addresses, subnets " +
+        "or loopback/linklocal/uniquelocal",
     )
     .default("false"),
   ALLOWED_ORIGINS: z

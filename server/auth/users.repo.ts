@@ -26,6 +26,12 @@ export function listMemberships(prisma: PrismaClient, userId: string) {
   });
 }
 
+/** The user with the workspaces they belong to and their role in each, oldest membership first. */
+export async function userWithWorkspaces<TUser extends { id: string }>(prisma: PrismaClient, user: TUser) {
+  const memberships = await listMemberships(prisma, user.id);
+  return { user, workspaces: memberships.map((m) => ({ id: m.workspace.id, name: m.workspace.name, role: m.role })) };
+}
+
 export async function findMembershipRole(
   prisma: PrismaClient,
   workspaceId: string,

@@ -31,7 +31,7 @@ async function readProcessStdin(): Promise<string> {
   return text;
 }
 
-const COMMANDS: TCommand<any>[] = [
+const COMMANDS: TCommand[] = [
   userCreate,
   userPassword,
   sessionRevoke,
@@ -154,7 +154,10 @@ function parseCommandArgs(command: TCommand<unknown>, args: string[]): { input: 
   return { input: parsed.data, json };
 }
 
-/** DATABASE_URL → PostgreSQL, else the embedded folder (refused with EmbeddedDatabaseLockedError while the server holds it). */
+/**
+ * DATABASE_URL → PostgreSQL, else the embedded folder (refused with EmbeddedDatabaseLockedError
+ * while the server holds it).
+ */
 async function openConfiguredDatabase(io: TAdminIo, applyMigrations: boolean): Promise<TDatabase> {
   const config = loadConfig(io.env);
   return openDatabase({

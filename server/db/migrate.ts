@@ -5,7 +5,7 @@ import path from "node:path";
 
 /** The part of a `pg.Client` / `pg.PoolClient` the applier needs; one session throughout. */
 export interface TSqlClient {
-  query(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
 export interface TApplyMigrationsOptions {

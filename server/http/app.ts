@@ -19,6 +19,29 @@ import { sessionHandle, sessionMiddleware } from "./session.ts";
 
 export type TAppOptions = { deps: TDeps; sessionStore: Store; redis?: TRedis; isShuttingDown?: () => boolean };
 
+/** The OpenAPI document at /api/openapi.json and Swagger UI at /api/docs: public, no session. */
+function docsRoutes(config: TAppOptions["deps"]["config"]): express.Router {
+  const routes = express.Router();
+  const openApiDocument = buildOpenApiDocument(appRouter, {
+    baseUrl: `${config.publicUrl ?? ""}/api`,
+    cookieName: config.session.cookieName,
+    serverEventsLimit: config.limits.serverEvents,
+  });
+  routes.get("/api/openapi.json", (_req, res) => void res.json(openApiDocument));
+  routes.use(
+    "/api/docs",
+    docsContentSecurityPolicy(),
+    swaggerUi.serve,
+    // No validator badge: it would fetch an image from validator.swagger.io.
+    swaggerUi.setup(openApiDocument, {
+      customSiteTitle: "Server-side events API",
+      // deepLinking: an operation can be linked to (#/tracking/tracking-recordServerEvents).
+      swaggerOptions: { validatorUrl: null, deepLinking: true },
+    }),
+  );
+  return routes;
+}
+
 /**
  * Assembles the HTTP surface. Order matters: one body reader serves both transports (so they
  * accept and refuse the same bodies), the OpenAPI handler comes last under /api because it never
@@ -35,23 +58,7 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   app.use(securityHeaders());
   app.use(healthRoutes({ db: deps.db, redis, metrics, isShuttingDown }));
 
-  const openApiDocument = buildOpenApiDocument(appRouter, {
-    baseUrl: `${config.publicUrl ?? ""}/api`,
-    cookieName: config.session.cookieName,
-    serverEventsLimit: config.limits.serverEvents,
-  });
-  app.get("/api/openapi.json", (_req, res) => void res.json(openApiDocument));
-  app.use(
-    "/api/docs",
-    docsContentSecurityPolicy(),
-    swaggerUi.serve,
-    // No validator badge: it would fetch an image from validator.swagger.io.
-    swaggerUi.setup(openApiDocument, {
-      customSiteTitle: "Server-side events API",
-      // deepLinking: an operation can be linked to (#/tracking/tracking-recordServerEvents).
-      swaggerOptions: { validatorUrl: null, deepLinking: true },
-    }),
-  );
+  app.use(docsRoutes(config));
 
   // API-key door, before (and apart from) the session middleware: it never reads a cookie.
   app.use("/mcp", mcpRoutes(deps));

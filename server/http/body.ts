@@ -92,6 +92,7 @@ type TFrame = { isArray: boolean; key: string | number };
  * are left to JSON.parse. The issue's path names the field like zod's, cut to 3 segments (e.g.
  * `["events", 0, "props"]`); its message gives the full location.
  */
+// eslint-disable-next-line max-lines-per-function -- one state machine over the text; split, it would share state.
 export function scanJson(text: string, maxDepth: number): TIssue | undefined {
   const stack: TFrame[] = [];
   const pathOf = () => stack.map((f) => f.key);

@@ -65,14 +65,15 @@ function answerWithin<S extends Store>(store: S, ms: number): S {
     const original = (store[method] as ((...args: unknown[]) => unknown) | undefined)?.bind(store);
     if (!original) continue;
     (store as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      const callback = args.at(-1);
+      const callback: unknown = args.at(-1);
       if (typeof callback !== "function") return original(...args);
+      const answer = callback as (...result: unknown[]) => void;
       let settled = false;
       const settle = (...result: unknown[]) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        callback(...result);
+        answer(...result);
       };
       const timer = startStoreTimer(ms, () => settle(new Error(`session store: no answer within ${ms} ms`)));
       return original(...args.slice(0, -1), settle);

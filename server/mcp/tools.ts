@@ -8,7 +8,7 @@ import type { TRateLimiters } from "../infra/rate-limiters.ts";
 import { getProfile, lookupProfile } from "../tracking/read-profiles.ts";
 import { recordServerEvents } from "../tracking/record-server-events.ts";
 import { ZRecordServerEventsBody } from "../tracking/server-event.schema.ts";
-import { ZLookupInput } from "../trpc/profiles/lookup.ts";
+import { ZLookupInput } from "../trpc/profiles/lookup.types.ts";
 
 /** What a tool call runs with: the authenticated key and the process's dependencies. */
 export type TToolContext = {

@@ -30,90 +30,123 @@ export type TProfilePlan = {
 
 export const identifierKey = (i: TIdentifier) => `${i.kind}:${i.value}`;
 
-export function planProfiles(input: {
+function identifierOfKey(key: string): TIdentifier {
+  const sep = key.indexOf(":");
+  return { kind: key.slice(0, sep) as TIdentifierKind, value: key.slice(sep + 1) };
+}
+
+/**
+ * Greedy by age: a profile joins unless it carries an email other than the one chosen so far
+ * (a shared device is not one person). `email` is the one the joined profiles end up with.
+ */
+function splitByEmail(candidates: TKnownProfile[], eventEmail: string | null) {
+  let email = eventEmail;
+  const accepted: TKnownProfile[] = [];
+  const refused: string[] = [];
+  for (const p of candidates) {
+    if (p.email === null || email === null || p.email === email) {
+      accepted.push(p);
+      email ??= p.email;
+    } else {
+      refused.push(p.id);
+    }
+  }
+  return { accepted, refused, email };
+}
+
+type TPlanInput = {
   events: TPlanEvent[];
   /** identifierKey → owning live profile id, for the batch's identifiers already stored. */
   owners: ReadonlyMap<string, string>;
   profiles: ReadonlyMap<string, TKnownProfile>;
   newProfileId: () => string;
-}): TProfilePlan {
-  const owners = new Map(input.owners);
-  const profiles = new Map([...input.profiles].map(([id, p]) => [id, { ...p }]));
-  const mergedInto = new Map<string, string>();
-  const created = new Set<string>();
-  const mergeLog: TMerge[] = [];
-  const refusals = new Map<number, string[]>();
-  const eventProfiles: string[] = [];
-  let sequence = 0;
+};
 
-  const resolve = (id: string): string => {
+export function planProfiles(input: TPlanInput): TProfilePlan {
+  const planner = new ProfilePlanner(input);
+  input.events.forEach((event, index) => planner.place(event, index));
+  return planner.plan();
+}
+
+const byAge = (a: TKnownProfile, b: TKnownProfile) =>
+  a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** The plan's working state, event after event; `plan()` reads it out with every id resolved. */
+class ProfilePlanner {
+  private readonly owners: Map<string, string>;
+  private readonly profiles: Map<string, TKnownProfile>;
+  private readonly mergedInto = new Map<string, string>();
+  private readonly created = new Set<string>();
+  private readonly mergeLog: TMerge[] = [];
+  private readonly refusals = new Map<number, string[]>();
+  private readonly eventProfiles: string[] = [];
+  private sequence = 0;
+
+  constructor(private readonly input: TPlanInput) {
+    this.owners = new Map(input.owners);
+    this.profiles = new Map([...input.profiles].map(([id, p]) => [id, { ...p }]));
+  }
+
+  /** The live profile `id` ended up in, following merges made earlier in the batch. */
+  private resolve(id: string): string {
     let cur = id;
-    for (let next = mergedInto.get(cur); next !== undefined; next = mergedInto.get(cur)) cur = next;
+    for (let next = this.mergedInto.get(cur); next !== undefined; next = this.mergedInto.get(cur)) cur = next;
     return cur;
-  };
-  const byAge = (a: TKnownProfile, b: TKnownProfile) =>
-    a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  }
 
-  input.events.forEach((event, index) => {
-    const ownerIds = [
-      ...new Set(
-        event.identifiers
-          .map((i) => owners.get(identifierKey(i)))
-          .filter((p): p is string => p !== undefined)
-          .map(resolve),
-      ),
-    ];
-    const candidates = ownerIds.map((id) => profiles.get(id)!).sort(byAge);
+  private ownerOf(identifier: TIdentifier): string | undefined {
+    const owner = this.owners.get(identifierKey(identifier));
+    return owner === undefined ? undefined : this.resolve(owner);
+  }
 
-    // Greedy by age: a profile joins unless it carries an email other than the one chosen so far
-    // (a shared device is not one person).
-    let email = event.email;
-    const accepted: TKnownProfile[] = [];
-    const refused: string[] = [];
-    for (const p of candidates) {
-      if (p.email === null || email === null || p.email === email) {
-        accepted.push(p);
-        email ??= p.email;
-      } else {
-        refused.push(p.id);
-      }
-    }
+  /** The live profiles owning one of the event's identifiers, oldest first. */
+  private candidatesOf(event: TPlanEvent): TKnownProfile[] {
+    const ownerIds = new Set(event.identifiers.map((i) => this.ownerOf(i)).filter((p) => p !== undefined));
+    return [...ownerIds].flatMap((id) => this.profiles.get(id) ?? []).sort(byAge);
+  }
 
-    let survivor = accepted[0];
-    if (!survivor) {
-      survivor = { id: input.newProfileId(), createdAt: Number.MAX_SAFE_INTEGER - 1_000_000 + sequence++, email: null };
-      profiles.set(survivor.id, survivor);
-      created.add(survivor.id);
-    }
-    for (const loser of accepted.slice(1)) {
-      if (!created.has(loser.id)) {
-        const cause = event.identifiers.find((i) => {
-          const owner = owners.get(identifierKey(i));
-          return owner !== undefined && resolve(owner) === loser.id;
-        })!;
-        mergeLog.push({ loserId: loser.id, survivorId: survivor.id, cause, eventIndex: index });
-      }
-      mergedInto.set(loser.id, survivor.id);
-      for (const [key, owner] of owners) if (resolve(owner) === survivor.id) owners.set(key, survivor.id);
-    }
+  /** A profile created by this batch; younger than every stored one, in creation order. */
+  private createProfile(): TKnownProfile {
+    const profile = {
+      id: this.input.newProfileId(),
+      createdAt: Number.MAX_SAFE_INTEGER - 1_000_000 + this.sequence++,
+      email: null,
+    };
+    this.profiles.set(profile.id, profile);
+    this.created.add(profile.id);
+    return profile;
+  }
+
+  /** Merges `loser` into `survivor`; a merge of stored profiles is logged with the identifier that caused it. */
+  private merge(loser: TKnownProfile, survivor: TKnownProfile, event: TPlanEvent, eventIndex: number): void {
+    const cause = this.created.has(loser.id) ? undefined : event.identifiers.find((i) => this.ownerOf(i) === loser.id);
+    if (cause) this.mergeLog.push({ loserId: loser.id, survivorId: survivor.id, cause, eventIndex });
+    this.mergedInto.set(loser.id, survivor.id);
+    for (const [key, owner] of this.owners) if (this.resolve(owner) === survivor.id) this.owners.set(key, survivor.id);
+  }
+
+  place(event: TPlanEvent, index: number): void {
+    const { accepted, refused, email } = splitByEmail(this.candidatesOf(event), event.email);
+    const survivor = accepted[0] ?? this.createProfile();
+    for (const loser of accepted.slice(1)) this.merge(loser, survivor, event, index);
     survivor.email = email ?? survivor.email;
     for (const identifier of event.identifiers) {
-      if (!owners.has(identifierKey(identifier))) owners.set(identifierKey(identifier), survivor.id);
+      if (!this.owners.has(identifierKey(identifier))) this.owners.set(identifierKey(identifier), survivor.id);
     }
-    if (refused.length) refusals.set(index, refused);
-    eventProfiles.push(survivor.id);
-  });
+    if (refused.length) this.refusals.set(index, refused);
+    this.eventProfiles.push(survivor.id);
+  }
 
-  return {
-    eventProfiles: eventProfiles.map(resolve),
-    newProfileIds: [...created].filter((id) => resolve(id) === id),
-    newIdentifiers: [...owners]
-      .filter(([key]) => !input.owners.has(key))
-      .map(([key, owner]) => {
-        const sep = key.indexOf(":");
-        return { kind: key.slice(0, sep) as TIdentifierKind, value: key.slice(sep + 1), profileId: resolve(owner) };
-      }),
-    merges: mergeLog.map((m) => ({ ...m, survivorId: resolve(m.survivorId) })),
-    refusals: new Map([...refusals].map(([i, ids]) => [i, [...new Set(ids.map(resolve))]])),
-  };
+  plan(): TProfilePlan {
+    const resolve = (id: string) => this.resolve(id);
+    return {
+      eventProfiles: this.eventProfiles.map(resolve),
+      newProfileIds: [...this.created].filter((id) => resolve(id) === id),
+      newIdentifiers: [...this.owners]
+        .filter(([key]) => !this.input.owners.has(key))
+        .map(([key, owner]) => ({ ...identifierOfKey(key), profileId: resolve(owner) })),
+      merges: this.mergeLog.map((m) => ({ ...m, survivorId: resolve(m.survivorId) })),
+      refusals: new Map([...this.refusals].map(([i, ids]) => [i, [...new Set(ids.map(resolve))]])),
+    };
+  }
 }

@@ -95,7 +95,7 @@ export function describePath(root: string, path: readonly (string | number)[]): 
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== "object") return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
@@ -158,13 +158,15 @@ export const ZServerEvent = z
       )
       .meta({ example: { plan: "pro" } }),
     timestamp: ZTimestamp.optional().describe(
-      "When it happened (ISO 8601). Corrected by `sentAt` when given, it must fall between 2000-01-01 and 1 hour after receipt. " +
+      "When it happened (ISO 8601). Corrected by `sentAt` when given, " +
+        "it must fall between 2000-01-01 and 1 hour after receipt. " +
         "Defaults to the time received.",
     ),
     messageId: ZIdentifier(128)
       .optional()
       .describe(
-        "Idempotency key, unique per site: an event whose messageId was already recorded is reported as a duplicate and not recorded again.",
+        "Idempotency key, unique per site: an event whose messageId was already recorded " +
+          "is reported as a duplicate and not recorded again.",
       ),
   })
   .superRefine((e, ctx) => {
@@ -228,7 +230,8 @@ export const RECORD_SERVER_EVENTS_FIELDS = {
     .describe("A tracking site of the workspace; its funnel receives the events.")
     .meta({ example: "site_456" }),
   sentAt: ZTimestamp.optional().describe(
-    "When the client sent the batch, by its own clock: corrects clock skew (occurredAt = receivedAt − (sentAt − timestamp)). " +
+    "When the client sent the batch, by its own clock: " +
+      "corrects clock skew (occurredAt = receivedAt − (sentAt − timestamp)). " +
       "Must be within 24 hours of the server's clock.",
   ),
   events: z

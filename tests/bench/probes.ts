@@ -28,8 +28,8 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   const keep = (chunk: Buffer) => {
     if (text.length < 20_000) text += chunk.toString();
   };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const match = /API on (http:\/\/\S+)/.exec(text);
@@ -122,7 +122,7 @@ export async function postgresCpu(admin: pg.ClientBase, database: string): Promi
       const after = await backends();
       if (after.size === 0 || [...after.values()].some((v) => v === null)) return null;
       let total = 0;
-      for (const [pid, ms] of after) total += ms! - (before.get(pid) ?? 0)!;
+      for (const [pid, ms] of after) total += ms! - (before.get(pid) ?? 0);
       return total;
     },
   };

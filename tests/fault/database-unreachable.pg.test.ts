@@ -9,6 +9,7 @@ import { loginCookie, makeEvents, recordedCounts, sendBatch, type TBatchTarget }
 import { seedWorkspace, type TSeededWorkspace } from "../support/fixtures.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 import { createTestDatabase } from "../support/test-database.ts";
+import { stringMatching } from "../support/matchers.ts";
 
 /**
  * Only in the PostgreSQL run. The app reaches its database through a proxy the test cuts (open
@@ -55,7 +56,7 @@ describe("when the database connection is lost (reset) and new ones are refused"
       await sendBatch(target, makeEvents("down", 3), "rest"),
       await sendBatch(target, makeEvents("down", 3), "trpc"),
     ];
-    const retryAfter = expect.stringMatching(/^[1-9]\d*$/);
+    const retryAfter = stringMatching(/^[1-9]\d*$/);
     const unavailable = { status: 503, reason: "DATABASE_UNAVAILABLE", retryAfter };
     for (const b of down) expect(b).toMatchObject(unavailable);
     const me = await fetch(`${target.baseUrl}/api/auth/me`, { headers: { cookie: target.cookie } });

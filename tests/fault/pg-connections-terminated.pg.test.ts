@@ -7,6 +7,7 @@ import { loginCookie, makeEvents, recordedCounts, sendBatch } from "../support/e
 import type { TBatchTarget, TSentBatch, TTransport } from "../support/event-load.ts";
 import { startServerProcess, type TServerProcess } from "../support/server-process.ts";
 import { createTestDatabase } from "../support/test-database.ts";
+import { stringMatching } from "../support/matchers.ts";
 
 /**
  * Only in the PostgreSQL run (vitest.config.ts). The real server process records events from 4
@@ -84,7 +85,7 @@ describe("PostgreSQL connections terminated in the middle of transactions", () =
     expect(server.child.exitCode, server.output()).toBeNull();
     const failed = sent.filter((b) => b.status !== 200);
     // Every failure is the transient one, told to come back; never a 500, never a dropped connection.
-    const retryAfter = expect.stringMatching(/^[1-9]\d*$/);
+    const retryAfter = stringMatching(/^[1-9]\d*$/);
     const unavailable = { status: 503, reason: "DATABASE_UNAVAILABLE", retryAfter };
     for (const b of failed) expect(b, server.output().slice(-4000)).toMatchObject(unavailable);
     // Which transport's requests get hit is chance; database-unreachable.pg.test.ts covers both for sure.

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ownRedisServer } from "../support/redis-server.ts";
 import { startServerProcess, type TServerProcess } from "../support/server-process.ts";
+import { stringMatching } from "../support/matchers.ts";
 
 /**
  * The real server process, with REDIS_URL pointing at a port where no Redis runs yet (the test's
@@ -39,7 +40,7 @@ describe("Redis unreachable at start-up", () => {
     expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${baseUrl}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ checks: { database: "ok", redis: expect.stringMatching(/^error/) } });
+    expect(await ready.json()).toMatchObject({ checks: { database: "ok", redis: stringMatching(/^error/) } });
     const refused = await login();
     expect(refused.status).toBe(503);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);

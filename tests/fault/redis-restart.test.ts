@@ -5,6 +5,7 @@ import type { TBatchTarget, TSentBatch, TTransport } from "../support/event-load
 import type { TSeededWorkspace } from "../support/fixtures.ts";
 import { ownRedisServer } from "../support/redis-server.ts";
 import { startTestApp, type TTestApp } from "../support/test-app.ts";
+import { stringMatching } from "../support/matchers.ts";
 
 /**
  * The app on its own redis-server (never the shared one), which the test kills (kill -9) and
@@ -65,7 +66,7 @@ describe("Redis killed and restarted under load", () => {
 
     const down = sent.filter((b) => b.startedAt > killedAt && b.at <= restartedAt);
     expect(down.length).toBeGreaterThan(0);
-    const unavailable = { status: 503, reason: "SERVICE_UNAVAILABLE", retryAfter: expect.stringMatching(/^[1-9]\d*$/) };
+    const unavailable = { status: 503, reason: "SERVICE_UNAVAILABLE", retryAfter: stringMatching(/^[1-9]\d*$/) };
     for (const b of sent.filter((b) => b.status !== 200)) {
       expect(b).toMatchObject(unavailable);
     }

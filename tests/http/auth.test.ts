@@ -9,8 +9,10 @@ import {
   uniqueEmail,
   type TSeededWorkspace,
 } from "../support/fixtures.ts";
-import { jsonOf, sessionCookieOf, startTestApp, type TTestApp } from "../support/test-app.ts";
+import { jsonOf, sessionCookieOf, startTestApp, type TErrorBody, type TTestApp } from "../support/test-app.ts";
+import type { TMeOutput } from "../../server/trpc/auth/me.types.ts";
 import { trpcClient } from "../support/trpc.ts";
+import { arrayContaining } from "../support/matchers.ts";
 
 const EMAIL_LIMIT = 3;
 const IP_LIMIT = 5;
@@ -89,10 +91,10 @@ describe("REST /api/auth", () => {
     const cookie = await app.login(viewer.email, viewer.password);
     const res = await getMe(cookie);
     expect(res.status).toBe(200);
-    const body = await jsonOf(res);
+    const body = await jsonOf<TMeOutput>(res);
     expect(body.user).toEqual({ id: viewer.id, email: viewer.email, name: null });
     expect(body.workspaces).toEqual(
-      expect.arrayContaining([
+      arrayContaining([
         { id: seed.workspace.id, name: "Acme", role: "VIEW_ONLY" },
         { id: other.workspace.id, name: "Beta", role: "MANAGER" },
       ]),
@@ -104,7 +106,7 @@ describe("REST /api/auth", () => {
     for (const cookie of [undefined, "fse.sid=s%3Aforged.signature", "fse.sid=garbage"]) {
       const res = await getMe(cookie);
       expect(res.status).toBe(401);
-      expect((await jsonOf(res)).data.reason).toBe("UNAUTHENTICATED");
+      expect((await jsonOf<TErrorBody>(res)).data.reason).toBe("UNAUTHENTICATED");
     }
   });
 
@@ -121,7 +123,7 @@ describe("REST /api/auth", () => {
     expect((await getMe(first)).status).toBe(401);
     const me = await getMe(second);
     expect(me.status).toBe(200);
-    expect((await jsonOf(me)).user.id).toBe(seed.outsider.id);
+    expect((await jsonOf<TMeOutput>(me)).user.id).toBe(seed.outsider.id);
   });
 
   it("a wrong password is 401 INVALID_CREDENTIALS without a cookie; an unknown email answers the same", async () => {
@@ -139,7 +141,7 @@ describe("REST /api/auth", () => {
     }
   });
 
-  it(`throttles an email after ${EMAIL_LIMIT} failures, from any address, even with the right password (429 + Retry-After)`, async () => {
+  it(`throttles an email after ${EMAIL_LIMIT} failures, from any address, even with the right password`, async () => {
     const user = await createTestUser(app.db.prisma);
     for (let i = 0; i < EMAIL_LIMIT; i++) {
       const email = i % 2 ? user.email.toUpperCase() : user.email; // one budget per address, whatever the case
@@ -161,7 +163,7 @@ describe("REST /api/auth", () => {
     ).toBe(200);
   });
 
-  it(`parallel guesses cannot get past the throttle: of ${EMAIL_LIMIT * 3} at once, at most ${EMAIL_LIMIT} are checked`, async () => {
+  it(`parallel guesses cannot pass the throttle: of ${EMAIL_LIMIT * 3} at once, ≤ ${EMAIL_LIMIT} checked`, async () => {
     const user = await createTestUser(app.db.prisma);
     const answers = await Promise.all(
       Array.from({ length: EMAIL_LIMIT * 3 }, (_, i) =>
@@ -191,7 +193,7 @@ describe("REST /api/auth", () => {
     const blocked = await postLogin({ email: seed.owner.email, password: seed.owner.password }, { ip });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect((await jsonOf(blocked)).data.reason).toBe("RATE_LIMITED");
+    expect((await jsonOf<TErrorBody>(blocked)).data.reason).toBe("RATE_LIMITED");
     expect(
       (await postLogin({ email: seed.owner.email, password: seed.owner.password }, { ip: freshIp() })).status,
     ).toBe(200);
@@ -216,13 +218,13 @@ describe("REST /api/auth", () => {
     expect((await getMe(cookie)).status).toBe(401);
   });
 
-  it("keeps sessions in the configured store: Redis under the app's prefix with the session TTL, else memory", async () => {
+  it("keeps sessions in the configured store: Redis under the app's prefix with the TTL, else memory", async () => {
     const cookie = await app.login(seed.owner.email, seed.owner.password);
     const sid = sessionIdOf(cookie);
     if (app.redis) {
       const key = `${app.keyPrefix}sess:${sid}`;
       expect(await app.redis.keys(`${app.keyPrefix}sess:*`)).toContain(key);
-      expect(JSON.parse((await app.redis.get(key))!).userId).toBe(seed.owner.id);
+      expect((JSON.parse((await app.redis.get(key))!) as { userId: string }).userId).toBe(seed.owner.id);
       const ttl = await app.redis.ttl(key);
       expect(ttl).toBeGreaterThan(app.config.session.ttlSeconds - 60);
       expect(ttl).toBeLessThanOrEqual(app.config.session.ttlSeconds);
@@ -237,7 +239,7 @@ describe("REST /api/auth", () => {
 function storedSessionUser(sid: string): Promise<string | null> {
   return new Promise((resolve, reject) =>
     app.runtime.sessionStore.get(sid, (err, session) =>
-      err ? reject(err) : resolve((session as { userId?: string } | null)?.userId ?? null),
+      err ? reject(err as Error) : resolve((session as { userId?: string } | null)?.userId ?? null),
     ),
   );
 }

@@ -191,7 +191,7 @@ describe.each(TRANSPORTS)(
 );
 
 describe.each(TRANSPORTS)("deep and lossy props over %s", (transport: TTransport) => {
-  it("props 200,000 levels deep (400 KB, under the body limit): 400 naming props, with or without a session", async () => {
+  it("props 200,000 levels deep (400 KB, under the body limit): 400 naming props, session or not", async () => {
     const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
     for (const session of [undefined, cookie]) {
       const answer = await expectRaw(

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TDatabase } from "../../server/db/database.ts";
 import type { TSeededWorkspace } from "../support/fixtures.ts";
-import { jsonOf, startTestApp, type TTestApp } from "../support/test-app.ts";
+import { jsonOf, startTestApp, type TErrorBody, type TTestApp } from "../support/test-app.ts";
+import type { TMeOutput } from "../../server/trpc/auth/me.types.ts";
+import { arrayContaining, objectContaining, stringMatching } from "../support/matchers.ts";
 
 const BODY_LIMIT = 4096;
 const ALLOWED = "https://dashboard.example.com";
@@ -30,8 +31,8 @@ async function expectJsonError(res: Response, status: number, reason?: string) {
   const text = await res.text();
   expect(text).not.toMatch(/<html|<!doctype|<pre>/i);
   expect(text).not.toMatch(/"stack"|\bat [\w.<>]+ \(|node_modules|\.ts:\d+|\.js:\d+/);
-  const body = JSON.parse(text);
-  const error = res.url.includes("/api/trpc/") ? body.error : body;
+  const body = JSON.parse(text) as TErrorBody | { error: TErrorBody };
+  const error = "error" in body ? body.error : body;
   expect(typeof error.message).toBe("string");
   expect(error.code).toBeDefined();
   if (reason) expect(error.data).toMatchObject({ reason, httpStatus: status });
@@ -54,13 +55,13 @@ describe("operations endpoints", () => {
     expect(res.status).toBe(200);
     expect(await jsonOf(res)).toEqual({
       status: "ready",
-      checks: { database: "ok", redis: app.redis ? "ok" : expect.stringMatching(/^not configured/) },
+      checks: { database: "ok", redis: app.redis ? "ok" : stringMatching(/^not configured/) },
     });
   });
 
   it("/readyz answers 503 naming the check when the database does not answer", async () => {
-    const db = app.db as TDatabase;
-    const ping = db.ping;
+    const db = app.db;
+    const ping = db.ping.bind(db);
     db.ping = () => Promise.reject(new Error("connection refused"));
     try {
       const res = await fetch(url("/readyz"));
@@ -155,7 +156,7 @@ describe("JSON errors from the HTTP layer", () => {
         headers: JSON_TYPE,
         body: stream,
         duplex: "half",
-      } as RequestInit);
+      });
       await expectJsonError(res, 413, "PAYLOAD_TOO_LARGE");
     },
   );
@@ -199,7 +200,7 @@ describe("JSON errors from the HTTP layer", () => {
       headers,
     );
     expect(ok.status).toBe(200);
-    expect((await jsonOf(ok)).user.id).toBe(seed.owner.id);
+    expect((await jsonOf<TMeOutput>(ok)).user.id).toBe(seed.owner.id);
     const trpc = await post(
       "/api/trpc/auth.login",
       JSON.stringify({ email: seed.owner.email, password: seed.owner.password }),
@@ -208,16 +209,13 @@ describe("JSON errors from the HTTP layer", () => {
     expect(trpc.status).toBe(200);
   });
 
-  it("rejects a wrong-typed input on REST and then still on tRPC (no coercion leaks from REST, docs/trpc-openapi.md #2)", async () => {
+  it("rejects a wrong-typed input on REST and then on tRPC (docs/trpc-openapi.md #2: no coercion leak)", async () => {
     const body = JSON.stringify({ email: 12345, password: true });
     for (const path of ["/api/auth/login", "/api/trpc/auth.login", "/api/auth/login", "/api/trpc/auth.login"]) {
       const error = await expectJsonError(await post(path, body), 400, "VALIDATION_FAILED");
       expect(error.message).toBe("Input validation failed");
       expect(error.data).toMatchObject({
-        issues: expect.arrayContaining([
-          expect.objectContaining({ path: ["email"] }),
-          expect.objectContaining({ path: ["password"] }),
-        ]),
+        issues: arrayContaining([objectContaining({ path: ["email"] }), objectContaining({ path: ["password"] })]),
       });
     }
   });
@@ -237,7 +235,7 @@ describe("JSON errors from the HTTP layer", () => {
       get: (target, prop, receiver) =>
         prop === "user"
           ? { findUnique: () => Promise.reject(new Error("password=hunter2 at /srv/app/secret.ts:12:3")) }
-          : Reflect.get(target, prop, receiver),
+          : (Reflect.get(target, prop, receiver) as unknown),
     });
     deps.db = { ...db, prisma: failing };
     try {

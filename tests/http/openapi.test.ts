@@ -2,7 +2,7 @@ import SwaggerParser from "@apidevtools/swagger-parser";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TSeededWorkspace } from "../support/fixtures.ts";
-import { jsonOf, startTestApp, type TTestApp } from "../support/test-app.ts";
+import { jsonOf, startTestApp, type TErrorBody, type TTestApp } from "../support/test-app.ts";
 
 type TDoc = {
   openapi: string;
@@ -132,7 +132,7 @@ describe("GET /api/openapi.json", () => {
     ];
     for (const [res, path, method, status] of cases) {
       expect(String(res.status)).toBe(status);
-      const body = await jsonOf(res);
+      const body = await jsonOf<TErrorBody>(res);
       expect(body.data).toBeDefined();
       const validate = validatorFor(responseSchema(path, method, status));
       expect(validate(body), `${method} ${path} ${status}: ${JSON.stringify(validate.errors)}`).toBe(true);

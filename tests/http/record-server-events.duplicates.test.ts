@@ -35,7 +35,7 @@ describe.each(TRANSPORTS)("duplicates by (siteId, messageId) over %s", (transpor
     );
   const rows = () => countIngestRows(app.db.prisma, seed.workspace.id);
 
-  it("a messageId already recorded: status duplicate with the original ids, nothing written, counters and stage unchanged", async () => {
+  it("a messageId already recorded: duplicate with the original ids, no write, counters and stage kept", async () => {
     const visitorId = `v_${uid()}`;
     const messageId = `msg_${uid()}`;
     const original = await record([{ type: "signup", visitorId, messageId }]);

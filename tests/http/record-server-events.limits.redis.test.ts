@@ -53,7 +53,7 @@ async function freshOwner() {
 }
 
 describe.each(TRANSPORTS)("rate limit in Redis over %s", (transport) => {
-  it("the limiter is Redis-backed and its counter is a key under the app's prefix, with the window as TTL", async () => {
+  it("the limiter is Redis-backed: its counter is a key under the app's prefix, with the window as TTL", async () => {
     expect(app.runtime.deps.limiters.serverEvents).toBeInstanceOf(RateLimiterRedis);
     const { seed, cookie, input } = await freshOwner();
     await wire.record(transport, input(), { cookie });

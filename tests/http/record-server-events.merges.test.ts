@@ -41,7 +41,7 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     app.db.prisma.profileMerge.findMany({ where: { survivorId }, orderBy: { mergedId: "asc" } });
   const mergedIntoOf = async (profileId: string) => (await loadProfile(app.db.prisma, profileId)).profile.mergedIntoId;
 
-  it("visitor A, then visitor B + email X, then A + X: merged into the oldest, everything moved, audited and redirected", async () => {
+  it("visitor A, then visitor B + email X, then A + X: merged into the oldest, moved, audited, redirects", async () => {
     const { seed, record, first, get, lookup } = ws;
     const [A, B, X] = [visitor(), visitor(), email()];
     const now = Date.now();
@@ -153,7 +153,7 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     expect(await mergedIntoOf(pNew)).toBe(pOld);
   });
 
-  it("one event carrying a visitorId, an email and your userId owned by three profiles merges two into the oldest", async () => {
+  it("one event whose visitorId, email and userId belong to three profiles merges two into the oldest", async () => {
     const { seed, first } = await workspace();
     const [A, X] = [visitor(), email()];
     const p1 = (await first({ type: "visit", visitorId: A })).profileId;
@@ -172,7 +172,7 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     expect((await loadProfile(app.db.prisma, p1)).profile).toMatchObject({ eventCount: 4, serverEventCount: 4 });
   });
 
-  it("a chain inside one request: C+X merges into X's profile, then A+X merges that into A's (the oldest)", async () => {
+  it("a chain in one request: C+X merges into X's profile, then A+X merges that into A's (the oldest)", async () => {
     const { first, record, get } = ws;
     const [A, B, C, X] = [visitor(), visitor(), visitor(), email()];
     const p1 = (await first({ type: "visit", visitorId: A })).profileId;
@@ -194,7 +194,7 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     expect(await get(p3)).toMatchObject({ profile: { id: p1 }, redirectedFrom: p3 });
   });
 
-  it("a chain across requests: a profile merged away earlier follows its survivor when that one is merged too", async () => {
+  it("a chain across requests: a profile merged away earlier follows its survivor when that is merged", async () => {
     const { first, get } = ws;
     const [Z, A, B, X] = [visitor(), visitor(), visitor(), email()];
     const p0 = (await first({ type: "visit", visitorId: Z })).profileId;
@@ -228,7 +228,7 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
   });
 
   describe("two different emails are never merged (a shared device is not one person)", () => {
-    it("the visitor of profile 1 with the email of profile 2: the event goes to the email's owner, the refusal is reported", async () => {
+    it("profile 1's visitor with profile 2's email: the event goes to the email's owner, merge refused", async () => {
       const { seed, first } = ws;
       const [V1, V2, E1, E2] = [visitor(), visitor(), email(), email()];
       const p1 = (await first({ type: "signup", visitorId: V1, email: E1 })).profileId;
@@ -261,7 +261,7 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
       expect(await mergedIntoOf(p1)).toBeNull();
     });
 
-    it("an event without an email linking two profiles with different emails joins the oldest and refuses the other", async () => {
+    it("an email-less event linking profiles with different emails joins the oldest, refuses the other", async () => {
       const { seed, first } = await workspace();
       const [A, B, E1, E2] = [visitor(), visitor(), email(), email()];
       const p1 = (await first({ type: "signup", visitorId: A, email: E1 })).profileId;

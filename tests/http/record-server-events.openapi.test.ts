@@ -1,9 +1,13 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordServerEventsMeta } from "../../server/trpc/tracking/record-server-events.types.ts";
+import {
+  recordServerEventsMeta,
+  type TRecordServerEventsOutput,
+} from "../../server/trpc/tracking/record-server-events.types.ts";
 import { createTestWorkspace, type TSeededWorkspace } from "../support/fixtures.ts";
-import { jsonOf, startTestApp, type TTestApp } from "../support/test-app.ts";
+import { jsonOf, startTestApp, type TErrorBody, type TTestApp } from "../support/test-app.ts";
+import { anyString, anything, objectContaining, stringMatching } from "../support/matchers.ts";
 
 type TSchema = {
   type?: string;
@@ -63,8 +67,8 @@ describe(`OpenAPI: POST ${PATH}`, () => {
         name: "workspaceId",
         in: "query",
         required: true,
-        description: expect.stringMatching(/\w/),
-        schema: expect.objectContaining({ type: "string" }),
+        description: stringMatching(/\w/),
+        schema: objectContaining({ type: "string" }),
       },
     ]);
     expect(JSON.stringify(raw.paths[PATH]!.post!.requestBody)).not.toContain("workspaceId");
@@ -139,7 +143,7 @@ describe(`OpenAPI: POST ${PATH}`, () => {
       events: [
         {
           type: "signup",
-          visitorId: expect.any(String),
+          visitorId: anyString(),
           email: "user@example.com",
           path: "/api/signup",
           props: { plan: "pro" },
@@ -180,7 +184,7 @@ describe(`OpenAPI: POST ${PATH}`, () => {
       expect(op.responses[status]!.description, status).toBe(own[Number(status)]);
       expect(op.responses[status]!.content?.["application/json"]?.schema, status).toMatchObject({
         type: "object",
-        properties: expect.objectContaining({ message: expect.anything(), data: expect.anything() }),
+        properties: objectContaining({ message: anything(), data: anything() }),
       });
     }
   });
@@ -195,7 +199,7 @@ describe(`OpenAPI: POST ${PATH}`, () => {
           schema.title,
           JSON.stringify(schema.example),
           JSON.stringify(schema.properties?.message?.example),
-        ].map((text) => `${status}: ${text}`);
+        ].map((text) => `${status}: ${String(text)}`);
       });
     expect(
       wording.filter((text) =>
@@ -258,16 +262,16 @@ describe(`POST /api${PATH}: real answers fit the document`, () => {
   it("without ?workspaceId= the request is 400 naming workspaceId", async () => {
     const res = await post("", validBody());
     expect(res.status).toBe(400);
-    const body = await jsonOf(res);
-    expect(body.data.issues.map((i: { path: unknown }) => i.path)).toContainEqual(["workspaceId"]);
+    const body = await jsonOf<TErrorBody>(res);
+    expect(body.data.issues.map((i) => i.path)).toContainEqual(["workspaceId"]);
   });
 
   it("the query string wins over a workspaceId smuggled into the body", async () => {
     const other = await createTestWorkspace(app.db.prisma, { ownerId: seed.owner.id, name: "Other" });
     const res = await post(`?workspaceId=${seed.workspace.id}`, { ...validBody(), workspaceId: other.workspace.id });
     expect(res.status).toBe(200);
-    const { events } = await jsonOf(res);
-    expect(await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: events[0].eventId } })).toMatchObject({
+    const { events } = await jsonOf<TRecordServerEventsOutput>(res);
+    expect(await app.db.prisma.trackingEvent.findUniqueOrThrow({ where: { id: events[0]!.eventId } })).toMatchObject({
       workspaceId: seed.workspace.id,
     });
   });

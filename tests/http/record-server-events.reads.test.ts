@@ -10,6 +10,7 @@ import {
   type TWire,
   startWiredApp,
 } from "../support/wire.ts";
+import { anyString, arrayContaining } from "../support/matchers.ts";
 
 let app: TTestApp;
 let wire: TWire;
@@ -33,7 +34,7 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
     okBody(await wire.record(transport, { ...scope(), siteId, events }, { cookie }));
 
   describe("profiles.lookup", () => {
-    it("by visitorId and by email (in any case, with spaces) answers the profile with identifiers, funnel links and counters", async () => {
+    it("by visitorId and by email (any case, spaces): profile with identifiers, funnel links, counters", async () => {
       const visitorId = `v_${uid()}`;
       const email = `look-${uid()}@example.com`;
       const body = await record([
@@ -46,7 +47,7 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       const byVisitor = okBody(await wire.lookup(transport, { ...scope(), visitorId }, { cookie })).profile;
       expect(byVisitor).toEqual({
         id: profileId,
-        identifiers: expect.arrayContaining([
+        identifiers: arrayContaining([
           { kind: "VISITOR", value: visitorId },
           { kind: "EMAIL", value: email },
         ]),
@@ -124,7 +125,7 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
       return body.events[0]!.profileId;
     }
 
-    it("pages through the timeline newest first: limit=1 walks every item once, nextCursor null at the end", async () => {
+    it("pages through the timeline newest first: limit=1 walks every item once, then nextCursor null", async () => {
       const profileId = await profileWithTimeline();
       const all = okBody(await wire.getProfile(transport, { ...scope(), profileId, limit: 200 }, { cookie }));
       expect(all.timeline.items).toHaveLength(7);
@@ -180,7 +181,7 @@ describe.each(TRANSPORTS)("reads over %s", (transport) => {
         await wire.getProfile(transport, { ...scope(), profileId: body.events[0]!.profileId }, { cookie }),
       );
       expect(res.timeline.items).toHaveLength(50);
-      expect(res.timeline.nextCursor).toEqual(expect.any(String));
+      expect(res.timeline.nextCursor).toEqual(anyString());
     });
 
     it.each([
@@ -407,7 +408,7 @@ describe("coercion guard (docs/trpc-openapi.md #2): REST must not switch coercio
     );
     expect(e.status).toBe(400);
     expect(e.issues.map((i) => i.path)).toEqual(
-      expect.arrayContaining([
+      arrayContaining([
         ["events", 0, "type"],
         ["events", 0, "visitorId"],
         ["events", 0, "timestamp"],

@@ -13,6 +13,7 @@ import {
   type TWire,
   startWiredApp,
 } from "../support/wire.ts";
+import { objectContaining, stringMatching } from "../support/matchers.ts";
 
 let app: TTestApp;
 let wire: TWire;
@@ -59,8 +60,8 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
       events: [
         {
           index: 0,
-          eventId: expect.stringMatching(/^evt_/),
-          profileId: expect.stringMatching(/^prf_/),
+          eventId: stringMatching(/^evt_/),
+          profileId: stringMatching(/^prf_/),
           status: "recorded",
           channel: "direct",
           stage: "CONSIDERATION",
@@ -107,7 +108,7 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
       ["EMAIL", email, seed.workspace.id],
     ]);
     expect(stored.timeline).toEqual([
-      expect.objectContaining({
+      objectContaining({
         profileId,
         workspaceId: seed.workspace.id,
         funnelId: seed.funnel.id,
@@ -117,7 +118,7 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
       }),
     ]);
     expect(stored.funnelLinks).toEqual([
-      expect.objectContaining({
+      objectContaining({
         funnelId: seed.funnel.id,
         workspaceId: seed.workspace.id,
         currentStage: "CONSIDERATION",
@@ -257,7 +258,7 @@ describe.each(TRANSPORTS)("recording over %s", (transport) => {
       expect(stored.identifiers.map((i) => [i.kind, i.value])).toEqual([["USER_ID", seed.members.MANAGER!.id]]);
     });
 
-    it("the stored userId is always the session user's, also when the payload has none (and then no USER_ID identifier)", async () => {
+    it("the stored userId is always the session user's, also when the payload has none (then no USER_ID)", async () => {
       const visitorId = `v_${uid()}`;
       const byOwner = await record([{ type: "visit", visitorId }]);
       const byManager = await record(

@@ -3,10 +3,14 @@ import { loadConfig } from "../../server/config.ts";
 import { createRuntime } from "../../server/runtime.ts";
 import type { TSeededWorkspace } from "../support/fixtures.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
-import { jsonOf, startTestApp, type TTestApp } from "../support/test-app.ts";
+import { jsonOf, startTestApp, type TErrorBody, type TTestApp } from "../support/test-app.ts";
 import { createTestDatabase } from "../support/test-database.ts";
+import { stringMatching } from "../support/matchers.ts";
 
-/** Only in the run with TEST_REDIS_URL (vitest.config.ts): the app talks to Redis through a proxy the test can break. */
+/**
+ * Only in the run with TEST_REDIS_URL (vitest.config.ts): the app talks to Redis through a proxy
+ * the test can break.
+ */
 const redisUrl = new URL(process.env.TEST_REDIS_URL!);
 const QUICK_MS = 3000;
 
@@ -36,8 +40,8 @@ async function expectUnavailable(request: Promise<Response>) {
   expect(elapsed).toBeLessThan(QUICK_MS);
   expect(res.headers.get("content-type")).toMatch(/^application\/json/);
   expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
-  const body = await jsonOf(res);
-  const error = body.error ?? body;
+  const body = await jsonOf<TErrorBody | { error: TErrorBody }>(res);
+  const error = "error" in body ? body.error : body;
   expect(error.data.reason).toBe("SERVICE_UNAVAILABLE");
   expect(JSON.stringify(body)).not.toMatch(/"stack"|ECONNREFUSED|127\.0\.0\.1/);
 }
@@ -82,7 +86,7 @@ describe.each([
     expect(res.status).toBe(503);
     expect(await jsonOf(res)).toMatchObject({
       status: "not ready",
-      checks: { database: "ok", redis: expect.stringMatching(/^error/) },
+      checks: { database: "ok", redis: stringMatching(/^error/) },
     });
   });
 });

@@ -82,7 +82,7 @@ describe("security headers", () => {
       expect(attrs).toMatch(/src=["']\.\/[\w.-]+\.js["']/);
       expect(body!.trim()).toBe("");
     }
-    // Every script the page loads is served here, including the one carrying the spec.
+    // Every script the page loads is served here, including the one carrying the OpenAPI document.
     for (const [, attrs] of scripts) {
       const src = /src=["']\.\/([\w.-]+\.js)["']/.exec(attrs!)![1];
       const js = await fetch(`${app.baseUrl}/api/docs/${src}`);

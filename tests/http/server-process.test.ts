@@ -3,11 +3,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { arrayContaining, stringMatching } from "../support/matchers.ts";
 
 /**
  * `npm start` as a new user runs it: the production build (server/main.ts bundled into dist/, run
- * by plain `node`) on an empty embedded data folder prints a demo login that works, records the printed example, stops cleanly on
- * SIGTERM, and starts again on the same folder with the data kept and no second demo user.
+ * by plain `node`) on an empty embedded data folder prints a demo login that works, records the
+ * printed example, stops cleanly on SIGTERM, and starts again on the same folder with the data
+ * kept and no second demo user.
  */
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const START_TIMEOUT_MS = 120_000;
@@ -77,8 +79,8 @@ describe("the server process (npm start on the embedded default)", () => {
       );
       expect({ email, workspaceId, siteId }).toMatchObject({
         email: "demo@example.com",
-        workspaceId: expect.stringMatching(/^ws_/),
-        siteId: expect.stringMatching(/^site_/),
+        workspaceId: stringMatching(/^ws_/),
+        siteId: stringMatching(/^site_/),
       });
       expect(text).toContain(`${baseUrl}/api/docs`);
 
@@ -89,7 +91,7 @@ describe("the server process (npm start on the embedded default)", () => {
       });
       expect(login.status).toBe(200);
       const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
-      const body = JSON.parse(/-d '(\{"siteId".*?)' /.exec(text)![1]!);
+      const body = JSON.parse(/-d '(\{"siteId".*?)' /.exec(text)![1]!) as unknown;
       const recorded = await fetch(`${baseUrl}/api/tracking/server-events?workspaceId=${workspaceId}`, {
         method: "POST",
         headers: { "content-type": "application/json", cookie },
@@ -128,7 +130,7 @@ describe("the server process (npm start on the embedded default)", () => {
         { headers: { cookie } },
       );
       expect(await found.json()).toMatchObject({
-        profile: { eventCount: 1, identifiers: expect.arrayContaining([{ kind: "VISITOR", value: "v_1" }]) },
+        profile: { eventCount: 1, identifiers: arrayContaining([{ kind: "VISITOR", value: "v_1" }]) },
       });
 
       expect(await stop(server)).toBe(0);

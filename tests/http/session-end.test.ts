@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAdmin } from "../../server/cli/run-admin.ts";
 import type { TSeededWorkspace } from "../support/fixtures.ts";
-import { jsonOf, startTestApp, type TTestApp } from "../support/test-app.ts";
+import { jsonOf, startTestApp, type TErrorBody, type TTestApp } from "../support/test-app.ts";
+import { stringMatching } from "../support/matchers.ts";
 
 // The admin CLI ends sessions through the database, so this holds whichever store keeps them:
 // memory here, Redis in the run with TEST_REDIS_URL.
@@ -50,10 +51,10 @@ describe("ending a user's sessions from the admin CLI", () => {
     const rest = await me(first);
     const trpc = await meOverTrpc(second);
     expect([rest.status, trpc.status]).toEqual([401, 401]);
-    const restBody = await jsonOf(rest);
-    expect(restBody.data).toMatchObject({ reason: "UNAUTHENTICATED", requestId: expect.stringMatching(/^req_/) });
+    const restBody = await jsonOf<TErrorBody>(rest);
+    expect(restBody.data).toMatchObject({ reason: "UNAUTHENTICATED", requestId: stringMatching(/^req_/) });
     expect(restBody.message).toMatch(/session has ended/);
-    expect((await jsonOf(trpc)).error.data.reason).toBe("UNAUTHENTICATED");
+    expect((await jsonOf<{ error: TErrorBody }>(trpc)).error.data.reason).toBe("UNAUTHENTICATED");
     expect((await recordOne(first)).status).toBe(401);
     expect((await me(bystander)).status).toBe(200);
 
@@ -78,9 +79,9 @@ describe("ending a user's sessions from the admin CLI", () => {
   it("a session refused once stays refused (it is removed from the store)", async () => {
     const cookie = await app.login(seed.owner.email, seed.owner.password);
     expect(await admin("session", "revoke", "--email", seed.owner.email)).toMatchObject({ code: 0 });
-    expect((await jsonOf(await me(cookie))).message).toMatch(/session has ended/);
+    expect((await jsonOf<TErrorBody>(await me(cookie))).message).toMatch(/session has ended/);
     // Gone from the store: the cookie now names no session at all.
-    expect((await jsonOf(await me(cookie))).message).toMatch(/^Log in first/);
+    expect((await jsonOf<TErrorBody>(await me(cookie))).message).toMatch(/^Log in first/);
   });
 
   it("member remove takes away access to the workspace at once, without logging the user out", async () => {
@@ -93,7 +94,7 @@ describe("ending a user's sessions from the admin CLI", () => {
     });
     const refused = await recordOne(cookie);
     expect(refused.status).toBe(403);
-    expect((await jsonOf(refused)).data.reason).toBe("WORKSPACE_FORBIDDEN");
+    expect((await jsonOf<TErrorBody>(refused)).data.reason).toBe("WORKSPACE_FORBIDDEN");
     expect((await me(cookie)).status).toBe(200);
   });
 });

@@ -8,6 +8,7 @@ import { verifyPassword } from "../../server/auth/passwords.ts";
 import { runAdmin } from "../../server/cli/run-admin.ts";
 import { openDatabase, type TDatabase } from "../../server/db/database.ts";
 import { createTestDatabase } from "../support/test-database.ts";
+import { objectContaining, stringMatching } from "../support/matchers.ts";
 
 let db: TDatabase;
 beforeAll(async () => {
@@ -30,7 +31,8 @@ async function admin(...argv: string[]) {
   return { code, stdout: stdout.text, stderr: stderr.text, id: stdout.text.trim() };
 }
 
-const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, any>;
+/** The `--json` output, typed as the test expects it; the assertions check it. */
+const json = <T = unknown>(r: { stdout: string }) => JSON.parse(r.stdout) as T;
 let n = 0;
 const email = (label: string) => `${label}-${++n}@example.test`;
 
@@ -45,8 +47,10 @@ async function userAndWorkspace() {
     return owner;
   })();
   const owner = await sharedOwner;
-  const ws = json(await admin("workspace", "create", "--name", "Acme", "--owner", owner, "--json"));
-  return { owner, workspaceId: ws.id as string, defaultFunnelId: ws.defaultFunnelId as string };
+  const ws = json<{ id: string; defaultFunnelId: string }>(
+    await admin("workspace", "create", "--name", "Acme", "--owner", owner, "--json"),
+  );
+  return { owner, workspaceId: ws.id, defaultFunnelId: ws.defaultFunnelId };
 }
 
 describe("user create / user password", () => {
@@ -77,7 +81,7 @@ describe("user create / user password", () => {
       db,
       stdout,
       stderr,
-      readStdin: async () => "from stdin pass\n",
+      readStdin: () => Promise.resolve("from stdin pass\n"),
     });
     expect({ code, stderr: stderr.text }).toEqual({ code: 0, stderr: "" });
     const user = await db.prisma.user.findUniqueOrThrow({ where: { email: e } });
@@ -88,7 +92,7 @@ describe("user create / user password", () => {
   it("prints a JSON object with --json", async () => {
     const e = email("json");
     const r = await admin("user", "create", "--email", e, "--password", "password-1", "--json");
-    expect(json(r)).toEqual({ id: expect.stringMatching(/^usr_/), email: e, name: null });
+    expect(json(r)).toEqual({ id: stringMatching(/^usr_/), email: e, name: null });
   });
 
   it("refuses a duplicate email (exit 1, nothing on stdout)", async () => {
@@ -126,8 +130,8 @@ describe("workspace create / member add", () => {
       include: { funnels: true, members: true },
     });
     expect(ws.name).toBe("Acme");
-    expect(ws.funnels).toEqual([expect.objectContaining({ isDefault: true })]);
-    expect(ws.members).toEqual([expect.objectContaining({ userId: ownerId, role: "ADMIN" })]);
+    expect(ws.funnels).toEqual([objectContaining({ isDefault: true })]);
+    expect(ws.members).toEqual([objectContaining({ userId: ownerId, role: "ADMIN" })]);
   });
 
   it("fails for an unknown owner and creates nothing", async () => {
@@ -228,7 +232,7 @@ describe("member remove / session revoke", () => {
     expect(await generation()).toBe(2);
     expect(await admin("session", "revoke", "--email", "ghost@example.test")).toMatchObject({
       code: 1,
-      stderr: expect.stringMatching(/no user with email/),
+      stderr: stringMatching(/no user with email/),
     });
   });
 });
@@ -238,7 +242,7 @@ describe("site create / site list", () => {
     const { workspaceId, defaultFunnelId } = await userAndWorkspace();
     const r = await admin("site", "create", "--workspace", workspaceId, "--domain", "Shop.Example.COM", "--json");
     expect(json(r)).toEqual({
-      id: expect.stringMatching(/^site_/),
+      id: stringMatching(/^site_/),
       workspaceId,
       funnelId: defaultFunnelId,
       domain: "shop.example.com",
@@ -344,8 +348,8 @@ describe("site create / site list", () => {
     expect(text.stdout).toBe(
       `${first.id}\tone.example\t${defaultFunnelId}\tone.example\n${second.id}\ttwo.example\t${defaultFunnelId}\tTwo\n`,
     );
-    const listed = json(await admin("site", "list", "--workspace", workspaceId, "--json"));
-    expect(listed.sites.map((s: { id: string }) => s.id)).toEqual([first.id, second.id]);
+    const listed = json<{ sites: { id: string }[] }>(await admin("site", "list", "--workspace", workspaceId, "--json"));
+    expect(listed.sites.map((s) => s.id)).toEqual([first.id, second.id]);
   });
 
   it("lists nothing for a workspace without sites, and fails for an unknown one", async () => {
@@ -405,7 +409,7 @@ describe("migrate, help and usage errors", () => {
     expect(code).toBe(2);
     expect(stdout.text).toBe("");
     expect(stderr.text).toContain(message);
-    expect(stderr.text.split("\n")).toEqual([expect.stringMatching(/^admin: /), ""]);
+    expect(stderr.text.split("\n")).toEqual([stringMatching(/^admin: /), ""]);
     expect(existsSync(dataDir)).toBe(false);
   });
 
@@ -468,7 +472,7 @@ describe("the real entry point (npx tsx server/cli/admin.ts)", () => {
     delete env.DATABASE_URL;
     try {
       const created = await run(["user", "create", "--email", "cli@example.test", "--password", "password-1"], env);
-      expect(created).toMatchObject({ code: 0, stdout: expect.stringMatching(/^usr_[0-9a-z]{26}\n$/) });
+      expect(created).toMatchObject({ code: 0, stdout: stringMatching(/^usr_[0-9a-z]{26}\n$/) });
 
       // This test process now holds the folder, as a running server would.
       const held = await openDatabase({ dataDir });

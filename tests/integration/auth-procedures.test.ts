@@ -42,7 +42,7 @@ describe("auth procedures through createCaller", () => {
     await expect(caller.auth.me({})).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 
-  it("wrong passwords are UNAUTHORIZED until the per-email budget is spent, then TOO_MANY_REQUESTS with Retry-After", async () => {
+  it("wrong passwords are UNAUTHORIZED until the per-email budget is spent, then TOO_MANY_REQUESTS", async () => {
     const deps = createTestDeps(db, { LOGIN_MAX_FAILURES_PER_EMAIL: "2" });
     const { caller, session, headers } = createTestCaller({ deps });
     const attempt = () => caller.auth.login({ email: seed.owner.email, password: "wrong" });

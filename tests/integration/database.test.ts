@@ -27,7 +27,9 @@ describe("embedded database on disk", () => {
       expect(second).toBeInstanceOf(EmbeddedDatabaseLockedError);
       expect(second).toMatchObject({
         pid: process.pid,
-        message: `the embedded database in ${dataDir} is in use by process ${process.pid} (the server?). Stop it, or set DATABASE_URL to use PostgreSQL.`,
+        message:
+          `the embedded database in ${dataDir} is in use by process ${process.pid} (the server?). ` +
+          "Stop it, or set DATABASE_URL to use PostgreSQL.",
       });
     } finally {
       await first.close();

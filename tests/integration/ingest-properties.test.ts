@@ -52,11 +52,13 @@ async function liveOwners(ws: TSeededWorkspace, identifiers: { kind: "VISITOR" |
     SELECT i.kind::text AS kind, i.value, i.profile_id AS "profileId", p.merged_into_id AS "mergedIntoId"
     FROM profile_identifiers i JOIN profiles p ON p.id = i.profile_id
     WHERE i.workspace_id = ${ws.workspace.id}
-      AND (i.kind::text, i.value) IN (SELECT * FROM unnest(${identifiers.map((i) => i.kind)}::text[], ${identifiers.map((i) => i.value)}::text[]))`;
+      AND (i.kind::text, i.value) IN (
+        SELECT * FROM unnest(${identifiers.map((i) => i.kind)}::text[], ${identifiers.map((i) => i.value)}::text[])
+      )`;
 }
 
 describe("set-based SQL: statements per request do not grow with the events", () => {
-  it("a 50-event request with new visitors, emails, duplicates and a merge costs a bounded number of statements", async () => {
+  it("a 50-event request with new visitors, emails, duplicates and a merge costs bounded statements", async () => {
     const ws = await seedWorkspace(db.prisma);
     // Two profiles the big batch will link (a merge), and a messageId it will repeat (a duplicate).
     await record(ws, [{ type: "pageview", visitorId: "merge-visitor", messageId: "seen-before" }]);
@@ -105,7 +107,7 @@ describe("set-based SQL: statements per request do not grow with the events", ()
 });
 
 describe("concurrency", () => {
-  it("20 parallel requests about the same new visitor and email make exactly one live profile and no error", async () => {
+  it("20 parallel requests about one new visitor and email make exactly one live profile and no error", async () => {
     const ws = await seedWorkspace(db.prisma);
     const types = ["signup", "identify", "trial_start", "pageview", "custom"];
     const results = await Promise.allSettled(
@@ -174,47 +176,52 @@ describe("concurrency", () => {
   // people through DIFFERENT identifiers: one merges A into B (linking A's visitor with B's email)
   // while another writes to B through B's visitor; two add different emails to U, one through U's
   // visitor, one through its user id. Only a lock on the profiles themselves keeps them apart.
-  it("20 parallel requests reaching the same people through different identifiers: no write to a merged profile, one email per profile", async () => {
-    for (let round = 0; round < 3; round++) {
-      const ws = await seedWorkspace(db.prisma);
-      const pairs = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-      // B is created after A, so B is the younger one: the merge folds B (and its visitor) into A.
-      await record(ws, [
-        ...pairs.map((k) => ({ type: "custom", visitorId: `a${k}-v` })),
-        { type: "custom", visitorId: "u-v", userId: ws.owner.id },
-      ]);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      await record(
-        ws,
-        pairs.map((k) => ({ type: "custom", visitorId: `b${k}-v`, email: `b${k}@x.test` })),
-      );
-      const requests: TEventInput[][] = [
-        ...pairs.flatMap((k): TEventInput[][] => [
-          [{ type: "identify", visitorId: `a${k}-v`, email: `b${k}@x.test` }],
-          [{ type: "trial_start", visitorId: `b${k}-v` }],
-        ]),
-        [{ type: "identify", visitorId: "u-v", email: "x@x.test" }],
-        [{ type: "signup", userId: ws.owner.id, email: "y@x.test" }],
-      ];
-      const results = await Promise.allSettled(requests.map((events) => record(ws, events)));
-      expect(results.filter((r) => r.status === "rejected")).toEqual([]);
-      expect(await findInvariantViolations(db.prisma, ws.workspace.id)).toEqual([]);
-      for (const k of pairs) {
-        const owners = await liveOwners(ws, [
-          { kind: "VISITOR", value: `a${k}-v` },
-          { kind: "VISITOR", value: `b${k}-v` },
-          { kind: "EMAIL", value: `b${k}@x.test` },
+  it(
+    "20 parallel requests reaching the same people by different identifiers: no write to a merged profile, " +
+      "one email per profile",
+    async () => {
+      for (let round = 0; round < 3; round++) {
+        const ws = await seedWorkspace(db.prisma);
+        const pairs = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+        // B is created after A, so B is the younger one: the merge folds B (and its visitor) into A.
+        await record(ws, [
+          ...pairs.map((k) => ({ type: "custom", visitorId: `a${k}-v` })),
+          { type: "custom", visitorId: "u-v", userId: ws.owner.id },
         ]);
-        expect(owners.map((o) => o.mergedIntoId)).toEqual([null, null, null]);
-        expect(new Set(owners.map((o) => o.profileId)).size).toBe(1);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await record(
+          ws,
+          pairs.map((k) => ({ type: "custom", visitorId: `b${k}-v`, email: `b${k}@x.test` })),
+        );
+        const requests: TEventInput[][] = [
+          ...pairs.flatMap((k): TEventInput[][] => [
+            [{ type: "identify", visitorId: `a${k}-v`, email: `b${k}@x.test` }],
+            [{ type: "trial_start", visitorId: `b${k}-v` }],
+          ]),
+          [{ type: "identify", visitorId: "u-v", email: "x@x.test" }],
+          [{ type: "signup", userId: ws.owner.id, email: "y@x.test" }],
+        ];
+        const results = await Promise.allSettled(requests.map((events) => record(ws, events)));
+        expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+        expect(await findInvariantViolations(db.prisma, ws.workspace.id)).toEqual([]);
+        for (const k of pairs) {
+          const owners = await liveOwners(ws, [
+            { kind: "VISITOR", value: `a${k}-v` },
+            { kind: "VISITOR", value: `b${k}-v` },
+            { kind: "EMAIL", value: `b${k}@x.test` },
+          ]);
+          expect(owners.map((o) => o.mergedIntoId)).toEqual([null, null, null]);
+          expect(new Set(owners.map((o) => o.profileId)).size).toBe(1);
+        }
+        const [x, y] = await liveOwners(ws, [
+          { kind: "EMAIL", value: "x@x.test" },
+          { kind: "EMAIL", value: "y@x.test" },
+        ]).then((rows) => ["x@x.test", "y@x.test"].map((v) => rows.find((r) => r.value === v)!.profileId));
+        expect(x).not.toBe(y);
       }
-      const [x, y] = await liveOwners(ws, [
-        { kind: "EMAIL", value: "x@x.test" },
-        { kind: "EMAIL", value: "y@x.test" },
-      ]).then((rows) => ["x@x.test", "y@x.test"].map((v) => rows.find((r) => r.value === v)!.profileId));
-      expect(x).not.toBe(y);
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });
 
 // Random sequences of batches. A small alphabet of identifiers and messageIds makes the same

@@ -7,6 +7,7 @@ import { diffMigrationsToSchema } from "../../prisma/tools/create-migration.ts";
 import { type TDatabase, withSqlClient } from "../../server/db/database.ts";
 import { applyMigrations, MigrationError } from "../../server/db/migrate.ts";
 import { createTestDatabase } from "../support/test-database.ts";
+import { stringContaining, stringMatching } from "../support/matchers.ts";
 
 let db: TDatabase;
 let tmp: string;
@@ -58,7 +59,7 @@ describe("migrations", () => {
       const { rows } = await client.query(
         "SELECT checksum, applied_steps_count, finished_at IS NOT NULL AS finished FROM _prisma_migrations",
       );
-      const applied = { checksum: expect.stringMatching(/^[0-9a-f]{64}$/), applied_steps_count: 1, finished: true };
+      const applied = { checksum: stringMatching(/^[0-9a-f]{64}$/), applied_steps_count: 1, finished: true };
       expect(rows).toEqual(history.map(() => applied));
     });
   });
@@ -83,27 +84,29 @@ describe("migrations", () => {
       expect(failure).toBeInstanceOf(MigrationError);
       expect(failure).toMatchObject({
         migrationName: "20990101000001_broken",
-        message: expect.stringContaining("no_such_function"),
+        message: stringContaining("no_such_function"),
       });
 
       const tables = await client.query(
-        "SELECT to_regclass('good_thing') IS NOT NULL AS good, to_regclass('broken_thing') IS NOT NULL AS broken, to_regclass('later_thing') IS NOT NULL AS later",
+        "SELECT to_regclass('good_thing') IS NOT NULL AS good, to_regclass('broken_thing') IS NOT NULL AS broken, " +
+          "to_regclass('later_thing') IS NOT NULL AS later",
       );
       expect(tables.rows[0]).toEqual({ good: true, broken: false, later: false });
       expect((await client.query('SELECT count(*)::int AS n FROM "good_thing"')).rows[0]).toEqual({ n: 0 });
 
       const row = await client.query(
-        "SELECT logs, finished_at, applied_steps_count FROM _prisma_migrations WHERE migration_name = '20990101000001_broken'",
+        "SELECT logs, finished_at, applied_steps_count FROM _prisma_migrations " +
+          "WHERE migration_name = '20990101000001_broken'",
       );
       expect(row.rows).toEqual([
-        { logs: expect.stringContaining("no_such_function"), finished_at: null, applied_steps_count: 0 },
+        { logs: stringContaining("no_such_function"), finished_at: null, applied_steps_count: 0 },
       ]);
 
       const refusal = await applyMigrations(client, { dir }).catch((e: unknown) => e);
       expect(refusal).toBeInstanceOf(MigrationError);
       expect(refusal).toMatchObject({
         migrationName: "20990101000001_broken",
-        message: expect.stringContaining("20990101000001_broken"),
+        message: stringContaining("20990101000001_broken"),
       });
       expect((await client.query("SELECT to_regclass('later_thing') IS NULL AS absent")).rows[0]).toEqual({
         absent: true,

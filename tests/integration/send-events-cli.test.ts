@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runSendEvents, type TSendEventsIo } from "../../client/send-events-cli.ts";
+import type { TSendFailure } from "../../client/event-sender.ts";
 import type { TSeededWorkspace, TTestUser } from "../support/fixtures.ts";
 import { startHttpFaultProxy } from "../support/http-fault-proxy.ts";
 import { startTestApp, type TTestApp } from "../support/test-app.ts";
@@ -35,7 +36,19 @@ function sink() {
   return out;
 }
 
-type TRun = { code: number; stdout: string; stderr: string; summary: any };
+/** What `--json` prints (see printSummary in client/send-events-cli.ts). */
+type TJsonSummary = {
+  ok: boolean;
+  rejected: number;
+  sent: number;
+  recorded: number;
+  duplicates: number;
+  retried: number;
+  error?: TSendFailure;
+};
+/** A line of the rejects file. */
+type TRejectLine = { line: number; reason: string; original: string; issues: { code: string }[] };
+type TRun = { code: number; stdout: string; stderr: string; summary: TJsonSummary };
 
 /** Runs the CLI with `--json`; the password comes from FSE_PASSWORD, the cookie file lives in a temp folder. */
 async function cli(
@@ -45,10 +58,17 @@ async function cli(
   const stdout = sink();
   const stderr = sink();
   const env = { XDG_CONFIG_HOME: join(dir, "xdg"), ...(opts.password ? { FSE_PASSWORD: opts.password } : {}) };
-  const code = await runSendEvents(argv, { stdout, stderr, env, readFile: async () => opts.text ?? "", ...opts.io });
-  let summary: unknown = null;
+  const code = await runSendEvents(argv, {
+    stdout,
+    stderr,
+    env,
+    readFile: () => Promise.resolve(opts.text ?? ""),
+    ...opts.io,
+  });
+  // Stays null on a run without --json; those tests do not read it.
+  let summary = null as unknown as TJsonSummary;
   try {
-    summary = JSON.parse(stdout.text);
+    summary = JSON.parse(stdout.text) as TJsonSummary;
   } catch {
     // not a --json run
   }
@@ -94,7 +114,7 @@ async function countSessions(): Promise<number> {
     return n;
   }
   return new Promise((resolve, reject) =>
-    app.runtime.sessionStore.length!((err, n) => (err ? reject(err) : resolve(n ?? 0))),
+    app.runtime.sessionStore.length!((err, n) => (err ? reject(err as Error) : resolve(n ?? 0))),
   );
 }
 
@@ -131,7 +151,7 @@ describe("send-events against the app", () => {
   });
 
   it("exits 1 with the server's message when the role may not record", async () => {
-    const r = await sendFile(line(1), [], seed.members.VIEW_ONLY!);
+    const r = await sendFile(line(1), [], seed.members.VIEW_ONLY);
     expect(r.code).toBe(1);
     expect(r.summary.error).toMatchObject({ status: 403, reason: "ROLE_FORBIDDEN" });
     expect(r.stderr).toContain("HTTP 403");
@@ -166,7 +186,10 @@ describe("bad lines are all found before anything is sent", () => {
 
   it("--dry-run validates without logging in or sending", async () => {
     const requests: string[] = [];
-    const recording: typeof fetch = (input, init) => (requests.push(String(input)), fetch(input, init));
+    const recording: typeof fetch = (input, init) => (
+      requests.push(input instanceof Request ? input.url : input.toString()),
+      fetch(input, init)
+    );
     const sessions = await countSessions();
     const r = await cli(["--file", "events.ndjson", "--dry-run", "--json", "--skip-invalid"], {
       text,
@@ -195,7 +218,7 @@ describe("bad lines are all found before anything is sent", () => {
     const written = (await readFile(rejects, "utf8"))
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l));
+      .map((l) => JSON.parse(l) as TRejectLine);
     expect(written.map((w) => [w.line, w.reason])).toEqual([
       [17, "MALFORMED_JSON"],
       [250, "VALIDATION_FAILED"],
@@ -207,7 +230,7 @@ describe("bad lines are all found before anything is sent", () => {
       issues: [{ path: ["visitorId"], code: "custom", message: "is a placeholder, not an identifier" }],
       original: lines[249],
     });
-    expect(written[2].issues[0]).toMatchObject({ code: "unrecognized_keys" });
+    expect(written[2]!.issues[0]).toMatchObject({ code: "unrecognized_keys" });
   });
 });
 
@@ -236,7 +259,7 @@ describe("refusals the file cannot show", () => {
     const r = await sendFile(lines.join("\n"), ["--skip-invalid", "--rejects", rejects]);
     expect(r.code).toBe(0);
     expect(r.summary).toMatchObject({ ok: true, rejected: 1, sent: 119, recorded: 69, duplicates: 50 });
-    const written = JSON.parse((await readFile(rejects, "utf8")).trim());
+    const written = JSON.parse((await readFile(rejects, "utf8")).trim()) as TRejectLine;
     expect(written).toMatchObject({
       line: 75,
       reason: "SERVER_REFUSED",
@@ -436,12 +459,12 @@ describe("sessions", () => {
     const login = await cli(
       ["login", "--email", seed.owner.email, "--password", "-", "--base-url", app.baseUrl, "--cookie-file", cookieFile],
       {
-        io: { readStdin: async () => `${seed.owner.password}\n` },
+        io: { readStdin: () => Promise.resolve(`${seed.owner.password}\n`) },
       },
     );
     expect(login).toMatchObject({ code: 0, stderr: "" });
     expect((await stat(cookieFile)).mode & 0o777).toBe(0o600);
-    const stored = JSON.parse(await readFile(cookieFile, "utf8"));
+    const stored = JSON.parse(await readFile(cookieFile, "utf8")) as { cookie: string };
     expect(await meStatus(stored.cookie)).toBe(200);
     expect(await countSessions()).toBe(sessions + 1);
 
@@ -484,7 +507,7 @@ describe("sessions", () => {
     await cli(["login", "--email", seed.owner.email, "--base-url", app.baseUrl, "--cookie-file", cookieFile], {
       password: seed.owner.password,
     });
-    const { cookie } = JSON.parse(await readFile(cookieFile, "utf8"));
+    const { cookie } = JSON.parse(await readFile(cookieFile, "utf8")) as { cookie: string };
     await fetch(`${app.baseUrl}/api/auth/logout`, {
       method: "POST",
       headers: { cookie, "content-type": "application/json" },

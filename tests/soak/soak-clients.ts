@@ -1,4 +1,7 @@
-import { FUNNEL_STAGES, type TFunnelStage } from "../../server/tracking/stages.ts";
+import type { TMeOutput } from "../../server/trpc/auth/me.types.ts";
+import type { TProfile } from "../../server/trpc/shared/profile.types.ts";
+import type { TRecordServerEventsOutput } from "../../server/trpc/tracking/record-server-events.types.ts";
+import { FUNNEL_STAGES } from "../../server/tracking/stages.ts";
 import { HOSTILE_PAYLOADS, type THostilePayload } from "./hostile-payloads.ts";
 import type { TSoakSeed, TSoakSite } from "./soak-environment.ts";
 import {
@@ -112,7 +115,7 @@ export class SoakClient {
       const me = await exchange(this.ledger, "me", `${instance.baseUrl}/api/auth/me`, {
         headers: { cookie: this.cookie },
       });
-      if (me.status !== 200 || payloadOf(me)?.user?.id !== this.user.id) {
+      if (me.status !== 200 || (payloadOf(me) as Partial<TMeOutput> | undefined)?.user?.id !== this.user.id) {
         this.ledger.sessionFailures.push(
           `client ${this.index}: cookie from ${this.home.name} on ${instance.name}: /api/auth/me ${me.status}`,
         );
@@ -244,8 +247,10 @@ export class SoakClient {
     );
   }
 
-  private noteAccepted(batch: TBatch, payload: any): void {
-    const results: any[] = Array.isArray(payload?.events) ? payload.events : [];
+  /** The answer is the server's to get right: it is read as the declared output, and checked. */
+  private noteAccepted(batch: TBatch, payload: unknown): void {
+    const events = (payload as { events?: unknown } | undefined)?.events;
+    const results = Array.isArray(events) ? (events as TRecordServerEventsOutput["events"]) : [];
     if (results.length !== batch.events.length) {
       this.ledger.unexpected.push(
         `client ${this.index}: ${batch.events.length} events sent, ${results.length} answered`,
@@ -295,7 +300,7 @@ export class SoakClient {
             "lookup tRPC",
             trpcQueryUrl(instance.baseUrl, "profiles.lookup", { workspaceId: ws, visitorId }),
           );
-      this.noteProfile(payloadOf(result)?.profile);
+      this.noteProfile((payloadOf(result) as { profile?: TProfile | null } | undefined)?.profile);
     } else if (roll < 0.45) {
       const email = emailOf(person);
       result = await this.get(
@@ -303,14 +308,14 @@ export class SoakClient {
         "lookup by email",
         `${instance.baseUrl}/api/profiles/lookup?workspaceId=${ws}&email=${encodeURIComponent(email)}`,
       );
-      this.noteProfile(payloadOf(result)?.profile);
+      this.noteProfile((payloadOf(result) as { profile?: TProfile | null } | undefined)?.profile);
     } else if (roll < 0.75 && known) {
       result = await this.get(
         instance,
         "get profile",
         `${instance.baseUrl}/api/profiles/${known}?workspaceId=${ws}&limit=20`,
       );
-      this.noteProfile(payloadOf(result)?.profile);
+      this.noteProfile((payloadOf(result) as { profile?: TProfile | null } | undefined)?.profile);
     } else {
       const site = pick(this.plan.seed.sites);
       result = await this.get(
@@ -332,11 +337,10 @@ export class SoakClient {
     return exchange(this.ledger, `read ${instance.name} ${what}`, url, { headers: { cookie: this.cookie } });
   }
 
-  private noteProfile(profile: any): void {
+  private noteProfile(profile: TProfile | null | undefined): void {
     if (!profile?.id) return;
     for (const link of profile.funnelLinks ?? []) {
-      if (FUNNEL_STAGES.includes(link.currentStage))
-        this.ledger.seeStage(profile.id, link.funnelId, link.currentStage as TFunnelStage);
+      if (FUNNEL_STAGES.includes(link.currentStage)) this.ledger.seeStage(profile.id, link.funnelId, link.currentStage);
     }
   }
 

@@ -4,7 +4,7 @@ import type { SoakLedger } from "./soak-ledger.ts";
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export type TInstance = { name: string; baseUrl: string };
-export type THttpResult = { status: number; body: any; headers?: Headers };
+export type THttpResult = { status: number; body: unknown; headers?: Headers };
 
 /** One HTTP exchange, counted in the ledger whatever happens; status 0 when nothing came back. */
 export async function exchange(
@@ -39,10 +39,11 @@ export const trpcQueryUrl = (base: string, procedure: string, input: unknown) =>
   `${trpcUrl(base, procedure)}?input=${encodeURIComponent(JSON.stringify(input))}`;
 
 /** A tRPC answer's payload (`result.data`), or the REST body as is. */
-export function payloadOf(result: THttpResult): any {
-  return result.body && typeof result.body === "object" && "result" in result.body
-    ? result.body.result?.data
-    : result.body;
+export function payloadOf(result: THttpResult): unknown {
+  const body = result.body;
+  return body && typeof body === "object" && "result" in body
+    ? (body as { result?: { data?: unknown } }).result?.data
+    : body;
 }
 
 /** Seconds to wait before a retry: the server's `Retry-After`, bounded so the soak stays bounded. */

@@ -56,7 +56,8 @@ export async function sendBatch(
     return { messageIds, status: res.status, reason, retryAfter: res.headers.get("retry-after") };
   } catch (err) {
     const cause = (err as { cause?: unknown } | null)?.cause;
-    return { messageIds, error: err instanceof Error ? `${err.message} ${String(cause ?? "")}` : String(err) };
+    const why = cause instanceof Error ? cause.toString() : typeof cause === "string" ? cause : "";
+    return { messageIds, error: err instanceof Error ? `${err.message} ${why}` : String(err) };
   }
 }
 

@@ -19,7 +19,7 @@ export async function startHttpFaultProxy(
   decide: (index: number, req: http.IncomingMessage) => TProxyAction,
 ) {
   let count = 0;
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const action = decide(count++, req);
@@ -46,7 +46,8 @@ export async function startHttpFaultProxy(
     if (cookies.length) headers["set-cookie"] = cookies;
     res.writeHead(upstream.status, headers);
     res.end(body);
-  });
+  };
+  const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

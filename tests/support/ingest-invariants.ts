@@ -16,8 +16,10 @@ export async function findInvariantViolations(prisma: PrismaClient, workspaceId:
   report(
     "identifier not owned by a live profile",
     await prisma.$queryRaw`
-    SELECT i.kind::text, i.value, i.profile_id, p.merged_into_id FROM profile_identifiers i LEFT JOIN profiles p ON p.id = i.profile_id
-    WHERE i.workspace_id = ${workspaceId} AND (p.id IS NULL OR p.merged_into_id IS NOT NULL OR p.workspace_id <> i.workspace_id)`,
+    SELECT i.kind::text, i.value, i.profile_id, p.merged_into_id
+    FROM profile_identifiers i LEFT JOIN profiles p ON p.id = i.profile_id
+    WHERE i.workspace_id = ${workspaceId}
+      AND (p.id IS NULL OR p.merged_into_id IS NOT NULL OR p.workspace_id <> i.workspace_id)`,
   );
   report(
     "live profile with two emails",
@@ -29,7 +31,8 @@ export async function findInvariantViolations(prisma: PrismaClient, workspaceId:
     "tombstone pointing at a tombstone or nothing",
     await prisma.$queryRaw`
     SELECT p.id, p.merged_into_id FROM profiles p LEFT JOIN profiles s ON s.id = p.merged_into_id
-    WHERE p.workspace_id = ${workspaceId} AND p.merged_into_id IS NOT NULL AND (s.id IS NULL OR s.merged_into_id IS NOT NULL)`,
+    WHERE p.workspace_id = ${workspaceId} AND p.merged_into_id IS NOT NULL
+      AND (s.id IS NULL OR s.merged_into_id IS NOT NULL)`,
   );
   report(
     "timeline entry or funnel link on a tombstone",
@@ -50,7 +53,8 @@ export async function findInvariantViolations(prisma: PrismaClient, workspaceId:
   report(
     "timeline entry on another profile than its tracking event's (live) profile",
     await prisma.$queryRaw`
-    SELECT e.id, e.profile_id, t.profile_id AS tracked_on FROM profile_events e JOIN tracking_events t ON t.id = e.tracking_event_id
+    SELECT e.id, e.profile_id, t.profile_id AS tracked_on
+    FROM profile_events e JOIN tracking_events t ON t.id = e.tracking_event_id
     JOIN profiles p ON p.id = t.profile_id
     WHERE e.workspace_id = ${workspaceId} AND e.profile_id <> COALESCE(p.merged_into_id, p.id)`,
   );
@@ -68,15 +72,18 @@ export async function findInvariantViolations(prisma: PrismaClient, workspaceId:
         (SELECT count(*) FROM tracking_events t JOIN profiles q ON q.id = t.profile_id
           WHERE (q.id = p.id OR q.merged_into_id = p.id) AND t.type = 'pageview') AS pageviews
       FROM profiles p WHERE p.workspace_id = ${workspaceId} AND p.merged_into_id IS NULL) AS c
-    WHERE event_count <> timeline OR event_count <> tracked OR server_event_count <> tracked OR pageview_count <> pageviews`,
+    WHERE event_count <> timeline OR event_count <> tracked OR server_event_count <> tracked
+      OR pageview_count <> pageviews`,
   );
   report(
     "funnel link counters differ from the rows",
     await prisma.$queryRaw`
     SELECT * FROM (
       SELECT l.profile_id, l.funnel_id, l.event_count,
-        (SELECT count(*) FROM profile_events e WHERE e.profile_id = l.profile_id AND e.funnel_id = l.funnel_id AND e.type <> '$merge') AS timeline,
-        (SELECT count(*) FROM tracking_events t JOIN profiles q ON q.id = t.profile_id JOIN tracking_sites s ON s.id = t.site_id
+        (SELECT count(*) FROM profile_events e
+          WHERE e.profile_id = l.profile_id AND e.funnel_id = l.funnel_id AND e.type <> '$merge') AS timeline,
+        (SELECT count(*) FROM tracking_events t JOIN profiles q ON q.id = t.profile_id
+          JOIN tracking_sites s ON s.id = t.site_id
           WHERE (q.id = l.profile_id OR q.merged_into_id = l.profile_id) AND s.funnel_id = l.funnel_id) AS tracked
       FROM profile_funnel_links l WHERE l.workspace_id = ${workspaceId}) AS c
     WHERE event_count <> timeline OR event_count <> tracked`,
@@ -85,13 +92,16 @@ export async function findInvariantViolations(prisma: PrismaClient, workspaceId:
     "first/last seen differ from the events' times",
     await prisma.$queryRaw`
     SELECT * FROM (
-      SELECT 'profile' AS what, p.id, NULL AS funnel_id, p.first_seen_at, p.last_seen_at, min(t.occurred_at) AS first, max(t.occurred_at) AS last
-      FROM profiles p JOIN profiles q ON q.id = p.id OR q.merged_into_id = p.id JOIN tracking_events t ON t.profile_id = q.id
+      SELECT 'profile' AS what, p.id, NULL AS funnel_id, p.first_seen_at, p.last_seen_at,
+        min(t.occurred_at) AS first, max(t.occurred_at) AS last
+      FROM profiles p JOIN profiles q ON q.id = p.id OR q.merged_into_id = p.id
+      JOIN tracking_events t ON t.profile_id = q.id
       WHERE p.workspace_id = ${workspaceId} AND p.merged_into_id IS NULL GROUP BY p.id
       UNION ALL
       SELECT 'link', l.profile_id, l.funnel_id, l.first_seen_at, l.last_seen_at, min(t.occurred_at), max(t.occurred_at)
       FROM profile_funnel_links l JOIN profiles q ON q.id = l.profile_id OR q.merged_into_id = l.profile_id
-      JOIN tracking_events t ON t.profile_id = q.id JOIN tracking_sites s ON s.id = t.site_id AND s.funnel_id = l.funnel_id
+      JOIN tracking_events t ON t.profile_id = q.id
+      JOIN tracking_sites s ON s.id = t.site_id AND s.funnel_id = l.funnel_id
       WHERE l.workspace_id = ${workspaceId} GROUP BY l.profile_id, l.funnel_id) AS c
     WHERE first_seen_at <> first OR last_seen_at <> last`,
   );
@@ -105,13 +115,15 @@ export async function findInvariantViolations(prisma: PrismaClient, workspaceId:
   report(
     "merge audit row that does not match the tombstone",
     await prisma.$queryRaw`
-    SELECT m.id, m.survivor_id, m.merged_id FROM profile_merges m JOIN profiles l ON l.id = m.merged_id JOIN profiles s ON s.id = m.survivor_id
+    SELECT m.id, m.survivor_id, m.merged_id
+    FROM profile_merges m JOIN profiles l ON l.id = m.merged_id JOIN profiles s ON s.id = m.survivor_id
     WHERE m.workspace_id = ${workspaceId} AND (l.merged_into_id IS NULL OR s.created_at > l.created_at)`,
   );
 
   // The stage of a link is the highest stage any of its events implies: never lower, never higher.
   const timeline = await prisma.$queryRaw<{ profileId: string; funnelId: string; type: string }[]>`
-    SELECT profile_id AS "profileId", funnel_id AS "funnelId", type FROM profile_events WHERE workspace_id = ${workspaceId} AND type <> '$merge'`;
+    SELECT profile_id AS "profileId", funnel_id AS "funnelId", type
+    FROM profile_events WHERE workspace_id = ${workspaceId} AND type <> '$merge'`;
   const implied = new Map<string, TFunnelStage>();
   for (const e of timeline) {
     const key = `${e.profileId}|${e.funnelId}`;

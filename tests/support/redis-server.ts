@@ -34,7 +34,7 @@ export async function ownRedisServer(port?: number) {
       let output = "";
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`redis-server not ready within 10 s:\n${output}`)), 10_000);
-        proc.stdout!.on("data", (chunk: Buffer) => {
+        proc.stdout.on("data", (chunk: Buffer) => {
           output += chunk.toString();
           if (output.includes("Ready to accept connections")) {
             clearTimeout(timer);

@@ -103,7 +103,20 @@ async function deleteKeys(redis: TRedis, prefix: string): Promise<void> {
   }
 }
 
-/** A response's JSON body, loosely typed for assertions (fetch types it as unknown). */
-export async function jsonOf<T = any>(res: Response): Promise<T> {
+/** A REST error body (tRPC wraps the same in `{ error: … }`). */
+export type TErrorBody = {
+  message: string;
+  code: string;
+  data: {
+    code: string;
+    httpStatus: number;
+    reason: string;
+    issues: { path: (string | number)[]; code: string; message: string }[];
+    requestId: string;
+  };
+};
+
+/** A response's JSON body typed as the caller expects it (fetch types it as unknown); the assertions check it. */
+export async function jsonOf<T = unknown>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }

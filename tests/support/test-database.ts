@@ -24,7 +24,7 @@ export async function createTestDatabase(opts: TTestDatabaseOptions = {}): Promi
 
   const clone = await cloneTemplateDatabase(adminUrl);
   const db = await openDatabase({ databaseUrl: clone.url, migrate: false, poolMax: 5, onQuery: opts.onQuery });
-  const close = db.close;
+  const close = db.close.bind(db);
   db.close = async () => {
     await close();
     await clone.drop();

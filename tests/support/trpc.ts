@@ -33,14 +33,16 @@ export function createMemorySession(userId: string | null = null, generation = 0
     generation,
     signIns: 0,
     signOuts: 0,
-    async signIn(id, sessionGeneration) {
+    signIn(id, sessionGeneration) {
       this.userId = id;
       this.generation = sessionGeneration;
       this.signIns += 1;
+      return Promise.resolve();
     },
-    async signOut() {
+    signOut() {
       this.userId = null;
       this.signOuts += 1;
+      return Promise.resolve();
     },
   };
 }

@@ -91,11 +91,12 @@ export function createWire(app: { baseUrl: string }) {
     opts: TCallOptions,
   ): Promise<TWireResult<T>> {
     const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, String(value));
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined) search.set(key, typeof value === "string" ? value : JSON.stringify(value));
     const headers = new Headers(opts.cookie ? { cookie: opts.cookie } : {});
     if (method === "POST") headers.set("content-type", "application/json");
     for (const [name, value] of Object.entries(opts.headers ?? {})) headers.set(name, value);
-    const res = await fetch(`${app.baseUrl}/api${path}${search.size ? `?${search}` : ""}`, {
+    const res = await fetch(`${app.baseUrl}/api${path}${search.size ? `?${search.toString()}` : ""}`, {
       method,
       headers,
       body: method === "POST" ? JSON.stringify(body) : undefined,

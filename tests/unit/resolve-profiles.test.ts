@@ -150,7 +150,7 @@ describe("planProfiles, by example", () => {
     expect(result.newIdentifiers).toEqual([{ kind: "VISITOR", value: "v9", profileId: "p1" }]);
   });
 
-  it("never merges two profiles with different emails: the event goes to the email's owner and the refusal is reported", () => {
+  it("never merges two profiles with different emails: the event goes to the email's owner, refusal reported", () => {
     const result = plan([event({ visitorId: "v1", email: "b@x.test" })], {
       profiles: [
         { id: "pA", createdAt: 1, email: "a@x.test" },

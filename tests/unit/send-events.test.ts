@@ -4,11 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, deriveMessageId, formatReject, planBatches, splitLines } from "../../client/event-batches.ts";
+import type { TEvent } from "../../client/event-batches.ts";
 import { sendEvents } from "../../client/event-sender.ts";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, parseRetryAfter } from "../../client/retry.ts";
 import type { TSendCounts } from "../../client/event-sender.ts";
 import { createProgressReporter, formatDuration, formatProgress, formatSummary } from "../../client/progress.ts";
 import { runSendEvents } from "../../client/send-events-cli.ts";
+import { arrayContaining, objectContaining, stringContaining } from "../support/matchers.ts";
 
 const ev = (i: number, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ type: "pageview", visitorId: `v_${i}`, path: `/p/${i}`, ...extra });
@@ -50,9 +52,9 @@ describe("planBatches: parsing and validation", () => {
     ]);
     expect(byLine[6]!.issues[0]).toMatchObject({ code: "unrecognized_keys" });
     const seven = byLine[7]!.issues.map((i) => i.path.join(".") || "(event)");
-    expect(seven).toEqual(expect.arrayContaining(["type", "(event)"]));
+    expect(seven).toEqual(arrayContaining(["type", "(event)"]));
     expect(byLine[8]!.issues).toEqual([
-      expect.objectContaining({ path: ["timestamp"], message: expect.stringContaining("in the future") }),
+      objectContaining({ path: ["timestamp"], message: stringContaining("in the future") }),
     ]);
     expect(byLine[9]!.issues[0]).toMatchObject({ path: ["messageId"] });
     expect(formatReject(byLine[5]!)).toBe("line 5: visitorId: is a placeholder, not an identifier");
@@ -96,9 +98,9 @@ describe("planBatches: messageId", () => {
     const same = ev(1);
     const ids = idsOf(plan_([same, ev(2), same, same]));
     expect(new Set(ids).size).toBe(4);
-    expect(ids[0]).toBe(deriveMessageId(JSON.parse(same), 0));
-    expect(ids[2]).toBe(deriveMessageId(JSON.parse(same), 1));
-    expect(ids[3]).toBe(deriveMessageId(JSON.parse(same), 2));
+    expect(ids[0]).toBe(deriveMessageId(JSON.parse(same) as TEvent, 0));
+    expect(ids[2]).toBe(deriveMessageId(JSON.parse(same) as TEvent, 1));
+    expect(ids[3]).toBe(deriveMessageId(JSON.parse(same) as TEvent, 2));
   });
 
   it("a re-run of an edited file re-derives the ids of the unchanged lines", () => {
@@ -147,7 +149,7 @@ describe("planBatches: batching", () => {
     [50, [50]],
     [51, [50, 1]],
     [1000, Array(20).fill(50)],
-    [1001, [...Array(20).fill(50), 1]],
+    [1001, [...Array<number>(20).fill(50), 1]],
   ])("%i events → batches of %j", (n, sizes) => {
     const plan = plan_(Array.from({ length: n }, (_, i) => ev(i)));
     expect(plan.total).toBe(n);
@@ -190,14 +192,23 @@ describe("backoff", () => {
   });
 });
 
+/** What the sender posts: a login (email, password) or a batch (siteId, events). */
+type TSentBody = {
+  siteId?: string;
+  events: (TEvent & { messageId?: string; visitorId?: string })[];
+  password?: string;
+};
+
 /** A scripted server: answers each call with the next response and records the requests. */
 function fakeServer(responses: (() => Response)[]) {
-  const calls: { url: string; init: RequestInit; body: any }[] = [];
-  const fetch = (async (url: string, init: RequestInit) => {
-    calls.push({ url, init, body: init.body ? JSON.parse(String(init.body)) : undefined });
+  const calls: { url: string; init: RequestInit; body: TSentBody }[] = [];
+  const fetch = ((url: string, init: RequestInit) => {
+    const body = typeof init.body === "string" ? (JSON.parse(init.body) as TSentBody) : undefined;
+    // Only POST bodies are read by the tests (a GET has none).
+    calls.push({ url, init, body: body! });
     const next = responses.shift();
-    if (!next) throw new Error("unexpected request");
-    return next();
+    if (!next) return Promise.reject(new Error("unexpected request"));
+    return Promise.resolve(next());
   }) as unknown as typeof globalThis.fetch;
   return { fetch, calls };
 }
@@ -266,7 +277,10 @@ describe("sendEvents", () => {
       ...base,
       batches: plan.batches,
       fetch: server.fetch,
-      sleep: async (ms) => void slept.push(ms),
+      sleep: (ms) => {
+        slept.push(ms);
+        return Promise.resolve();
+      },
       onRetry: (r) => retries.push(`${r.batch}:${r.attempt}:${r.reason}`),
     });
     expect(summary).toMatchObject({ ok: true, sent: 2, recorded: 2, retries: 3 });
@@ -277,7 +291,7 @@ describe("sendEvents", () => {
   });
 
   it("gives up after the bounded number of retries, naming the lines of the batch", async () => {
-    const server = fakeServer(Array(3).fill(json(503, { message: "down" })));
+    const server = fakeServer(Array<() => Response>(3).fill(json(503, { message: "down" })));
     const summary = await sendEvents({
       ...base,
       batches: plan_(["", ev(1), ev(2)]).batches,
@@ -344,7 +358,7 @@ describe("sendEvents", () => {
     });
     expect(summary).toMatchObject({ ok: true, sent: 3, recorded: 3, rejected: 2, done: 5 });
     expect(rejected).toEqual([2, 4]);
-    expect(server.calls[1]!.body.events.map((e: { visitorId: string }) => e.visitorId)).toEqual(["v_0", "v_2", "v_4"]);
+    expect(server.calls[1]!.body.events.map((e) => e.visitorId)).toEqual(["v_0", "v_2", "v_4"]);
   });
 
   it("with skipInvalid, still stops at a 403 (every batch would be refused alike)", async () => {
@@ -365,17 +379,20 @@ describe("sendEvents", () => {
 
   it("retries network errors with jittered exponential backoff", async () => {
     let calls = 0;
-    const fetch = (async () => {
-      if (calls++ < 2) throw new TypeError("fetch failed");
-      return accepted(1)();
-    }) as unknown as typeof globalThis.fetch;
+    const fetch = (() =>
+      calls++ < 2
+        ? Promise.reject(new TypeError("fetch failed"))
+        : Promise.resolve(accepted(1)())) as unknown as typeof globalThis.fetch;
     const slept: number[] = [];
     const summary = await sendEvents({
       ...base,
       batches: plan_([ev(1)]).batches,
       fetch,
       random: () => 1,
-      sleep: async (ms) => void slept.push(ms),
+      sleep: (ms) => {
+        slept.push(ms);
+        return Promise.resolve();
+      },
     });
     expect(summary).toMatchObject({ ok: true, retries: 2 });
     expect(slept).toEqual([1000, 2000]);
@@ -416,6 +433,7 @@ describe("progress", () => {
     reporter.update(counts(1000));
     reporter.end();
     const frames = out.text.split("\r").filter(Boolean);
+    // eslint-disable-next-line no-control-regex -- the reporter's line ends with the terminal's erase-line escape.
     expect(frames[0]).toMatch(/^100\/1,000 events .*\x1b\[K$/);
     expect(out.text).not.toContain("200/1,000");
     expect(out.text).toContain("\r\x1b[Kbatch 3: HTTP 503; retry 1 in 1.0 s\n100/1,000");
@@ -479,7 +497,7 @@ describe("runSendEvents (the CLI as a function)", () => {
       stdout,
       stderr,
       fetch: server.fetch,
-      readFile: async () => `${ev(1)}\n\n${ev(2)}\n`,
+      readFile: () => Promise.resolve(`${ev(1)}\n\n${ev(2)}\n`),
     });
     expect(code).toBe(0);
     expect(server.calls.map((c) => c.url.replace(/\?.*/, ""))).toEqual([
@@ -506,7 +524,7 @@ describe("runSendEvents (the CLI as a function)", () => {
   });
 
   it.each([
-    ["--password -", ["--password", "-"], {}, { readStdin: async () => "from stdin\n" }],
+    ["--password -", ["--password", "-"], {}, { readStdin: () => Promise.resolve("from stdin\n") }],
     ["FSE_PASSWORD", [], { FSE_PASSWORD: "from env" }, {}],
   ])("takes the password from %s", async (_label, extra, env, io) => {
     const server = fakeServer([loginResponse, accepted(1), loggedOut]);
@@ -515,7 +533,7 @@ describe("runSendEvents (the CLI as a function)", () => {
       stderr: sink(),
       env,
       fetch: server.fetch,
-      readFile: async () => ev(1),
+      readFile: () => Promise.resolve(ev(1)),
       ...io,
     });
     expect(code).toBe(0);
@@ -531,7 +549,7 @@ describe("runSendEvents (the CLI as a function)", () => {
       stdout: sink(),
       stderr,
       fetch: server.fetch,
-      readFile: async () => file,
+      readFile: () => Promise.resolve(file),
     });
     expect(code).toBe(2);
     expect(stderr.text).toContain("2 of 4 line(s) are invalid");
@@ -542,7 +560,7 @@ describe("runSendEvents (the CLI as a function)", () => {
     const written = (await readFile(rejects, "utf8"))
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l));
+      .map((l) => JSON.parse(l) as { line: number; reason: string; original: string });
     expect(written.map((r) => [r.line, r.reason, r.original])).toEqual([
       [2, "MALFORMED_JSON", "{oops"],
       [3, "VALIDATION_FAILED", ev(2, { props: [] })],
@@ -556,7 +574,7 @@ describe("runSendEvents (the CLI as a function)", () => {
       stdout,
       stderr: sink(),
       fetch: server.fetch,
-      readFile: async () => `${ev(1)}\n${ev(2, { bad: 1 })}`,
+      readFile: () => Promise.resolve(`${ev(1)}\n${ev(2, { bad: 1 })}`),
     });
     expect(code).toBe(2);
     expect(server.calls).toHaveLength(0);
@@ -574,7 +592,7 @@ describe("runSendEvents (the CLI as a function)", () => {
         stdout: clean,
         stderr: sink(),
         fetch: server.fetch,
-        readFile: async () => ev(1),
+        readFile: () => Promise.resolve(ev(1)),
       }),
     ).toBe(0);
     expect(clean.text).toBe("dry run: 1 valid line(s), 0 invalid\n");
@@ -594,7 +612,7 @@ describe("runSendEvents (the CLI as a function)", () => {
       stdout,
       stderr,
       fetch: server.fetch,
-      readFile: async () => `${ev(1)}\n${ev(2)}`,
+      readFile: () => Promise.resolve(`${ev(1)}\n${ev(2)}`),
     });
     expect(code).toBe(1);
     expect(stderr.text).toContain("batch 1 (lines 1-2) refused: HTTP 403: siteId is not a site of this workspace");
@@ -617,7 +635,7 @@ describe("runSendEvents (the CLI as a function)", () => {
       stderr,
       fetch: server.fetch,
       signal: interrupt.signal,
-      readFile: async () => Array.from({ length: 60 }, (_, i) => ev(i)).join("\n"),
+      readFile: () => Promise.resolve(Array.from({ length: 60 }, (_, i) => ev(i)).join("\n")),
     });
     expect(code).toBe(1);
     expect(server.calls.map((c) => c.url.replace(/^.*\/api\//, "").replace(/\?.*/, ""))).toEqual([
@@ -653,7 +671,7 @@ describe("runSendEvents (the CLI as a function)", () => {
         stdout: sink(),
         stderr: sink(),
         fetch: run.fetch,
-        readFile: async () => ev(1),
+        readFile: () => Promise.resolve(ev(1)),
       }),
     ).toBe(0);
     expect(
@@ -666,7 +684,7 @@ describe("runSendEvents (the CLI as a function)", () => {
         stdout: sink(),
         stderr: mismatch,
         fetch: fakeServer([]).fetch,
-        readFile: async () => ev(1),
+        readFile: () => Promise.resolve(ev(1)),
       }),
     ).toBe(2);
     expect(mismatch.text).toContain("is for http://api.test, not http://other.test");
@@ -692,7 +710,7 @@ describe("runSendEvents (the CLI as a function)", () => {
         stderr,
         env,
         fetch: fakeServer([]).fetch,
-        readFile: async () => ev(1),
+        readFile: () => Promise.resolve(ev(1)),
       }),
     ).toBe(2);
     expect(stderr.text).toBe(

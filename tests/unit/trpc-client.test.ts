@@ -4,13 +4,13 @@ import { createCookieJar, createDashboardClient } from "../../client/trpc-client
 /** Answers like the tRPC HTTP adapter and records what the client sent. */
 function fakeTrpc(respond: (url: string) => { data: unknown; setCookie?: string }) {
   const requests: { url: string; method: string; cookie: string | null }[] = [];
-  const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = String(input);
+  const fetch = ((input: string | URL | Request, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : input.toString();
     requests.push({ url, method: init?.method ?? "GET", cookie: new Headers(init?.headers).get("cookie") });
     const { data, setCookie } = respond(url);
     const headers = new Headers({ "content-type": "application/json" });
     if (setCookie) headers.append("set-cookie", setCookie);
-    return new Response(JSON.stringify({ result: { data } }), { status: 200, headers });
+    return Promise.resolve(new Response(JSON.stringify({ result: { data } }), { status: 200, headers }));
   }) as typeof globalThis.fetch;
   return { fetch, requests };
 }

@@ -1,16 +1,15 @@
 import { authenticate } from "../../auth/login.ts";
+import { userWithWorkspaces } from "../../auth/users.repo.ts";
 import { publicProcedure } from "../middlewares.ts";
-import { loginMeta, ZLoginInput } from "./login.types.ts";
-import { describeSessionUser } from "./me.ts";
-import { ZSessionUser } from "./me.types.ts";
+import { loginMeta, ZLoginInput, ZLoginOutput } from "./login.types.ts";
 
 export const login = publicProcedure
   .meta(loginMeta)
   .input(ZLoginInput)
-  .output(ZSessionUser)
+  .output(ZLoginOutput)
   .mutation(async ({ ctx, input }) => {
     const { sessionGeneration, ...user } = await authenticate(ctx.db.prisma, ctx.limiters, { ...input, ip: ctx.ip });
     await ctx.session.signIn(user.id, sessionGeneration);
     ctx.logger.info("login", { userId: user.id });
-    return describeSessionUser(ctx.db.prisma, user);
+    return userWithWorkspaces(ctx.db.prisma, user);
   });

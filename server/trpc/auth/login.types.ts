@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from "../../db/storable.ts";
+import { ZSessionUser } from "../shared/session-user.types.ts";
 
 /** Strict like every request body: an unknown key is a 400, not silently ignored. */
 export const ZLoginInput = z.strictObject({
@@ -28,7 +29,8 @@ export const loginMeta: OpenApiMeta = {
     protect: false,
     summary: "Log in",
     description:
-      "Checks email and password and starts a new session (a fresh session id, set as an HttpOnly SameSite=Lax cookie). " +
+      "Checks email and password and starts a new session " +
+      "(a fresh session id, set as an HttpOnly SameSite=Lax cookie). " +
       "Failed attempts are throttled per email and per client IP: over the budget the answer is 429 with Retry-After.",
     errorResponses: {
       400: "Invalid input",
@@ -40,3 +42,8 @@ export const loginMeta: OpenApiMeta = {
     },
   },
 };
+
+export const ZLoginOutput = ZSessionUser;
+
+export type TLoginInput = z.infer<typeof ZLoginInput>;
+export type TLoginOutput = z.infer<typeof ZLoginOutput>;

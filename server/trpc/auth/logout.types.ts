@@ -1,0 +1,20 @@
+import { z } from "zod";
+import type { OpenApiMeta } from "trpc-to-openapi";
+
+export const logoutMeta: OpenApiMeta = {
+  openapi: {
+    method: "POST",
+    path: "/auth/logout",
+    tags: ["auth"],
+    protect: false,
+    summary: "Log out",
+    description: "Destroys the session in the session store and clears the cookie.",
+    errorResponses: { 403: "Cross-site request refused", 415: "Body is not JSON", 503: "Session store unavailable" },
+  },
+};
+
+export const ZLogoutInput = z.object({});
+export const ZLogoutOutput = z.object({ ok: z.literal(true) });
+
+export type TLogoutInput = z.infer<typeof ZLogoutInput>;
+export type TLogoutOutput = z.infer<typeof ZLogoutOutput>;

@@ -203,6 +203,7 @@ function deltaColumns(list: TProfileDelta[]) {
  * Long because it is one SQL statement on purpose: every part written as its own statement cost
  * a round trip, a parse and an executor start-up each (docs/performance-ingest.md).
  */
+// eslint-disable-next-line max-lines-per-function -- one SQL statement on purpose, see above
 export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TFunnelStage>> {
   const col = <K extends keyof TEventRow>(k: K) => w.events.map((r) => r[k]);
   const created = deltaColumns(w.newProfiles);

@@ -37,7 +37,9 @@ export function startServerProcess(env: Record<string, string>): TServerProcess 
     async listening(ms = 120_000) {
       const deadline = Date.now() + ms;
       for (;;) {
-        const port = /"msg":"listening".*?"port":(\d+)/.exec(text)?.[1];
+        // The "listening" log line, whichever order its fields come in.
+        const line = /^\{.*"msg":"listening".*$/m.exec(text)?.[0];
+        const port = line && /"port":(\d+)/.exec(line)?.[1];
         if (port) return `http://127.0.0.1:${port}`;
         if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${text}`);
         if (Date.now() > deadline) throw new Error(`not listening within ${ms} ms:\n${text}`);

@@ -15,6 +15,7 @@ export const STAGE_RULES: readonly { type: string; stage: TFunnelStage }[] = [
   { type: "trial_start", stage: "TRIAL" },
   { type: "subscription_trialing", stage: "TRIAL" },
   { type: "subscription_active", stage: "CUSTOMER" },
+  { type: "subscription_past_due", stage: "CUSTOMER" },
 ];
 
 /** The stage a profile starts at, and the stage an event of any other type implies. */

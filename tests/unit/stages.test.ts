@@ -18,6 +18,7 @@ describe("stage rules", () => {
     ["trial_start", "TRIAL"],
     ["subscription_trialing", "TRIAL"],
     ["subscription_active", "CUSTOMER"],
+    ["subscription_past_due", "CUSTOMER"],
     ["subscription_canceled", "AWARENESS"],
     ["invited_teammate", "AWARENESS"],
     ["Signup", "AWARENESS"],
@@ -38,7 +39,7 @@ describe("stage rules", () => {
     expect(describeStageRules()).toBe(
       "`signup`, `identify` and `pageview` advance the profile to CONSIDERATION; " +
         "`trial_signup`, `trial_start` and `subscription_trialing` advance the profile to TRIAL; " +
-        "`subscription_active` advances the profile to CUSTOMER; " +
+        "`subscription_active` and `subscription_past_due` advance the profile to CUSTOMER; " +
         "any other type leaves the stage as it is (a new profile starts at AWARENESS). Stages never move backwards.",
     );
     for (const rule of STAGE_RULES) expect(describeStageRules()).toContain(`\`${rule.type}\``);

@@ -25,9 +25,7 @@ export type { TRecordedEvent, TRecordResult };
  * - stripe: a verified Stripe webhook delivery, attributed to the Stripe event it translates.
  */
 export type TActor =
-  | { kind: "session"; userId: string }
-  | { kind: "apiKey"; keyId: string }
-  | { kind: "stripe"; eventId: string };
+  { kind: "session"; userId: string } | { kind: "apiKey"; keyId: string } | { kind: "stripe"; eventId: string };
 
 /**
  * An event as the use case takes it: the public shape plus fields only our own translators set
@@ -128,7 +126,8 @@ function identifiersOf(event: TDomainEvent): TIdentifier[] {
   if (event.visitorId !== undefined) identifiers.push({ kind: "VISITOR", value: event.visitorId });
   if (event.email !== undefined) identifiers.push({ kind: "EMAIL", value: event.email });
   if (event.userId !== undefined) identifiers.push({ kind: "USER_ID", value: event.userId });
-  if (event.stripeCustomerId !== undefined) identifiers.push({ kind: "STRIPE_CUSTOMER", value: event.stripeCustomerId });
+  if (event.stripeCustomerId !== undefined)
+    identifiers.push({ kind: "STRIPE_CUSTOMER", value: event.stripeCustomerId });
   return identifiers;
 }
 

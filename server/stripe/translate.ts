@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { TIssue } from "../errors/domain-error.ts";
 import type { TDomainEvent } from "../tracking/record-server-events.ts";
 import { ZServerEvent } from "../tracking/server-event.schema.ts";
 
@@ -34,7 +35,7 @@ const ZSubscription = z.object({ id: z.string(), customer: ZCustomerId, status: 
 export type TTranslation =
   | { kind: "event"; event: TDomainEvent }
   | { kind: "ignored"; reason: "unhandled_type" | "no_identity" }
-  | { kind: "invalid"; issues: z.core.$ZodIssue[] };
+  | { kind: "invalid"; issues: TIssue[] };
 
 export function isHandled(type: string): type is THandledType {
   return (HANDLED_STRIPE_EVENTS as readonly string[]).includes(type);
@@ -48,12 +49,12 @@ export function isHandled(type: string): type is THandledType {
 export function translateStripeEvent(stripe: TStripeEvent): TTranslation {
   if (!isHandled(stripe.type)) return { kind: "ignored", reason: "unhandled_type" };
   const parts = stripe.type === "checkout.session.completed" ? fromCheckout(stripe) : fromSubscription(stripe);
-  if (!parts.ok) return { kind: "invalid", issues: parts.issues };
+  if (!parts.ok) return { kind: "invalid", issues: toIssues(parts.issues, (path) => path) };
   const { stripeCustomerId, ...publicPart } = parts.event;
   if (publicPart.visitorId === undefined && publicPart.email === undefined && stripeCustomerId === undefined)
     return { kind: "ignored", reason: "no_identity" };
   const checked = ZEventFields.safeParse({ ...publicPart, messageId: stripe.id, timestamp: isoOf(stripe.created) });
-  if (!checked.success) return { kind: "invalid", issues: checked.error.issues };
+  if (!checked.success) return { kind: "invalid", issues: toIssues(checked.error.issues, stripeFieldOf) };
   return { kind: "event", event: { ...checked.data, ...(stripeCustomerId ? { stripeCustomerId } : {}) } };
 }
 
@@ -62,6 +63,26 @@ export function translateStripeEvent(stripe: TStripeEvent): TTranslation {
  * subscription event's only identity is the Stripe customer id, which the public schema lacks.
  */
 const ZEventFields = z.strictObject(ZServerEvent.shape);
+
+/** Where in Stripe's object a field of our event came from, so a refusal names the Stripe field. */
+const STRIPE_FIELDS: Record<string, PropertyKey[]> = {
+  visitorId: ["client_reference_id"],
+  email: ["customer_details", "email"],
+};
+
+function stripeFieldOf(path: PropertyKey[]): PropertyKey[] {
+  const [head, ...rest] = path;
+  return [...(STRIPE_FIELDS[String(head)] ?? path.slice(0, 1)), ...rest];
+}
+
+/** Issues as the error envelope carries them, under the event's `data.object`. */
+function toIssues(issues: z.core.$ZodIssue[], sourceOf: (path: PropertyKey[]) => PropertyKey[]): TIssue[] {
+  return issues.map((i) => ({
+    path: ["data", "object", ...sourceOf(i.path).map((p) => (typeof p === "number" ? p : String(p)))],
+    code: i.code,
+    message: i.message,
+  }));
+}
 
 const isoOf = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 

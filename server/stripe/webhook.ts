@@ -43,12 +43,8 @@ async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
   }
   if (translated.kind === "invalid") {
     count("invalid");
-    const issues = translated.issues.map((i) => ({
-      path: ["data", "object", ...i.path.map((p) => (typeof p === "symbol" ? String(p) : p))],
-      code: i.code,
-      message: i.message,
-    }));
-    return sendError(req, res, new DomainError("VALIDATION_FAILED", "The Stripe event cannot be recorded", issues));
+    const error = new DomainError("VALIDATION_FAILED", "The Stripe event cannot be recorded", translated.issues);
+    return sendError(req, res, error);
   }
   const result = await recordServerEvents(deps.db, {
     workspaceId: site.workspaceId,

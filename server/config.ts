@@ -106,11 +106,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cookieName: e.SESSION_COOKIE_NAME,
       secureCookie: production,
     },
-    // Encrypts stored third-party secrets (Stripe signing secrets). Random without one (development only).
-    secrets: {
-      key: (e.SECRETS_KEY && decodeKey(e.SECRETS_KEY)) || randomBytes(32),
-      keyConfigured: e.SECRETS_KEY !== undefined,
-    },
+    secrets: secretsOf(e.SECRETS_KEY),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     // Normalized like a browser's Origin header (lower-case host, no default port) so they compare equal.
     allowedOrigins: splitList(e.ALLOWED_ORIGINS).map((o) => new URL(o).origin),
@@ -173,6 +169,12 @@ function isOrigin(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Encrypts stored third-party secrets (Stripe signing secrets). Random without one (development only). */
+function secretsOf(configured: string | undefined): { key: Buffer; keyConfigured: boolean } {
+  const key = configured === undefined ? undefined : decodeKey(configured);
+  return { key: key ?? randomBytes(32), keyConfigured: key !== undefined };
 }
 
 /** A 32-byte key from 64 hex digits or base64; undefined for anything else. */

@@ -21,14 +21,28 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => app?.close());
 
+/** The parts of our answers (webhook, REST) these tests read. */
+type TAnswer = {
+  received?: boolean;
+  outcome?: string;
+  reason?: string;
+  profileId?: string;
+  siteId?: string;
+  events: { profileId: string }[];
+  data: { reason: string; requestId: string; issues: { path: unknown[] }[] };
+};
+
+type TFixture = { id: string; type: string; created: number; data: { object: Record<string, unknown> } };
+
 /** A fixture written from Stripe's published event examples, given a fresh id and the fields a test varies. */
 function stripeEvent(name: string, vary: { object?: Record<string, unknown>; type?: string } = {}) {
-  const event = JSON.parse(readFileSync(new URL(`../fixtures/stripe/${name}.json`, import.meta.url), "utf8"));
+  const text = readFileSync(new URL(`../fixtures/stripe/${name}.json`, import.meta.url), "utf8");
+  const event = JSON.parse(text) as TFixture;
   event.id = `evt_${uid()}${uid()}`;
   event.created = Math.floor(Date.now() / 1000) - 5;
   Object.assign(event.data.object, vary.object ?? {});
   if (vary.type) event.type = vary.type;
-  return event as { id: string; type: string; data: { object: Record<string, unknown> } };
+  return event;
 }
 
 type TDelivery = { secret: string; siteId: string; timestamp?: number; signature?: string | null };
@@ -47,7 +61,7 @@ async function deliver(event: unknown, { secret, siteId, timestamp, signature }:
     },
     body: payload,
   });
-  return { status: res.status, body: await jsonOf(res) };
+  return { status: res.status, body: await jsonOf<TAnswer>(res) };
 }
 
 async function rest(path: string, cookie: string, body: unknown) {
@@ -56,7 +70,7 @@ async function rest(path: string, cookie: string, body: unknown) {
     headers: { cookie, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-  return { status: res.status, body: await jsonOf(res) };
+  return { status: res.status, body: await jsonOf<TAnswer>(res) };
 }
 
 async function admin(argv: string[], stdin?: string, env: Record<string, string> = TEST_ENV) {
@@ -67,7 +81,7 @@ async function admin(argv: string[], stdin?: string, env: Record<string, string>
     env,
     stdout: { write: (s: string) => void (stdout += s) },
     stderr: { write: (s: string) => void (stderr += s) },
-    readStdin: async () => stdin ?? "",
+    readStdin: () => Promise.resolve(stdin ?? ""),
   });
   return { code, stdout: stdout.trim(), stderr };
 }
@@ -129,7 +143,7 @@ describe("setting the signing secret", () => {
     expect(await storedSecretColumn(other.site.id)).toBeNull();
     const bad = await rest(`/sites/stripe-secret${ws}`, adminCookie, { siteId: seed.site.id, secret: "sk_live_x" });
     expect(bad.status).toBe(400);
-    expect(bad.body.data.issues[0].path).toEqual(["secret"]);
+    expect(bad.body.data.issues[0]?.path).toEqual(["secret"]);
     expect((await rest(`/sites/stripe-secret${ws}`, "", { siteId: seed.site.id, secret })).status).toBe(401);
   });
 
@@ -157,7 +171,7 @@ describe("setting the signing secret", () => {
 });
 
 describe("POST /api/webhooks/stripe/{siteId}", () => {
-  it("checkout then subscription active: one profile reaches CUSTOMER with the REST server event; resends write nothing", async () => {
+  it("checkout then subscription active: CUSTOMER on one timeline with a REST event; resends: nothing", async () => {
     const own = await connectedSite();
     const visitorId = `v_${uid()}`;
     const target = { secret: own.secret, siteId: own.site.id };
@@ -166,7 +180,7 @@ describe("POST /api/webhooks/stripe/{siteId}", () => {
       events: [{ type: "signup", visitorId, timestamp: new Date(Date.now() - 60_000).toISOString() }],
     });
     expect(signup.status).toBe(200);
-    const profileId = signup.body.events[0].profileId;
+    const profileId = signup.body.events[0]!.profileId;
 
     const checkout = stripeEvent("checkout.session.completed", { object: { client_reference_id: visitorId } });
     const first = await deliver(checkout, target);
@@ -232,7 +246,7 @@ describe("POST /api/webhooks/stripe/{siteId}", () => {
     expect((await link()).currentStage).toBe("CUSTOMER");
   });
 
-  it("refuses a wrong, missing or expired signature, an unknown site and a site without a secret: 400, nothing written", async () => {
+  it("refuses a bad, missing or expired signature, an unknown or unconnected site: 400, nothing written", async () => {
     const own = await connectedSite();
     const unconnected = await app.seedWorkspace();
     const event = stripeEvent("checkout.session.completed", { object: { client_reference_id: `v_${uid()}` } });
@@ -291,7 +305,7 @@ describe("POST /api/webhooks/stripe/{siteId}", () => {
     const refused = await deliver(event, { secret: own.secret, siteId: own.site.id });
     expect(refused.status).toBe(400);
     expect(refused.body.data.reason).toBe("VALIDATION_FAILED");
-    expect(refused.body.data.issues[0].path).toEqual(["data", "object", "client_reference_id"]);
+    expect(refused.body.data.issues[0]?.path).toEqual(["data", "object", "client_reference_id"]);
     expect(await countIngestRows(app.db.prisma, own.workspace.id)).toEqual(NOTHING_WRITTEN);
   });
 });

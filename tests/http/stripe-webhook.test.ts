@@ -308,4 +308,15 @@ describe("POST /api/webhooks/stripe/{siteId}", () => {
     expect(refused.body.data.issues[0]?.path).toEqual(["data", "object", "client_reference_id"]);
     expect(await countIngestRows(app.db.prisma, own.workspace.id)).toEqual(NOTHING_WRITTEN);
   });
+
+  it("leaves the public server-events schema unchanged: it refuses a stripeCustomerId", async () => {
+    const own = await connectedSite();
+    const refused = await rest(`/tracking/server-events?workspaceId=${own.workspace.id}`, own.cookie, {
+      siteId: own.site.id,
+      events: [{ type: "signup", visitorId: `v_${uid()}`, stripeCustomerId: "cus_forged" }],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.data.issues[0]?.path).toEqual(["events", 0]);
+    expect(await countIngestRows(app.db.prisma, own.workspace.id)).toEqual(NOTHING_WRITTEN);
+  });
 });

@@ -88,6 +88,12 @@ export function startupWarnings(config: TConfig): string[] {
       "SESSION_SECRET not set: using a random one, sessions end with this process and no other instance accepts them",
     );
   }
+  if (!config.secrets.keyConfigured && !config.production) {
+    warnings.push(
+      "SECRETS_KEY not set: using a random one, Stripe signing secrets set now are unreadable after a restart " +
+        "and by the admin CLI's other process",
+    );
+  }
   if (config.session.secureCookie && (config.trustProxy === false || config.trustProxy === 0)) {
     warnings.push(
       "NODE_ENV=production sends the session cookie only over HTTPS, and without TRUST_PROXY every request looks " +

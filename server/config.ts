@@ -23,6 +23,10 @@ const ZEnv = z.object({
     .optional(),
   REDIS_KEY_PREFIX: z.string().default("fse:"),
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  SECRETS_KEY: z
+    .string()
+    .refine((v) => decodeKey(v) !== undefined, "must be 32 bytes as 64 hex digits or base64")
+    .optional(),
   SESSION_TTL_SECONDS: ZInt(60, 60 * 60 * 24 * 365).default(60 * 60 * 24 * 7),
   SESSION_COOKIE_NAME: z
     .string()
@@ -80,7 +84,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const production = e.NODE_ENV === "production";
   if (production) {
-    const missing = (["SESSION_SECRET", "REDIS_URL", "DATABASE_URL"] as const).filter((k) => !e[k]);
+    const missing = (["SESSION_SECRET", "SECRETS_KEY", "REDIS_URL", "DATABASE_URL"] as const).filter((k) => !e[k]);
     if (missing.length > 0) {
       throw new ConfigError(
         `Invalid configuration:\n${missing.map((k) => `  ${k}: required when NODE_ENV=production`).join("\n")}`,
@@ -103,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cookieName: e.SESSION_COOKIE_NAME,
       secureCookie: production,
     },
+    secrets: secretsOf(e.SECRETS_KEY),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     // Normalized like a browser's Origin header (lower-case host, no default port) so they compare equal.
     allowedOrigins: splitList(e.ALLOWED_ORIGINS).map((o) => new URL(o).origin),
@@ -165,4 +170,16 @@ function isOrigin(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Encrypts stored third-party secrets (Stripe signing secrets). Random without one (development only). */
+function secretsOf(configured: string | undefined): { key: Buffer; keyConfigured: boolean } {
+  const key = configured === undefined ? undefined : decodeKey(configured);
+  return { key: key ?? randomBytes(32), keyConfigured: key !== undefined };
+}
+
+/** A 32-byte key from 64 hex digits or base64; undefined for anything else. */
+function decodeKey(v: string): Buffer | undefined {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, "hex") : Buffer.from(v, "base64");
+  return bytes.length === 32 ? bytes : undefined;
 }

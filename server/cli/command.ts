@@ -1,3 +1,4 @@
+import type { TConfig } from "../config.ts";
 import { z } from "zod";
 import type { TDatabase } from "../db/database.ts";
 
@@ -14,7 +15,12 @@ export class CommandFailedError extends Error {
 /** What a command prints: one line for people and scripts (usually the id), or an object with --json. */
 export type TCommandResult = { text: string; json: Record<string, unknown> };
 
-export type TCommandContext = { db: TDatabase; log: (line: string) => void };
+export type TCommandContext = {
+  db: TDatabase;
+  log: (line: string) => void;
+  /** The secrets key of the configuration (read only by the commands that store secrets). */
+  secrets: () => TConfig["secrets"];
+};
 
 /**
  * One admin command. `options` are its `--flags` (string-valued unless a switch); `input` validates them, so

@@ -4,7 +4,7 @@ import { EmbeddedDatabaseLockedError, openDatabase, type TDatabase } from "../db
 import { CommandFailedError, describeInputError, UsageError, type TCommand } from "./command.ts";
 import { keyCreate, keyList, keyRevoke } from "./commands/key.ts";
 import { migrate } from "./commands/migrate.ts";
-import { siteCreate, siteList } from "./commands/site.ts";
+import { siteCreate, siteList, siteStripeSecret } from "./commands/site.ts";
 import { userCreate, userPassword } from "./commands/user.ts";
 import { sessionRevoke } from "./commands/session.ts";
 import { memberAdd, memberRemove, workspaceCreate } from "./commands/workspace.ts";
@@ -18,12 +18,13 @@ export type TAdminIo = {
   db?: TDatabase;
   /** Environment for loadConfig when `db` is not given (defaults to process.env). */
   env?: Record<string, string | undefined>;
-  /** Reads standard input, for `--password -` (defaults to the process's stdin). */
+  /** Reads standard input, for `--password -` and `--secret -` (defaults to the process's stdin). */
   readStdin?: () => Promise<string>;
 };
 
-/** `--password -` reads the password from standard input, so it never shows in `ps` or shell history. */
+/** `--password -` (or `--secret -`) reads the value from standard input, so it never shows in `ps` or shell history. */
 const STDIN_VALUE = "-";
+const STDIN_OPTIONS = ["--password", "--secret"];
 
 async function readProcessStdin(): Promise<string> {
   let text = "";
@@ -40,6 +41,7 @@ const COMMANDS: TCommand[] = [
   memberRemove,
   siteCreate,
   siteList,
+  siteStripeSecret,
   keyCreate,
   keyList,
   keyRevoke,
@@ -54,7 +56,7 @@ export const ADMIN_USAGE = [
   "  help",
   "",
   "Prints the created id (one line), or a JSON object with --json. Exit codes: 0 done, 1 failed, 2 bad arguments.",
-  "`--password -` reads the password from standard input (kept out of ps and shell history).",
+  "`--password -` and `--secret -` read the value from standard input (kept out of ps and shell history).",
   "Uses DATABASE_URL (PostgreSQL) when set, else the embedded database in DATA_DIR (default .data),",
   "which only one process may open: stop the server first, or run both on PostgreSQL.",
 ].join("\n");
@@ -100,9 +102,8 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
   let json: boolean;
   try {
     const args = argv.slice(command.name.split(" ").length);
-    const password = args.indexOf("--password") + 1;
-    if (password > 0 && args[password] === STDIN_VALUE)
-      args[password] = (await (io.readStdin ?? readProcessStdin)()).replace(/\r?\n$/, "");
+    const fromStdin = args.findIndex((a, i) => args[i + 1] === STDIN_VALUE && STDIN_OPTIONS.includes(a)) + 1;
+    if (fromStdin > 0) args[fromStdin] = (await (io.readStdin ?? readProcessStdin)()).replace(/\r?\n$/, "");
     ({ input, json } = parseCommandArgs(command, args));
   } catch (error) {
     return fail(2, `${command.name}: ${(error as Error).message} Usage: ${command.usage}`);
@@ -111,7 +112,8 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
   let db = io.db;
   try {
     if (!db) db = await openConfiguredDatabase(io, !command.migratesItself);
-    const result = await command.run({ db, log: (line) => io.stderr.write(`${line}\n`) }, input);
+    const log = (line: string) => io.stderr.write(`${line}\n`);
+    const result = await command.run({ db, log, secrets: () => loadConfig(io.env).secrets }, input);
     const text = json ? JSON.stringify(result.json) : result.text;
     if (text) io.stdout.write(`${text}\n`);
     return 0;

@@ -8,6 +8,7 @@ import type { TRedis } from "../infra/redis.ts";
 import { createContextInner, type TDeps } from "../trpc/context.ts";
 import { appRouter } from "../trpc/router.ts";
 import { mcpRoutes } from "../mcp/http.ts";
+import { stripeWebhookRoutes } from "../stripe/webhook.ts";
 import { jsonBody } from "./body.ts";
 import { csrfGuard } from "./csrf.ts";
 import { jsonErrorHandler, sendError } from "./errors.ts";
@@ -62,6 +63,8 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
 
   // API-key door, before (and apart from) the session middleware: it never reads a cookie.
   app.use("/mcp", mcpRoutes(deps));
+  // Stripe's door: signed raw bytes, so before the session, the CSRF guard and the JSON body reader.
+  app.use("/api/webhooks/stripe", stripeWebhookRoutes(deps));
 
   app.use("/api", noStore, sessionMiddleware(config, sessionStore), csrfGuard(config.allowedOrigins, config.publicUrl));
   const createContext = ({ req, res }: { req: express.Request; res: express.Response }) =>

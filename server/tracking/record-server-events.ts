@@ -22,13 +22,26 @@ export type { TRecordedEvent, TRecordResult };
  * - session: a workspace member; an event's `userId` must be that member's own id.
  * - apiKey: a backend holding a workspace API key; an event's `userId` is the customer's own user
  *   id (a USER_ID identifier), and the event is attributed to the key.
+ * - stripe: a verified Stripe webhook delivery, attributed to the Stripe event it translates.
  */
-export type TActor = { kind: "session"; userId: string } | { kind: "apiKey"; keyId: string };
+export type TActor =
+  { kind: "session"; userId: string } | { kind: "apiKey"; keyId: string } | { kind: "stripe"; eventId: string };
+
+/**
+ * An event as the use case takes it: the public shape plus fields only our own translators set
+ * (the public REST/tRPC schema does not accept them).
+ */
+export type TDomainEvent = TServerEvent & {
+  /** A Stripe customer id (`cus_…`): a STRIPE_CUSTOMER identifier of the profile. */
+  stripeCustomerId?: string;
+};
+
+export type TRecordBody = Omit<TRecordServerEventsBody, "events"> & { events: TDomainEvent[] };
 
 export type TRecordInput = {
   workspaceId: string;
   actor: TActor;
-  body: TRecordServerEventsBody;
+  body: TRecordBody;
   /** The request's one clock (received_at and every other timestamp it writes); default: now. */
   receivedAt?: Date;
 };
@@ -36,7 +49,7 @@ export type TRecordInput = {
 /** An event ready to store: its identifiers, channel, stage and time decided. */
 type TPrepared = {
   index: number;
-  event: TServerEvent;
+  event: TDomainEvent;
   id: string;
   identifiers: TIdentifier[];
   occurredAt: Date;
@@ -108,16 +121,18 @@ async function authorizeAndLock(tx: TSqlTx, input: TRecordInput, lockKeys: strin
   return site;
 }
 
-function identifiersOf(event: TServerEvent): TIdentifier[] {
+function identifiersOf(event: TDomainEvent): TIdentifier[] {
   const identifiers: TIdentifier[] = [];
   if (event.visitorId !== undefined) identifiers.push({ kind: "VISITOR", value: event.visitorId });
   if (event.email !== undefined) identifiers.push({ kind: "EMAIL", value: event.email });
   if (event.userId !== undefined) identifiers.push({ kind: "USER_ID", value: event.userId });
+  if (event.stripeCustomerId !== undefined)
+    identifiers.push({ kind: "STRIPE_CUSTOMER", value: event.stripeCustomerId });
   return identifiers;
 }
 
 function prepare(
-  event: TServerEvent,
+  event: TDomainEvent,
   index: number,
   sentAt: string | undefined,
   site: repo.TSite,
@@ -302,13 +317,15 @@ function uniqueIdentifiers(prepared: TPrepared[]): TIdentifier[] {
   return [...seen.values()];
 }
 
-/** `user:<id>` or `key:<id>`: which door and which principal recorded an event (a new actor kind must say). */
+/** `user:<id>`, `key:<id>` or `stripe:<evt id>`: which door and which principal recorded an event. */
 export function recordedBy(actor: TActor): string {
   switch (actor.kind) {
     case "session":
       return `user:${actor.userId}`;
     case "apiKey":
       return `key:${actor.keyId}`;
+    case "stripe":
+      return `stripe:${actor.eventId}`;
   }
 }
 
@@ -318,6 +335,7 @@ function storedUserId(actor: TActor, event: TServerEvent): string | null {
     case "session":
       return actor.userId;
     case "apiKey":
+    case "stripe":
       return event.userId ?? null;
   }
 }

@@ -13,6 +13,9 @@ export const STAGE_RULES: readonly { type: string; stage: TFunnelStage }[] = [
   { type: "pageview", stage: "CONSIDERATION" },
   { type: "trial_signup", stage: "TRIAL" },
   { type: "trial_start", stage: "TRIAL" },
+  { type: "subscription_trialing", stage: "TRIAL" },
+  { type: "subscription_active", stage: "CUSTOMER" },
+  { type: "subscription_past_due", stage: "CUSTOMER" },
 ];
 
 /** The stage a profile starts at, and the stage an event of any other type implies. */
@@ -43,7 +46,9 @@ export function describeStageRules(): string {
     stage,
     types: STAGE_RULES.filter((r) => r.stage === stage).map((r) => code(r.type)),
   })).filter((s) => s.types.length > 0);
-  const clauses = byStage.map(({ stage, types }) => `${listOf(types)} advance the profile to ${stage}`);
+  const clauses = byStage.map(
+    ({ stage, types }) => `${listOf(types)} ${types.length > 1 ? "advance" : "advances"} the profile to ${stage}`,
+  );
   return (
     `${clauses.join("; ")}; any other type leaves the stage as it is (a new profile starts at ${FIRST_STAGE}). ` +
     "Stages never move backwards."

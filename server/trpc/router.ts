@@ -8,6 +8,7 @@ import { me } from "./auth/me.ts";
 import { get } from "./profiles/get.ts";
 import { lookup } from "./profiles/lookup.ts";
 import { listEvents } from "./tracking/list-events.ts";
+import { setStripeSecret } from "./sites/set-stripe-secret.ts";
 import { recordServerEvents } from "./tracking/record-server-events.ts";
 
 /** The one router both transports serve: tRPC at /api/trpc, REST (OpenAPI) at /api. */
@@ -16,6 +17,7 @@ export const appRouter = router({
   tracking: router({ recordServerEvents, listEvents }),
   profiles: router({ lookup, get }),
   apiKeys: router({ create: createApiKey, list: listApiKeys, revoke: revokeApiKey }),
+  sites: router({ setStripeSecret }),
 });
 
 export type AppRouter = typeof appRouter;

@@ -84,6 +84,7 @@ describe("GET /api/openapi.json", () => {
       ["/tracking/events", "get"],
       ["/profiles/lookup", "get"],
       ["/profiles/{profileId}", "get"],
+      ["/sites/stripe-secret", "post"],
     ] as const) {
       expect(security(path, method), `${method} ${path}`).toEqual([{ sessionCookie: [] }]);
     }

@@ -72,6 +72,7 @@ describe("start-up warnings", () => {
   const production = {
     NODE_ENV: "production",
     SESSION_SECRET: "x".repeat(32),
+    SECRETS_KEY: "ab".repeat(32),
     DATABASE_URL: "postgresql://h/db",
     REDIS_URL: "redis://h",
   };
@@ -86,10 +87,12 @@ describe("start-up warnings", () => {
     expect(startupWarnings(loadConfig({ ...production, TRUST_PROXY: trustProxy }))).toEqual([]);
   });
 
-  it("development without SESSION_SECRET: sessions are not shared and do not survive a restart", () => {
+  it("development without SESSION_SECRET or SECRETS_KEY: nothing survives a restart or is shared", () => {
     expect(startupWarnings(loadConfig({ NODE_ENV: "development" }))).toEqual([
       expect.stringMatching(/^SESSION_SECRET not set/),
+      expect.stringMatching(/^SECRETS_KEY not set: .*Stripe signing secrets/),
     ]);
-    expect(startupWarnings(loadConfig({ NODE_ENV: "development", SESSION_SECRET: "y".repeat(32) }))).toEqual([]);
+    const configured = { NODE_ENV: "development", SESSION_SECRET: "y".repeat(32), SECRETS_KEY: "cd".repeat(32) };
+    expect(startupWarnings(loadConfig(configured))).toEqual([]);
   });
 });

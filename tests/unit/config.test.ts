@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from "../../server/config.ts";
 const PRODUCTION = {
   NODE_ENV: "production",
   SESSION_SECRET: "s".repeat(32),
+  SECRETS_KEY: "a".repeat(64),
   DATABASE_URL: "postgresql://app@db:5432/app",
   REDIS_URL: "redis://cache:6379",
 };
@@ -91,12 +92,28 @@ describe("loadConfig", () => {
 
   it("refuses production without a session secret, PostgreSQL and Redis, naming each", () => {
     const message = configError({ NODE_ENV: "production" });
-    for (const name of ["SESSION_SECRET", "REDIS_URL", "DATABASE_URL"])
+    for (const name of ["SESSION_SECRET", "SECRETS_KEY", "REDIS_URL", "DATABASE_URL"])
       expect(message).toContain(`${name}: required when NODE_ENV=production`);
     const { REDIS_URL: _, ...withoutRedis } = PRODUCTION;
     const onlyRedis = configError(withoutRedis);
     expect(onlyRedis).toContain("REDIS_URL");
     expect(onlyRedis).not.toContain("SESSION_SECRET");
+  });
+
+  it("reads SECRETS_KEY as 32 bytes of hex or base64 and refuses any other length, naming it", () => {
+    const hex = "0123456789abcdef".repeat(4);
+    expect(loadConfig({ ...PRODUCTION, SECRETS_KEY: hex }).secrets.key).toEqual(Buffer.from(hex, "hex"));
+    const base64 = Buffer.alloc(32, 7).toString("base64");
+    expect(loadConfig({ ...PRODUCTION, SECRETS_KEY: base64 }).secrets).toEqual({
+      key: Buffer.alloc(32, 7),
+      keyConfigured: true,
+    });
+    expect(configError({ ...PRODUCTION, SECRETS_KEY: Buffer.alloc(16).toString("base64") })).toContain(
+      "SECRETS_KEY: must be 32 bytes",
+    );
+    const dev = loadConfig({ NODE_ENV: "development" }).secrets;
+    expect(dev.keyConfigured).toBe(false);
+    expect(dev.key).toHaveLength(32);
   });
 
   it("in production uses Secure cookies and the configured secret, and does not seed", () => {

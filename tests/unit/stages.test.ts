@@ -16,6 +16,10 @@ describe("stage rules", () => {
     ["pageview", "CONSIDERATION"],
     ["trial_signup", "TRIAL"],
     ["trial_start", "TRIAL"],
+    ["subscription_trialing", "TRIAL"],
+    ["subscription_active", "CUSTOMER"],
+    ["subscription_past_due", "CUSTOMER"],
+    ["subscription_canceled", "AWARENESS"],
     ["invited_teammate", "AWARENESS"],
     ["Signup", "AWARENESS"],
   ] as const)("%s implies %s, from either source", (type, stage) => {
@@ -34,7 +38,8 @@ describe("stage rules", () => {
   it("are described in words from the table itself", () => {
     expect(describeStageRules()).toBe(
       "`signup`, `identify` and `pageview` advance the profile to CONSIDERATION; " +
-        "`trial_signup` and `trial_start` advance the profile to TRIAL; " +
+        "`trial_signup`, `trial_start` and `subscription_trialing` advance the profile to TRIAL; " +
+        "`subscription_active` and `subscription_past_due` advance the profile to CUSTOMER; " +
         "any other type leaves the stage as it is (a new profile starts at AWARENESS). Stages never move backwards.",
     );
     for (const rule of STAGE_RULES) expect(describeStageRules()).toContain(`\`${rule.type}\``);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { PrismaClient } from "../../../generated/prisma/client.ts";
+import { setStripeWebhookSecret, ZStripeWebhookSecret } from "../../stripe/webhook-secret.ts";
 import { createSite, findDefaultFunnel, findFunnel, listSites } from "../../workspaces/workspaces.repo.ts";
 import { CommandFailedError, defineCommand, ZCliId, ZCliName } from "../command.ts";
 import { requireWorkspace } from "./workspace.ts";
@@ -91,5 +92,21 @@ export const siteList = defineCommand({
       text: sites.map((s) => [s.id, s.domain, s.funnelId, s.name].join("\t")).join("\n"),
       json: { workspaceId: input.workspace, sites: sites.map((s) => ({ ...s, createdAt: s.createdAt.toISOString() })) },
     };
+  },
+});
+
+export const siteStripeSecret = defineCommand({
+  name: "site stripe-secret",
+  summary: "Set a site's Stripe webhook signing secret (stored encrypted with SECRETS_KEY)",
+  usage: "site stripe-secret --site <id> --secret <whsec_…|->",
+  options: { site: { required: true }, secret: { required: true } },
+  input: z.object({ site: ZCliId, secret: ZStripeWebhookSecret }),
+  async run({ db, secrets }, input) {
+    const { key, keyConfigured } = secrets();
+    // A random per-process key would seal a secret that the server can never read.
+    if (!keyConfigured) throw new CommandFailedError("SECRETS_KEY is not set: the server could not read the secret");
+    if (!(await setStripeWebhookSecret(db.prisma, key, { siteId: input.site, secret: input.secret })))
+      throw new CommandFailedError(`no site ${input.site}`);
+    return { text: input.site, json: { siteId: input.site, stripeWebhookSecretSet: true } };
   },
 });

@@ -1,0 +1,37 @@
+import { z } from "zod";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { ZStorableId } from "../../db/storable.ts";
+import { ZStripeWebhookSecret } from "../../stripe/webhook-secret.ts";
+import { ZWorkspaceScope } from "../middlewares.ts";
+
+export const setStripeSecretMeta: OpenApiMeta = {
+  openapi: {
+    method: "POST",
+    path: "/sites/stripe-secret",
+    tags: ["sites"],
+    summary: "Connect Stripe: set a site's webhook signing secret",
+    description:
+      "Stores the signing secret of the Stripe webhook endpoint `POST /api/webhooks/stripe/{siteId}`, encrypted " +
+      "(AES-256-GCM with SECRETS_KEY; Stripe's HMAC scheme needs the secret itself, so it cannot be hashed). " +
+      "Replaces any earlier secret. It is never returned. ADMIN only.",
+    protect: true,
+    successDescription: "The secret is set.",
+    errorResponses: {
+      400: "Invalid input; `data.issues` names the field",
+      401: "No valid session",
+      403: "Not an ADMIN of the workspace, the site is not the workspace's, or a cross-site Origin",
+      503: "Session store or database temporarily unavailable",
+    },
+  },
+};
+
+export const ZSetStripeSecretInput = z.strictObject({
+  ...ZWorkspaceScope.shape,
+  siteId: ZStorableId(40).describe("A tracking site of the workspace.").meta({ example: "site_456" }),
+  secret: ZStripeWebhookSecret,
+});
+
+export const ZSetStripeSecretOutput = z.object({
+  siteId: z.string(),
+  webhookPath: z.string().describe("The path to give Stripe as the endpoint, after your public origin."),
+});

@@ -21,6 +21,8 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   "auth-logout": {},
   "apiKeys-create": { name: "billing backend", scopes: ["write:custom_events", "read:profiles"] },
   "apiKeys-revoke": { keyId: EXAMPLE_IDS.keyId },
+  // Stripe shows the endpoint's real secret on its dashboard; this one has the right shape.
+  "sites-setStripeSecret": { siteId: EXAMPLE_IDS.siteId, secret: "whsec_replace_with_your_endpoint_secret" },
   "tracking-recordServerEvents": {
     siteId: EXAMPLE_IDS.siteId,
     events: [

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_IDS } from "../../server/http/openapi-examples.ts";
 import { appRouter } from "../../server/trpc/router.ts";
 import { TEST_PASSWORD, type TSeededWorkspace } from "../support/fixtures.ts";
-import { jsonOf, startTestApp, type TTestApp } from "../support/test-app.ts";
+import { jsonOf, startTestApp, type TErrorBody, type TTestApp } from "../support/test-app.ts";
 
 type TSchema = Record<string, unknown>;
 type TParam = {
@@ -27,9 +27,6 @@ type TDoc = {
   components: { securitySchemes: Record<string, { description: string }> };
 };
 
-type TIssue = { path: (string | number)[]; code: string; message: string };
-type TErrorData = { code: string; httpStatus: number; reason: string; issues: TIssue[]; requestId: string };
-type TErrorBody = { message: string; code: string; data: TErrorData };
 type TRecordAnswer = { events: { status: string; profileId: string }[] };
 
 let app: TTestApp;

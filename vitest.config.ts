@@ -3,6 +3,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    globalSetup: ["tests/support/global-setup.ts"],
     // `*.redis.test.ts` need a real Redis, `*.pg.test.ts` a real PostgreSQL: they exist only in the run
     // with TEST_REDIS_URL / TEST_DATABASE_URL, so no run reports skipped tests.
     exclude: [

@@ -17,6 +17,7 @@ const ZEnv = z.object({
     .optional(),
   DATABASE_POOL_MAX: ZInt(1, 200).default(10),
   DATA_DIR: z.string().min(1).default(".data"),
+  WEB_DIR: z.string().min(1).default("dist/web"),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
@@ -98,6 +99,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, dataDir: e.DATA_DIR },
+    // The browser assets `npm run build:web` writes (the snippet and the dashboard).
+    webDir: e.WEB_DIR,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
     session: {
       // Without a configured secret (development only) sessions die with the process anyway.

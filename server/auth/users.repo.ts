@@ -1,4 +1,4 @@
-import type { PrismaClient, WorkspaceRole } from "../../generated/prisma/client.ts";
+import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { newId } from "../db/ids.ts";
 
 /** All user and membership reads and writes. */
@@ -32,18 +32,6 @@ export async function userWithWorkspaces<TUser extends { id: string }>(prisma: P
   return { user, workspaces: memberships.map((m) => ({ id: m.workspace.id, name: m.workspace.name, role: m.role })) };
 }
 
-export async function findMembershipRole(
-  prisma: PrismaClient,
-  workspaceId: string,
-  userId: string,
-): Promise<WorkspaceRole | null> {
-  const m = await prisma.workspaceMember.findUnique({
-    where: { workspaceId_userId: { workspaceId, userId } },
-    select: { role: true },
-  });
-  return m?.role ?? null;
-}
-
 /** A new password ends every session of the user (see `endSessions`). */
 export function updatePasswordHash(prisma: PrismaClient, userId: string, passwordHash: string) {
   return prisma.user.update({
@@ -64,15 +52,4 @@ export function endSessions(prisma: PrismaClient, userId: string) {
     data: { sessionGeneration: { increment: 1 } },
     select: { id: true, email: true, sessionGeneration: true },
   });
-}
-
-export function removeMember(prisma: PrismaClient, workspaceId: string, userId: string) {
-  return prisma.workspaceMember.delete({
-    where: { workspaceId_userId: { workspaceId, userId } },
-    select: { role: true },
-  });
-}
-
-export function countAdmins(prisma: PrismaClient, workspaceId: string) {
-  return prisma.workspaceMember.count({ where: { workspaceId, role: "ADMIN" } });
 }

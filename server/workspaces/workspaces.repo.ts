@@ -14,11 +14,31 @@ export function createWorkspace(prisma: PrismaClient, data: { name: string; owne
   });
 }
 
-export function upsertMember(prisma: PrismaClient, data: { workspaceId: string; userId: string; role: WorkspaceRole }) {
-  return prisma.workspaceMember.upsert({
-    where: { workspaceId_userId: { workspaceId: data.workspaceId, userId: data.userId } },
-    create: data,
-    update: { role: data.role },
+export type TMembershipChange =
+  { outcome: "changed"; previousRole: WorkspaceRole | null } | { outcome: "not-a-member" } | { outcome: "last-admin" };
+
+/**
+ * Gives a user a role in a workspace (`role`), or removes them (`null`), unless that would leave
+ * the workspace without an ADMIN. The check and the write run in one transaction holding the
+ * workspace row's lock, so two operators removing the last two ADMINs at once cannot both win.
+ */
+export function changeMembership(
+  prisma: PrismaClient,
+  change: { workspaceId: string; userId: string; role: WorkspaceRole | null },
+): Promise<TMembershipChange> {
+  const { workspaceId, userId, role } = change;
+  const key = { workspaceId_userId: { workspaceId, userId } };
+  return prisma.$transaction(async (tx): Promise<TMembershipChange> => {
+    await tx.$executeRaw`SELECT 1 FROM workspaces WHERE id = ${workspaceId} FOR UPDATE`;
+    const previousRole = (await tx.workspaceMember.findUnique({ where: key, select: { role: true } }))?.role ?? null;
+    if (role === null && previousRole === null) return { outcome: "not-a-member" };
+    const losesAdmin = previousRole === "ADMIN" && role !== "ADMIN";
+    if (losesAdmin && (await tx.workspaceMember.count({ where: { workspaceId, role: "ADMIN" } })) === 1) {
+      return { outcome: "last-admin" };
+    }
+    if (role === null) await tx.workspaceMember.delete({ where: key });
+    else await tx.workspaceMember.upsert({ where: key, create: { workspaceId, userId, role }, update: { role } });
+    return { outcome: "changed", previousRole };
   });
 }
 

@@ -217,6 +217,46 @@ describe("member remove / session revoke", () => {
     expect(await db.prisma.workspaceMember.count({ where: { workspaceId, role: "ADMIN" } })).toBe(1);
   });
 
+  it("member add refuses to demote the last ADMIN, and demotes one of two", async () => {
+    const { workspaceId, owner } = await userAndWorkspace();
+    const demote = await admin("member", "add", "--workspace", workspaceId, "--email", owner, "--role", "VIEW_ONLY");
+    expect(demote).toMatchObject({ code: 1, stdout: "" });
+    expect(demote.stderr).toMatch(/is the last ADMIN of workspace .*: make another member ADMIN first/);
+
+    const e = email("second-admin");
+    await admin("user", "create", "--email", e, "--password", "password-1");
+    await admin("member", "add", "--workspace", workspaceId, "--email", e, "--role", "ADMIN");
+    const ok = await admin(
+      "member",
+      "add",
+      "--workspace",
+      workspaceId,
+      "--email",
+      owner,
+      "--role",
+      "MANAGER",
+      "--json",
+    );
+    expect(json(ok)).toMatchObject({ role: "MANAGER", previousRole: "ADMIN" });
+    const roles = await db.prisma.workspaceMember.findMany({ where: { workspaceId }, select: { role: true } });
+    expect(roles.map((r) => r.role).sort()).toEqual(["ADMIN", "MANAGER"]);
+  });
+
+  it("two operators removing the last two ADMINs at once: one wins, one ADMIN is left", async () => {
+    for (let round = 0; round < 5; round++) {
+      const { workspaceId, owner } = await userAndWorkspace();
+      const e = email("co-admin");
+      await admin("user", "create", "--email", e, "--password", "password-1");
+      await admin("member", "add", "--workspace", workspaceId, "--email", e, "--role", "ADMIN");
+      const results = await Promise.all([
+        admin("member", "remove", "--workspace", workspaceId, "--email", owner),
+        admin("member", "remove", "--workspace", workspaceId, "--email", e),
+      ]);
+      expect(results.map((r) => r.code).sort()).toEqual([0, 1]);
+      expect(await db.prisma.workspaceMember.count({ where: { workspaceId, role: "ADMIN" } })).toBe(1);
+    }
+  });
+
   it("session revoke and user password move the user's session generation on", async () => {
     const e = email("revoked");
     const { id } = await admin("user", "create", "--email", e, "--password", "password-1");

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { PrismaClient, WorkspaceRole } from "../../generated/prisma/client.ts";
 import { hashPassword } from "../../server/auth/passwords.ts";
 import { createUser } from "../../server/auth/users.repo.ts";
-import { createSite, createWorkspace, upsertMember } from "../../server/workspaces/workspaces.repo.ts";
+import { changeMembership, createSite, createWorkspace } from "../../server/workspaces/workspaces.repo.ts";
 
 export const TEST_PASSWORD = "correct horse battery staple";
 
@@ -40,7 +40,7 @@ export function createTestWorkspace(prisma: PrismaClient, opts: { ownerId: strin
 }
 
 export function addMember(prisma: PrismaClient, opts: { workspaceId: string; userId: string; role: WorkspaceRole }) {
-  return upsertMember(prisma, opts);
+  return changeMembership(prisma, opts);
 }
 
 export function createTestSite(

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { TDatabase } from "../../db/database.ts";
 import { WORKSPACE_ROLES } from "../../db/enums.ts";
-import { countAdmins, findMembershipRole, findUserByEmail, removeMember } from "../../auth/users.repo.ts";
-import { createWorkspace, findWorkspace, upsertMember } from "../../workspaces/workspaces.repo.ts";
+import { findUserByEmail } from "../../auth/users.repo.ts";
+import { changeMembership, createWorkspace, findWorkspace } from "../../workspaces/workspaces.repo.ts";
 import { CommandFailedError, defineCommand, ZCliEmail, ZCliId, ZCliName } from "../command.ts";
 
 export const workspaceCreate = defineCommand({
@@ -42,8 +42,13 @@ export const memberAdd = defineCommand({
   async run({ db }, input) {
     await requireWorkspace(db, input.workspace);
     const user = await requireUser(db, input.email);
-    const previousRole = await findMembershipRole(db.prisma, input.workspace, user.id);
-    await upsertMember(db.prisma, { workspaceId: input.workspace, userId: user.id, role: input.role });
+    const change = await changeMembership(db.prisma, {
+      workspaceId: input.workspace,
+      userId: user.id,
+      role: input.role,
+    });
+    if (change.outcome !== "changed") throw lastAdminError(user.email, input.workspace);
+    const { previousRole } = change;
     return {
       text: user.id,
       json: { workspaceId: input.workspace, userId: user.id, email: user.email, role: input.role, previousRole },
@@ -60,21 +65,24 @@ export const memberRemove = defineCommand({
   async run({ db }, input) {
     await requireWorkspace(db, input.workspace);
     const user = await requireUser(db, input.email);
-    const role = await findMembershipRole(db.prisma, input.workspace, user.id);
-    if (!role) throw new CommandFailedError(`${user.email} is not a member of workspace ${input.workspace}`);
-    // A workspace without an ADMIN could only be managed through psql again.
-    if (role === "ADMIN" && (await countAdmins(db.prisma, input.workspace)) === 1) {
-      throw new CommandFailedError(
-        `${user.email} is the last ADMIN of workspace ${input.workspace}: make another member ADMIN first`,
-      );
+    const change = await changeMembership(db.prisma, { workspaceId: input.workspace, userId: user.id, role: null });
+    if (change.outcome === "not-a-member") {
+      throw new CommandFailedError(`${user.email} is not a member of workspace ${input.workspace}`);
     }
-    await removeMember(db.prisma, input.workspace, user.id);
+    if (change.outcome === "last-admin") throw lastAdminError(user.email, input.workspace);
     return {
       text: user.id,
-      json: { workspaceId: input.workspace, userId: user.id, email: user.email, removedRole: role },
+      json: { workspaceId: input.workspace, userId: user.id, email: user.email, removedRole: change.previousRole },
     };
   },
 });
+
+/** A workspace without an ADMIN could only be managed through psql again. */
+function lastAdminError(email: string, workspaceId: string) {
+  return new CommandFailedError(
+    `${email} is the last ADMIN of workspace ${workspaceId}: make another member ADMIN first`,
+  );
+}
 
 export async function requireUser(db: TDatabase, email: string) {
   const user = await findUserByEmail(db.prisma, email);

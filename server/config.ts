@@ -126,14 +126,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKeyFailuresPerIp: { points: e.API_KEY_MAX_FAILURES_PER_IP, durationSeconds: e.API_KEY_FAILURE_WINDOW_SECONDS },
       bodyBytes: e.BODY_LIMIT_BYTES,
     },
-    // The tracking snippet's door (POST /api/collect): requests per client IP, and per visitor of a site.
-    collect: {
-      perIp: { points: e.COLLECT_IP_RATE_LIMIT, durationSeconds: e.COLLECT_IP_RATE_WINDOW_SECONDS },
-      perVisitor: { points: e.COLLECT_VISITOR_RATE_LIMIT, durationSeconds: e.COLLECT_VISITOR_RATE_WINDOW_SECONDS },
-    },
+    collect: collectLimitsOf(e),
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** The tracking snippet's door (POST /api/collect): batches per client IP, and per visitor of a site. */
+function collectLimitsOf(e: z.infer<typeof ZEnv>) {
+  return {
+    perIp: { points: e.COLLECT_IP_RATE_LIMIT, durationSeconds: e.COLLECT_IP_RATE_WINDOW_SECONDS },
+    perVisitor: { points: e.COLLECT_VISITOR_RATE_LIMIT, durationSeconds: e.COLLECT_VISITOR_RATE_WINDOW_SECONDS },
   };
 }
 

@@ -258,9 +258,9 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
       INSERT INTO tracking_events (id, workspace_id, site_id, source, type, visitor_id, email, user_id, profile_id,
         path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel, channel_rule, props,
         message_id, occurred_at, received_at, recorded_by)
-      SELECT id, ${w.workspaceId}, ${w.site.id}, ${w.source}::"EventSource", type, visitor_id, email, user_id, profile_id, path, referrer,
-        utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel::"Channel", channel_rule, props::jsonb,
-        message_id, occurred_at, ${w.now}, recorded_by
+      SELECT id, ${w.workspaceId}, ${w.site.id}, ${w.source}::"EventSource", type, visitor_id, email, user_id,
+        profile_id, path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel::"Channel",
+        channel_rule, props::jsonb, message_id, occurred_at, ${w.now}, recorded_by
       FROM unnest(${col("id")}::text[], ${col("type")}::text[], ${col("visitorId")}::text[], ${col("email")}::text[],
         ${col("userId")}::text[], ${col("profileId")}::text[], ${col("path")}::text[], ${col("referrer")}::text[],
         ${col("utmSource")}::text[], ${col("utmMedium")}::text[], ${col("utmCampaign")}::text[],

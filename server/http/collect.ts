@@ -31,9 +31,14 @@ type TCollectSite = { id: string; workspaceId: string; domain: string };
 export function collectRoutes(deps: TDeps): Router {
   const routes = Router();
   const readBody = jsonBody(deps.config.limits.bodyBytes);
-  routes.options("/", noStore, (req, res, next) => {
-    preflight(deps, req, res).catch(next);
-  });
+  routes.options(
+    "/",
+    noStore,
+    (req, res, next) => void limitIp(deps, req, res, next),
+    (req, res, next) => {
+      preflight(deps, req, res).catch(next);
+    },
+  );
   routes.post(
     "/",
     noStore,
@@ -126,8 +131,13 @@ async function siteFor(deps: TDeps, req: Request, body: unknown): Promise<TColle
 /** One point per distinct visitor of the batch, so one browser cannot flood a site however it batches. */
 async function limitVisitors(deps: TDeps, siteId: string, events: { visitorId?: string }[]): Promise<void> {
   const visitors = new Set(events.flatMap((e) => (e.visitorId === undefined ? [] : [e.visitorId])));
-  for (const visitorId of visitors) {
-    await consumePoint(deps.limiters.collectPerVisitor, `${siteId}:${visitorId}`, "Too many tracking requests");
+  try {
+    for (const visitorId of visitors) {
+      await consumePoint(deps.limiters.collectPerVisitor, `${siteId}:${visitorId}`, "Too many tracking requests");
+    }
+  } catch (err) {
+    countOutcome(deps, err instanceof DomainError ? `visitor_${err.code.toLowerCase()}` : "error");
+    throw err;
   }
 }
 

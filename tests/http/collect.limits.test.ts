@@ -15,11 +15,11 @@ afterAll(() => app?.close());
 const send = (visitorId: string) =>
   postCollect(app.baseUrl, { body: { siteId: seed.site.id, events: [pageview({ visitorId })] } });
 
-it("defaults: 600 batches a minute per IP, 60 per visitor", () => {
+it("defaults: 600 batches a minute per IP, 120 per visitor", () => {
   const { collect } = loadConfig({});
   expect(collect).toEqual({
     perIp: { points: 600, durationSeconds: 60 },
-    perVisitor: { points: 60, durationSeconds: 60 },
+    perVisitor: { points: 120, durationSeconds: 60 },
   });
 });
 
@@ -40,4 +40,7 @@ it("limits batches per visitor, then per client IP, with Retry-After", async () 
   ]);
   const stored = await app.db.prisma.trackingEvent.count({ where: { siteId: seed.site.id } });
   expect(stored).toBe(4);
+  const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+  expect(metrics).toMatch(/collect_requests_total\{outcome="visitor_rate_limited"\} 1\b/);
+  expect(metrics).toMatch(/collect_requests_total\{outcome="rate_limited"\} 1\b/);
 });

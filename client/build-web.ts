@@ -13,7 +13,10 @@ export const WEB_OUT_DIR = resolve(root, "dist/web");
  * time): each entry is one esbuild build into `dist/web`. The snippet is a tiny self-contained
  * IIFE; the dashboard is an ES module app.
  */
-export const WEB_BUNDLES: readonly TWebBundle[] = [];
+export const WEB_BUNDLES: readonly TWebBundle[] = [
+  // The tracking snippet, served as /fz.js to customers' pages: old browsers too, no module loader.
+  { name: "snippet", entryPoints: { fz: "client/web/snippet/fz.ts" }, format: "iife", target: "es2017" },
+];
 
 type TWebBundle = BuildOptions & {
   name: string;

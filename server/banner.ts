@@ -62,6 +62,8 @@ function tryLines(base: string, login: { email: string; password: string }, work
     `    curl -b cookies.txt -H 'Content-Type: application/json' -d '${record}' \\`,
     `      '${base}/api/tracking/server-events?workspaceId=${workspaceId}'`,
     `    curl -b cookies.txt '${base}/api/profiles/lookup?workspaceId=${workspaceId}&visitorId=${EXAMPLE_VISITOR}'`,
+    `  Track a web page of the site's domain (README, "Track a website"):`,
+    `    <script async src="${base}/fz.js" data-site="${siteId}"></script>`,
   ];
 }
 

@@ -58,6 +58,10 @@ const ZEnv = z.object({
   API_KEY_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(3600),
   API_KEY_MAX_FAILURES_PER_IP: ZInt(1, 100_000).default(20),
   API_KEY_FAILURE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(15 * 60),
+  COLLECT_IP_RATE_LIMIT: ZInt(1, 1_000_000).default(600),
+  COLLECT_IP_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(60),
+  COLLECT_VISITOR_RATE_LIMIT: ZInt(1, 1_000_000).default(120),
+  COLLECT_VISITOR_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(60),
   BODY_LIMIT_BYTES: ZInt(1024, 50 * 1024 * 1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   SEED_DEMO: ZBool.optional(),
@@ -122,9 +126,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKeyFailuresPerIp: { points: e.API_KEY_MAX_FAILURES_PER_IP, durationSeconds: e.API_KEY_FAILURE_WINDOW_SECONDS },
       bodyBytes: e.BODY_LIMIT_BYTES,
     },
+    collect: collectLimitsOf(e),
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** The tracking snippet's door (POST /api/collect): batches per client IP, and per visitor of a site. */
+function collectLimitsOf(e: z.infer<typeof ZEnv>) {
+  return {
+    perIp: { points: e.COLLECT_IP_RATE_LIMIT, durationSeconds: e.COLLECT_IP_RATE_WINDOW_SECONDS },
+    perVisitor: { points: e.COLLECT_VISITOR_RATE_LIMIT, durationSeconds: e.COLLECT_VISITOR_RATE_WINDOW_SECONDS },
   };
 }
 

@@ -10,6 +10,7 @@ import { appRouter } from "../trpc/router.ts";
 import { mcpRoutes } from "../mcp/http.ts";
 import { stripeWebhookRoutes } from "../stripe/webhook.ts";
 import { jsonBody } from "./body.ts";
+import { collectRoutes } from "./collect.ts";
 import { csrfGuard } from "./csrf.ts";
 import { jsonErrorHandler, sendError } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
@@ -17,6 +18,7 @@ import { requestObservability } from "./observability.ts";
 import { buildOpenApiDocument, copyQueryScopeIntoBody, oneErrorShape } from "./openapi.ts";
 import { docsContentSecurityPolicy, noStore, securityHeaders } from "./security-headers.ts";
 import { sessionHandle, sessionMiddleware } from "./session.ts";
+import { snippetRoutes } from "./snippet.ts";
 
 export type TAppOptions = { deps: TDeps; sessionStore: Store; redis?: TRedis; isShuttingDown?: () => boolean };
 
@@ -60,11 +62,14 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   app.use(healthRoutes({ db: deps.db, redis, metrics, isShuttingDown }));
 
   app.use(docsRoutes(config));
+  app.use(snippetRoutes(config.webDir));
 
   // API-key door, before (and apart from) the session middleware: it never reads a cookie.
   app.use("/mcp", mcpRoutes(deps));
   // Stripe's door: signed raw bytes, so before the session, the CSRF guard and the JSON body reader.
   app.use("/api/webhooks/stripe", stripeWebhookRoutes(deps));
+  // The tracking snippet's door: public, checked against the site's domain (not a session), so before both too.
+  app.use("/api/collect", collectRoutes(deps));
 
   app.use("/api", noStore, sessionMiddleware(config, sessionStore), csrfGuard(config.allowedOrigins, config.publicUrl));
   const createContext = ({ req, res }: { req: express.Request; res: express.Response }) =>

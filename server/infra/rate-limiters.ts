@@ -12,6 +12,9 @@ export type TRateLimiters = {
   apiKey: RateLimiterAbstract;
   /** Failed API key attempts per client IP, against secret guessing. */
   apiKeyFailuresPerIp: RateLimiterAbstract;
+  /** Tracking snippet batches (POST /api/collect) per client IP, and per site and visitor id. */
+  collectPerIp: RateLimiterAbstract;
+  collectPerVisitor: RateLimiterAbstract;
 };
 
 /**
@@ -36,5 +39,7 @@ export function createRateLimiters(
     loginPerIp: make("login-ip", config.limits.loginPerIp),
     apiKey: make("api-key", config.limits.apiKey),
     apiKeyFailuresPerIp: make("api-key-fail-ip", config.limits.apiKeyFailuresPerIp),
+    collectPerIp: make("collect-ip", config.collect.perIp),
+    collectPerVisitor: make("collect-visitor", config.collect.perVisitor),
   };
 }

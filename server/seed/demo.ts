@@ -18,7 +18,8 @@ export async function seedDemoIfEmpty(prisma: PrismaClient): Promise<TDemoLogin 
   const site = await createSite(prisma, {
     workspaceId: workspace.id,
     funnelId: defaultFunnel.id,
-    domain: "example.com",
+    // A page served from http://localhost:<any port> may load the snippet for it (README, "Track a website").
+    domain: "localhost",
     name: "Demo site",
   });
   return { email, password, workspaceId: workspace.id, siteId: site.id, funnelId: defaultFunnel.id };

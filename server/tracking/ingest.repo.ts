@@ -1,3 +1,4 @@
+import type { TEventSource } from "../db/enums.ts";
 import type { TSqlTx } from "../db/sql.ts";
 import type { TIdentifier, TMerge } from "./resolve-profiles.ts";
 import type { TFunnelStage } from "./stages.ts";
@@ -170,6 +171,8 @@ export type TBatchWrite = {
   site: TSite;
   /** The request's one clock: received_at, created_at and merged_at. */
   now: Date;
+  /** Where the batch's events come from: a backend (SERVER) or the tracking snippet (CLIENT). */
+  source: TEventSource;
   /** Profiles to create; their delta is their whole history so far. */
   newProfiles: TProfileDelta[];
   /** Existing live profiles the batch touches. */
@@ -211,11 +214,13 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
   const all = deltaColumns([...w.newProfiles, ...w.touchedProfiles]);
   const losers = w.merges.map((m) => m.loserId);
   const survivors = w.merges.map((m) => m.survivorId);
+  // server_event_count counts what backends sent: a CLIENT batch adds nothing to it.
+  const serverShare = w.source === "SERVER" ? 1 : 0;
   const rows = await tx.prepared("ingest_write_batch").rows<{ profileId: string | null; stage: string; n: number }>`
     WITH m AS (SELECT * FROM unnest(${losers}::text[], ${survivors}::text[]) AS m(loser, survivor)),
     delta AS (
       SELECT id, sum(ec)::int AS ec, sum(sc)::int AS sc, sum(pc)::int AS pc, min(fs) AS fs, max(ls) AS ls FROM (
-        SELECT id, ec, ec AS sc, pc, fs, ls
+        SELECT id, ec, ec * ${serverShare}::int AS sc, pc, fs, ls
         FROM unnest(${touched.ids}::text[], ${touched.events}::int[], ${touched.pageviews}::int[],
           ${touched.first}::timestamptz[], ${touched.last}::timestamptz[]) AS t(id, ec, pc, fs, ls)
         UNION ALL
@@ -235,7 +240,7 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
     created AS (
       INSERT INTO profiles (id, workspace_id, first_seen_at, last_seen_at, event_count, server_event_count,
         pageview_count, created_at)
-      SELECT id, ${w.workspaceId}, fs, ls, ec, ec, pc, ${w.now}
+      SELECT id, ${w.workspaceId}, fs, ls, ec, ec * ${serverShare}::int, pc, ${w.now}
       FROM unnest(${created.ids}::text[], ${created.events}::int[], ${created.pageviews}::int[],
         ${created.first}::timestamptz[], ${created.last}::timestamptz[]) AS u(id, ec, pc, fs, ls)),
     moved_identifiers AS (
@@ -253,9 +258,9 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
       INSERT INTO tracking_events (id, workspace_id, site_id, source, type, visitor_id, email, user_id, profile_id,
         path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel, channel_rule, props,
         message_id, occurred_at, received_at, recorded_by)
-      SELECT id, ${w.workspaceId}, ${w.site.id}, 'SERVER', type, visitor_id, email, user_id, profile_id, path, referrer,
-        utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel::"Channel", channel_rule, props::jsonb,
-        message_id, occurred_at, ${w.now}, recorded_by
+      SELECT id, ${w.workspaceId}, ${w.site.id}, ${w.source}::"EventSource", type, visitor_id, email, user_id,
+        profile_id, path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel::"Channel",
+        channel_rule, props::jsonb, message_id, occurred_at, ${w.now}, recorded_by
       FROM unnest(${col("id")}::text[], ${col("type")}::text[], ${col("visitorId")}::text[], ${col("email")}::text[],
         ${col("userId")}::text[], ${col("profileId")}::text[], ${col("path")}::text[], ${col("referrer")}::text[],
         ${col("utmSource")}::text[], ${col("utmMedium")}::text[], ${col("utmCampaign")}::text[],

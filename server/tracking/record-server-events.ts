@@ -23,9 +23,14 @@ export type { TRecordedEvent, TRecordResult };
  * - apiKey: a backend holding a workspace API key; an event's `userId` is the customer's own user
  *   id (a USER_ID identifier), and the event is attributed to the key.
  * - stripe: a verified Stripe webhook delivery, attributed to the Stripe event it translates.
+ * - browser: the tracking snippet on one of the site's pages (`POST /api/collect`), unauthenticated
+ *   but checked against the site's domain; its events are stored with source CLIENT, never a userId.
  */
 export type TActor =
-  { kind: "session"; userId: string } | { kind: "apiKey"; keyId: string } | { kind: "stripe"; eventId: string };
+  | { kind: "session"; userId: string }
+  | { kind: "apiKey"; keyId: string }
+  | { kind: "stripe"; eventId: string }
+  | { kind: "browser"; siteId: string };
 
 /**
  * An event as the use case takes it: the public shape plus fields only our own translators set
@@ -226,6 +231,7 @@ function toBatchWrite(
     touchedProfiles: deltas.filter((d) => !created.has(d.profileId)),
     merges,
     identifiers: plan.newIdentifiers,
+    source: sourceOf(input.actor),
     events: fresh.map((p, i) => toEventRow(p, profileOf(i), input.actor)),
     timeline: [...mergeEntries, ...eventEntries],
   };
@@ -317,7 +323,10 @@ function uniqueIdentifiers(prepared: TPrepared[]): TIdentifier[] {
   return [...seen.values()];
 }
 
-/** `user:<id>`, `key:<id>` or `stripe:<evt id>`: which door and which principal recorded an event. */
+/**
+ * `user:<id>`, `key:<id>`, `stripe:<evt id>` or `browser:<site id>`: which door and which
+ * principal recorded an event.
+ */
 export function recordedBy(actor: TActor): string {
   switch (actor.kind) {
     case "session":
@@ -326,10 +335,12 @@ export function recordedBy(actor: TActor): string {
       return `key:${actor.keyId}`;
     case "stripe":
       return `stripe:${actor.eventId}`;
+    case "browser":
+      return `browser:${actor.siteId}`;
   }
 }
 
-/** A session's events carry the member's id; a key's carry the customer's own user id, if any. */
+/** A session's events carry the member's id; a key's carry the customer's own user id, if any; a browser's none. */
 function storedUserId(actor: TActor, event: TServerEvent): string | null {
   switch (actor.kind) {
     case "session":
@@ -337,6 +348,20 @@ function storedUserId(actor: TActor, event: TServerEvent): string | null {
     case "apiKey":
     case "stripe":
       return event.userId ?? null;
+    case "browser":
+      return null;
+  }
+}
+
+/** Events a browser sends are CLIENT events; every other door is a backend's (SERVER). */
+function sourceOf(actor: TActor): repo.TBatchWrite["source"] {
+  switch (actor.kind) {
+    case "browser":
+      return "CLIENT";
+    case "session":
+    case "apiKey":
+    case "stripe":
+      return "SERVER";
   }
 }
 

@@ -86,6 +86,14 @@ export function findSiteInWorkspace(prisma: PrismaClient, workspaceId: string, s
   });
 }
 
+/** Any workspace's site by id: the public collect door names the site, and the site names its workspace. */
+export function findSiteById(prisma: PrismaClient, siteId: string) {
+  return prisma.trackingSite.findUnique({
+    where: { id: siteId },
+    select: { id: true, workspaceId: true, domain: true },
+  });
+}
+
 export function countUsers(prisma: PrismaClient) {
   return prisma.user.count();
 }

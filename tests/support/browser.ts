@@ -28,8 +28,9 @@ export type TBrowser = { context: BrowserContext; close: () => Promise<void> };
 /**
  * A real headless Chromium with a fresh, empty profile, driven by playwright-core (which never
  * downloads a browser). Fails with the fix in the message when Chromium is not installed.
+ * `userAgent` replaces the headless one (`HeadlessChrome/…`), which the collect door counts as a bot.
  */
-export async function launchBrowser(): Promise<TBrowser> {
+export async function launchBrowser(options: { userAgent?: string } = {}): Promise<TBrowser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install chromium) ` +
@@ -42,6 +43,7 @@ export async function launchBrowser(): Promise<TBrowser> {
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 800 },
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
   });
   return {
     context,

@@ -60,7 +60,7 @@ export async function findInvariantViolations(prisma: PrismaClient, workspaceId:
   );
 
   // Counters equal the counted rows: timeline entries on the profile, and tracking events on it or
-  // on the profiles merged into it.
+  // on the profiles merged into it (server_event_count: those a backend sent, source SERVER).
   report(
     "profile counters differ from the rows",
     await prisma.$queryRaw`
@@ -70,9 +70,11 @@ export async function findInvariantViolations(prisma: PrismaClient, workspaceId:
         (SELECT count(*) FROM tracking_events t JOIN profiles q ON q.id = t.profile_id
           WHERE q.id = p.id OR q.merged_into_id = p.id) AS tracked,
         (SELECT count(*) FROM tracking_events t JOIN profiles q ON q.id = t.profile_id
+          WHERE (q.id = p.id OR q.merged_into_id = p.id) AND t.source = 'SERVER') AS server_tracked,
+        (SELECT count(*) FROM tracking_events t JOIN profiles q ON q.id = t.profile_id
           WHERE (q.id = p.id OR q.merged_into_id = p.id) AND t.type = 'pageview') AS pageviews
       FROM profiles p WHERE p.workspace_id = ${workspaceId} AND p.merged_into_id IS NULL) AS c
-    WHERE event_count <> timeline OR event_count <> tracked OR server_event_count <> tracked
+    WHERE event_count <> timeline OR event_count <> tracked OR server_event_count <> server_tracked
       OR pageview_count <> pageviews`,
   );
   report(

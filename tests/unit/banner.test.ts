@@ -27,6 +27,11 @@ describe("the start-up banner", () => {
     expect(text).toContain(`curl -b cookies.txt '${base}/api/profiles/lookup?workspaceId=ws_1&visitorId=v_1'`);
   });
 
+  it("prints the tracking snippet's tag for the site", () => {
+    const text = formatBanner({ base, database: "embedded", demo, seedDemo: true });
+    expect(text).toContain(`<script async src="${base}/fz.js" data-site="site_1"></script>`);
+  });
+
   it("later starts show the workspace and site ids again, with the commands, but never a password", () => {
     const known = {
       workspaceId: "ws_9",

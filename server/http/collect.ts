@@ -1,0 +1,163 @@
+import { Router, type NextFunction, type Request, type Response } from "express";
+import { DomainError, type TIssue } from "../errors/domain-error.ts";
+import { consumePoint } from "../infra/rate-limit.ts";
+import { isBotUserAgent } from "../tracking/bots.ts";
+import { collectSiteId, withUtmFromPath, ZCollectBody } from "../tracking/collect.schema.ts";
+import { recordServerEvents } from "../tracking/record-server-events.ts";
+import type { TDeps } from "../trpc/context.ts";
+import { findSiteById } from "../workspaces/workspaces.repo.ts";
+import { jsonBody } from "./body.ts";
+import { allowOrigin, answerPreflight, originMatchesDomain, originRefused } from "./collect-cors.ts";
+import { sendError } from "./errors.ts";
+import { noStore } from "./security-headers.ts";
+
+const METRIC = "collect_requests_total";
+const METRIC_HELP = "Tracking snippet batches (POST /api/collect) by outcome.";
+
+/**
+ * The media types a batch may come in. The snippet sends `text/plain;charset=UTF-8` JSON: with
+ * that type a cross-origin POST needs no preflight, and `navigator.sendBeacon` sends it at all.
+ */
+const COLLECT_MEDIA_TYPE = /^(text\/plain|application\/json)\s*(;|$)/i;
+
+type TCollectSite = { id: string; workspaceId: string; domain: string };
+
+/**
+ * `POST /api/collect` (and its CORS preflight): the tracking snippet's door. Public — no
+ * session, no CSRF guard, no API key — so it is mounted before all three; what stands in for
+ * authentication is the site's domain, which the page's Origin must match, and rate limits per
+ * client IP and per visitor. Batches are recorded by the one ingest use case as CLIENT events.
+ */
+export function collectRoutes(deps: TDeps): Router {
+  const routes = Router();
+  const readBody = jsonBody(deps.config.limits.bodyBytes);
+  routes.options(
+    "/",
+    noStore,
+    (req, res, next) => void limitIp(deps, req, res, next),
+    (req, res, next) => {
+      preflight(deps, req, res).catch(next);
+    },
+  );
+  routes.post(
+    "/",
+    noStore,
+    (req, res, next) => void limitIp(deps, req, res, next),
+    (req, res, next) => refuseMediaType(req, res, next),
+    readBody,
+    (req, res, next) => {
+      handle(deps, req, res).catch(next);
+    },
+  );
+  return routes;
+}
+
+async function preflight(deps: TDeps, req: Request, res: Response): Promise<void> {
+  res.setHeader("Vary", "Origin");
+  const site = await siteFor(deps, req, undefined);
+  if (site instanceof DomainError) return sendError(req, res, site);
+  const origin = req.headers.origin;
+  if (!originMatchesDomain(origin, site.domain)) return sendError(req, res, originRefused(origin, site.domain));
+  answerPreflight(res, origin!);
+}
+
+async function limitIp(deps: TDeps, req: Request, res: Response, next: NextFunction): Promise<void> {
+  try {
+    await consumePoint(deps.limiters.collectPerIp, clientIp(req), "Too many tracking requests from this address");
+    next();
+  } catch (err) {
+    countOutcome(deps, err instanceof DomainError ? err.code.toLowerCase() : "error");
+    sendError(req, res, err);
+  }
+}
+
+function refuseMediaType(req: Request, res: Response, next: NextFunction): void {
+  const type = req.headers["content-type"] ?? "";
+  if (COLLECT_MEDIA_TYPE.test(type)) return next();
+  const got = type ? `"${type}"` : "no content type";
+  sendError(
+    req,
+    res,
+    new DomainError("UNSUPPORTED_MEDIA_TYPE", `Send the batch as text/plain or application/json (got ${got})`, [
+      { path: ["content-type"], code: "unsupported", message: "must be text/plain or application/json, UTF-8" },
+    ]),
+  );
+}
+
+async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
+  res.setHeader("Vary", "Origin");
+  const body: unknown = req.body;
+  const site = await siteFor(deps, req, body);
+  if (site instanceof DomainError) return sendError(req, res, site);
+  const origin = req.headers.origin;
+  if (!originMatchesDomain(origin, site.domain)) {
+    countOutcome(deps, "origin_refused");
+    return sendError(req, res, originRefused(origin, site.domain));
+  }
+  allowOrigin(res, origin!);
+  if (isBotUserAgent(req.headers["user-agent"])) {
+    countOutcome(deps, "bot");
+    return void res.status(202).json({ received: true, outcome: "ignored", reason: "bot" });
+  }
+  const parsed = ZCollectBody.safeParse(body);
+  if (!parsed.success) {
+    countOutcome(deps, "invalid");
+    return sendError(req, res, validationFailed(parsed.error.issues));
+  }
+  const { events, sentAt } = parsed.data;
+  await limitVisitors(deps, site.id, events);
+  const result = await recordServerEvents(deps.db, {
+    workspaceId: site.workspaceId,
+    actor: { kind: "browser", siteId: site.id },
+    body: { siteId: site.id, sentAt, events: events.map(withUtmFromPath) },
+  });
+  countOutcome(deps, "recorded");
+  res.json({ received: true, outcome: "recorded", accepted: result.accepted, duplicates: result.duplicates });
+}
+
+/** The batch's site, from the `site` query parameter or the body's `siteId`; 400/404 naming `siteId` if none. */
+async function siteFor(deps: TDeps, req: Request, body: unknown): Promise<TCollectSite | DomainError> {
+  const bodySiteId = isRecord(body) && typeof body.siteId === "string" ? body.siteId : undefined;
+  const siteId = collectSiteId(bodySiteId, req.query.site);
+  if (typeof siteId !== "string") return validationFailed([siteId]);
+  const site = siteId.length <= 40 ? await findSiteById(deps.db.prisma, siteId) : null;
+  if (site) return site;
+  countOutcome(deps, "unknown_site");
+  return new DomainError("NOT_FOUND", `No tracking site ${JSON.stringify(siteId.slice(0, 40))}`, [
+    { path: ["siteId"], code: "unknown_site", message: "is not the id of a tracking site (see the install code)" },
+  ]);
+}
+
+/** One point per distinct visitor of the batch, so one browser cannot flood a site however it batches. */
+async function limitVisitors(deps: TDeps, siteId: string, events: { visitorId?: string }[]): Promise<void> {
+  const visitors = new Set(events.flatMap((e) => (e.visitorId === undefined ? [] : [e.visitorId])));
+  try {
+    for (const visitorId of visitors) {
+      await consumePoint(deps.limiters.collectPerVisitor, `${siteId}:${visitorId}`, "Too many tracking requests");
+    }
+  } catch (err) {
+    countOutcome(deps, err instanceof DomainError ? `visitor_${err.code.toLowerCase()}` : "error");
+    throw err;
+  }
+}
+
+function validationFailed(issues: readonly { path: PropertyKey[]; code: string; message: string }[]): DomainError {
+  const named: TIssue[] = issues.map((i) => ({
+    path: i.path.filter((p): p is string | number => typeof p !== "symbol"),
+    code: i.code,
+    message: i.message,
+  }));
+  return new DomainError("VALIDATION_FAILED", "Input validation failed", named);
+}
+
+function clientIp(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? "unknown";
+}
+
+function countOutcome(deps: TDeps, outcome: string): void {
+  deps.metrics.inc(METRIC, METRIC_HELP, { outcome });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { isStorableText } from "../db/storable.ts";
+import type { TIssue } from "../errors/domain-error.ts";
+import { RECORD_SERVER_EVENTS_FIELDS, refineRequest, type TServerEvent } from "./server-event.schema.ts";
+
+/** The `utm_*` query parameters a page URL may carry, mapped to the event's `utm` fields. */
+const UTM_PARAMS = ["source", "medium", "campaign", "term", "content"] as const;
+/** The length the `utm` fields store (longer values are cut, like any other query junk). */
+const MAX_UTM_LENGTH = 256;
+
+/**
+ * A browser's batch (`POST /api/collect`): the same fields and limits as a server batch (≤ 50
+ * events, props ≤ 8 KB, …) with the site id in the body or the `site` query parameter. A browser
+ * cannot vouch for a user id, so `userId` is refused; an event needs a visitorId (the `_fn_vid`
+ * cookie) or an email.
+ */
+export const ZCollectBody = z
+  .strictObject({ ...RECORD_SERVER_EVENTS_FIELDS, siteId: RECORD_SERVER_EVENTS_FIELDS.siteId.optional() })
+  .superRefine((req, ctx) => {
+    refineRequest(req, ctx);
+    req.events.forEach((e, i) => {
+      if (e.userId !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["events", i, "userId"],
+          message: "is not accepted from a browser: send it from your backend (tracking.recordServerEvents)",
+        });
+    });
+  });
+
+export type TCollectBody = z.infer<typeof ZCollectBody>;
+
+/** The site a batch names: the body's `siteId` and the `site` query parameter must agree when both are given. */
+export function collectSiteId(bodySiteId: string | undefined, querySiteId: unknown): string | TIssue {
+  const fromQuery = typeof querySiteId === "string" && querySiteId !== "" ? querySiteId : undefined;
+  if (bodySiteId !== undefined && fromQuery !== undefined && bodySiteId !== fromQuery)
+    return { path: ["siteId"], code: "mismatch", message: "differs from the site query parameter" };
+  const siteId = bodySiteId ?? fromQuery;
+  if (siteId === undefined)
+    return { path: ["siteId"], code: "required", message: "is required (in the body, or as the site query parameter)" };
+  return siteId;
+}
+
+/**
+ * The page URL's `utm_*` parameters as the event's `utm`, unless the event carries its own: the
+ * snippet sends the path with its query string, and the UTM columns are filled from it.
+ */
+export function withUtmFromPath(event: TServerEvent): TServerEvent {
+  if (event.utm !== undefined || !event.path?.includes("?")) return event;
+  const query = new URLSearchParams(event.path.split("#")[0]!.split("?").slice(1).join("?"));
+  const utm: NonNullable<TServerEvent["utm"]> = {};
+  for (const name of UTM_PARAMS) {
+    const value = query.get(`utm_${name}`)?.slice(0, MAX_UTM_LENGTH);
+    // A value the database cannot store as sent (a NUL, half a surrogate pair) is left out.
+    if (value && isStorableText(value)) utm[name] = value;
+  }
+  return Object.keys(utm).length ? { ...event, utm } : event;
+}

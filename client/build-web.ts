@@ -2,6 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 import { build, type BuildOptions } from "esbuild";
+import { DASHBOARD_BUNDLE } from "./build-dashboard.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -13,7 +14,7 @@ export const WEB_OUT_DIR = resolve(root, "dist/web");
  * time): each entry is one esbuild build into `dist/web`. The snippet is a tiny self-contained
  * IIFE; the dashboard is an ES module app.
  */
-export const WEB_BUNDLES: readonly TWebBundle[] = [];
+export const WEB_BUNDLES: readonly TWebBundle[] = [DASHBOARD_BUNDLE];
 
 type TWebBundle = BuildOptions & {
   name: string;

@@ -11,6 +11,7 @@ import { mcpRoutes } from "../mcp/http.ts";
 import { stripeWebhookRoutes } from "../stripe/webhook.ts";
 import { jsonBody } from "./body.ts";
 import { csrfGuard } from "./csrf.ts";
+import { dashboardRoutes } from "./dashboard.ts";
 import { jsonErrorHandler, sendError } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { requestObservability } from "./observability.ts";
@@ -60,6 +61,7 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   app.use(healthRoutes({ db: deps.db, redis, metrics, isShuttingDown }));
 
   app.use(docsRoutes(config));
+  app.use("/app", dashboardRoutes(config.webDir));
 
   // API-key door, before (and apart from) the session middleware: it never reads a cookie.
   app.use("/mcp", mcpRoutes(deps));

@@ -23,6 +23,7 @@ async function writeIndexHtml(outDir: string): Promise<void> {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Funnel dashboard</title>
+<link rel="icon" href="data:,">
 ${style ? `<link rel="stylesheet" href="/app/${style}">\n` : ""}<script type="module" src="/app/${script}"></script>
 </head>
 <body>

@@ -53,7 +53,18 @@ describe("dashboard in Chromium", () => {
     await alert.waitFor();
     expect(await alert.innerText()).toMatch(/Email or password is incorrect[\s\S]*INVALID_CREDENTIALS[\s\S]*401/);
 
-    await logIn(seed.owner);
+    // By keyboard alone: a fresh page focuses its heading, Tab walks the form in order, Enter submits.
+    await page.reload();
+    await heading(page, "Log in");
+    const focused = () => page.evaluate<string>("document.activeElement.id || document.activeElement.textContent");
+    expect(await focused()).toBe("Log in");
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe("login-email");
+    await page.keyboard.type(seed.owner.email);
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe("login-password");
+    await page.keyboard.type(seed.owner.password);
+    await page.keyboard.press("Enter");
     await heading(page, "Workspaces and sites");
     expect(await page.getByLabel("Workspace").inputValue()).toBe(seed.workspace.id);
     const site = page.getByRole("row", { name: /shop\.acme\.test/ });

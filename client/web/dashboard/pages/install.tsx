@@ -39,13 +39,17 @@ export function InstallPage({ workspaceId, siteId }: { workspaceId: string; site
 }
 
 function CodeBlock({ id, label, code }: { id: string; label: string; code: string }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    await navigator.clipboard.writeText(code).then(
-      () => setCopied(true),
-      () => setCopied(false),
+  const [copied, setCopied] = useState<string>();
+  // The clipboard API needs a secure context (HTTPS or localhost); elsewhere the text is selected for Ctrl+C.
+  const copy = () =>
+    navigator.clipboard.writeText(code).then(
+      () => setCopied("Copied"),
+      () => {
+        const element = document.getElementById(id);
+        if (element) getSelection()?.selectAllChildren(element);
+        setCopied("Selected: press Ctrl+C to copy");
+      },
     );
-  };
   return (
     <figure class="code">
       <figcaption id={`${id}-label`}>{label}</figcaption>
@@ -53,8 +57,11 @@ function CodeBlock({ id, label, code }: { id: string; label: string; code: strin
         <code id={id}>{code}</code>
       </pre>
       <button type="button" class="secondary" onClick={() => void copy()} aria-describedby={`${id}-label`}>
-        {copied ? "Copied" : "Copy"}
+        Copy
       </button>
+      <span class="muted" role="status">
+        {copied ? ` ${copied}` : ""}
+      </span>
     </figure>
   );
 }

@@ -27,7 +27,8 @@ async function writeIndexHtml(outDir: string): Promise<void> {
 ${style ? `<link rel="stylesheet" href="/app/${style}">\n` : ""}<script type="module" src="/app/${script}"></script>
 </head>
 <body>
-<div id="root"><noscript>The dashboard needs JavaScript.</noscript></div>
+<noscript>The dashboard needs JavaScript.</noscript>
+<div id="root"></div>
 </body>
 </html>
 `;

@@ -3,7 +3,7 @@ import type { Page } from "playwright-core";
 import { launchBrowser, type TBrowser } from "../support/browser.ts";
 import { type TSeededWorkspace, uid } from "../support/fixtures.ts";
 import { startTestApp, type TTestApp } from "../support/test-app.ts";
-import { heading, recordOverRest, screenshot, unlabelledFields } from "./dashboard-page.ts";
+import { heading, lowContrastText, recordOverRest, screenshot, unlabelledFields } from "./dashboard-page.ts";
 
 let app: TTestApp;
 let browser: TBrowser;
@@ -47,6 +47,7 @@ describe("dashboard in Chromium", () => {
     expect(new URL(page.url()).pathname).toBe("/app/login");
     expect(await unlabelledFields(page)).toEqual([]);
     await screenshot(page, "login");
+    expect(await lowContrastText(page)).toEqual([]);
 
     await logIn({ email: seed.owner.email, password: "not the password" });
     const alert = page.getByRole("alert");
@@ -57,6 +58,7 @@ describe("dashboard in Chromium", () => {
     await page.reload();
     await heading(page, "Log in");
     const focused = () => page.evaluate<string>("document.activeElement.id || document.activeElement.textContent");
+    await page.waitForFunction(`document.activeElement?.tagName === "H1"`);
     expect(await focused()).toBe("Log in");
     await page.keyboard.press("Tab");
     expect(await focused()).toBe("login-email");
@@ -72,6 +74,7 @@ describe("dashboard in Chromium", () => {
     expect(await site.innerText()).toContain(seed.site.id);
     expect(await unlabelledFields(page)).toEqual([]);
     await screenshot(page, "sites");
+    expect(await lowContrastText(page)).toEqual([]);
   });
 
   it("live events: events recorded over REST appear without reload, newest first, with channel and rule", async () => {
@@ -102,6 +105,7 @@ describe("dashboard in Chromium", () => {
     expect(await page.locator("[aria-live=polite]").innerText()).toMatch(/1 new event: signup/);
     expect(await page.evaluate<boolean>("window.noReload === true")).toBe(true);
     await screenshot(page, "events");
+    expect(await lowContrastText(page)).toEqual([]);
   });
 
   it("a profile: identifiers, stage per funnel, counters, timeline with server events and the merge", async () => {
@@ -135,6 +139,7 @@ describe("dashboard in Chromium", () => {
     expect(mergeEntry).toContain(`same VISITOR: ${visitorB}`);
     expect(mergeEntry).not.toContain("Server");
     await screenshot(page, "profile");
+    expect(await lowContrastText(page)).toEqual([]);
   });
 
   it("search by email and by visitor id opens the profile; an unknown one says so", async () => {
@@ -173,6 +178,7 @@ describe("dashboard in Chromium", () => {
     expect(record).toContain(`${app.baseUrl}/api/tracking/server-events?workspaceId=${seed.workspace.id}`);
     expect(record).toContain(`"siteId":"${seed.site.id}"`);
     await screenshot(page, "install");
+    expect(await lowContrastText(page)).toEqual([]);
 
     await page.getByRole("button", { name: "Send a test server event" }).click();
     const done = page.getByRole("status").filter({ hasText: "Recorded event" });
@@ -216,6 +222,7 @@ describe("dashboard in Chromium", () => {
     expect(await button.isDisabled()).toBe(true);
     expect(await page.locator("#test-event-why").innerText()).toContain("Your role VIEW_ONLY may read");
     await screenshot(page, "install-view-only");
+    expect(await lowContrastText(page)).toEqual([]);
 
     await page.evaluate(`document.querySelector(".test-event button").removeAttribute("disabled")`);
     await button.click();

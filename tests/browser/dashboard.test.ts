@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { launchBrowser, type TBrowser } from "../support/browser.ts";
-import { type TSeededWorkspace, uid } from "../support/fixtures.ts";
+import { createTestSite, type TSeededWorkspace, uid } from "../support/fixtures.ts";
 import { startTestApp, type TTestApp } from "../support/test-app.ts";
 import { heading, lowContrastText, recordOverRest, screenshot, unlabelledFields } from "./dashboard-page.ts";
 
@@ -192,6 +192,46 @@ describe("dashboard in Chromium", () => {
     });
     await page.getByRole("link", { name: "see it in live events" }).click();
     await page.locator(`tr[data-event-id="${eventId}"]`).waitFor();
+  });
+
+  it("older pages: events past the first 50 and a long timeline load on demand", async () => {
+    const busy = await createTestSite(app.db.prisma, {
+      workspaceId: seed.workspace.id,
+      funnelId: seed.funnel.id,
+      domain: "busy.acme.test",
+      name: "Busy shop",
+    });
+    const visitor = `v_busy_${uid()}`;
+    const events = Array.from({ length: 55 }, (_, i) => ({
+      type: `step_${i}`,
+      visitorId: visitor,
+      timestamp: ago(3600 - i),
+    }));
+    const busyScope = { workspaceId: seed.workspace.id, siteId: busy.id };
+    await recordOverRest(app, cookie, busyScope, events.slice(0, 50));
+    await recordOverRest(app, cookie, busyScope, events.slice(50));
+
+    await page.getByRole("link", { name: "All sites" }).click();
+    await heading(page, "Workspaces and sites");
+    await page.getByRole("link", { name: "Live events of Busy shop" }).click();
+    await heading(page, "Live events");
+    await rows().nth(49).waitFor();
+    expect(await rows().count()).toBe(50);
+    expect(await rows().first().innerText()).toContain("step_54");
+    await page.getByRole("button", { name: "Load older events" }).click();
+    await rows().nth(54).waitFor();
+    expect(await rows().last().innerText()).toContain("step_0");
+    expect(await page.getByRole("button", { name: "Load older events" }).count()).toBe(0);
+
+    await rows().first().getByRole("link").click();
+    const timeline = page.locator("table.timeline tbody tr");
+    await timeline.nth(49).waitFor();
+    expect(await timeline.count()).toBe(50);
+    await page.getByRole("button", { name: "Older" }).click();
+    await timeline.nth(54).waitFor();
+    expect(await timeline.last().innerText()).toContain("step_0");
+    expect(await page.getByRole("button", { name: "Older" }).count()).toBe(0);
+    await page.goto(`${app.baseUrl}/app/w/${seed.workspace.id}/sites/${seed.site.id}/events`);
   });
 
   it("a session that ends sends the page to log in, and back after logging in", async () => {

@@ -261,6 +261,7 @@ describe("dashboard in Chromium", () => {
     const button = page.getByRole("button", { name: "Send a test server event" });
     expect(await button.isDisabled()).toBe(true);
     expect(await page.locator("#test-event-why").innerText()).toContain("Your role VIEW_ONLY may read");
+    await button.scrollIntoViewIfNeeded();
     await screenshot(page, "install-view-only");
     expect(await lowContrastText(page)).toEqual([]);
 

@@ -11,6 +11,7 @@ let page: Page;
 let seed: TSeededWorkspace;
 let cookie: string;
 const consoleErrors: string[] = [];
+const failedAssets: string[] = [];
 
 beforeAll(async () => {
   app = await startTestApp();
@@ -20,6 +21,10 @@ beforeAll(async () => {
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.on("console", (m) => void (m.type() === "error" && consoleErrors.push(m.text())));
   page.on("pageerror", (e) => void consoleErrors.push(e.message));
+  page.on("response", (r) => {
+    if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith("/api/"))
+      failedAssets.push(`${r.status()} ${r.url()}`);
+  });
 });
 afterAll(async () => {
   await browser?.close();
@@ -161,6 +166,21 @@ describe("dashboard in Chromium", () => {
     await page.getByText("No profile in this workspace has the email").waitFor();
   });
 
+  it("API errors are shown with their message and reason, never a blank page", async () => {
+    await page.goto(`${app.baseUrl}/app/w/${seed.workspace.id}/profiles/prf_nobody`);
+    const missing = page.getByRole("alert");
+    await missing.waitFor();
+    expect(await missing.innerText()).toMatch(/No such profile in this workspace[\s\S]*NOT_FOUND \(HTTP 404\)/);
+
+    await page.goto(`${app.baseUrl}/app/w/ws_not_mine/sites/${seed.site.id}/events`);
+    const forbidden = page.getByRole("alert");
+    await forbidden.waitFor();
+    expect(await forbidden.innerText()).toMatch(
+      /not a member of this workspace[\s\S]*WORKSPACE_FORBIDDEN \(HTTP 403\)/,
+    );
+    expect(await forbidden.innerText()).toContain("workspaceId: not a workspace you belong to");
+  });
+
   it("install page: snippet and curl filled in; the test button records an event that shows live", async () => {
     await page.goto(`${app.baseUrl}/app/w/${seed.workspace.id}/sites/${seed.site.id}/install`);
     await heading(page, "Install");
@@ -273,7 +293,9 @@ describe("dashboard in Chromium", () => {
   });
 
   it("the pages broke no Content-Security-Policy rule and threw nothing unexpected", () => {
-    // The wrong password (401), the forced VIEW_ONLY write (403) and the ended session (401) log failed requests.
-    expect(consoleErrors.filter((m) => !/status of (401|403)/.test(m))).toEqual([]);
+    // Refusals the tests provoke (wrong password and ended session 401, forbidden 403, missing profile 404) log
+    // failed requests; nothing else may.
+    expect(consoleErrors.filter((m) => !/status of (401|403|404)/.test(m))).toEqual([]);
+    expect(failedAssets).toEqual([]);
   });
 });

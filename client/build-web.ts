@@ -2,10 +2,11 @@ import { mkdir, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 import { build, type BuildOptions } from "esbuild";
+import { DASHBOARD_BUNDLE } from "./build-dashboard.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** Where the built browser assets go; the server serves them from here (see `webAssetsDir`). */
+/** Where the built browser assets go; the server serves them from here (`WEB_DIR`, `config.webDir`). */
 export const WEB_OUT_DIR = resolve(root, "dist/web");
 
 /**
@@ -16,6 +17,7 @@ export const WEB_OUT_DIR = resolve(root, "dist/web");
 export const WEB_BUNDLES: readonly TWebBundle[] = [
   // The tracking snippet, served as /fz.js to customers' pages: old browsers too, no module loader.
   { name: "snippet", entryPoints: { fz: "client/web/snippet/fz.ts" }, format: "iife", target: "es2017" },
+  DASHBOARD_BUNDLE,
 ];
 
 type TWebBundle = BuildOptions & {

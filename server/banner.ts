@@ -22,6 +22,7 @@ export function formatBanner({ base, database, demo, known = null, seedDemo }: T
     ``,
     `  Server-side events API on ${base}`,
     `  Docs:     ${base}/api/docs   (OpenAPI: ${base}/api/openapi.json)`,
+    `  Dashboard: ${base}/app/`,
   ];
   if (demo) lines.push(...demoLines(base, demo));
   else {

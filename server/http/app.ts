@@ -12,6 +12,7 @@ import { stripeWebhookRoutes } from "../stripe/webhook.ts";
 import { jsonBody } from "./body.ts";
 import { collectRoutes } from "./collect.ts";
 import { csrfGuard } from "./csrf.ts";
+import { dashboardRoutes } from "./dashboard.ts";
 import { jsonErrorHandler, sendError } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { requestObservability } from "./observability.ts";
@@ -63,6 +64,7 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
 
   app.use(docsRoutes(config));
   app.use(snippetRoutes(config.webDir));
+  app.use("/app", dashboardRoutes(config.webDir));
 
   // API-key door, before (and apart from) the session middleware: it never reads a cookie.
   app.use("/mcp", mcpRoutes(deps));

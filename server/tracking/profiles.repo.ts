@@ -1,4 +1,4 @@
-import type { IdentifierKind, PrismaClient } from "../../generated/prisma/client.ts";
+import type { EventSource, IdentifierKind, PrismaClient } from "../../generated/prisma/client.ts";
 
 /** Reads behind the profile and event endpoints (tenant first in every filter). */
 export function findProfileIdByIdentifier(
@@ -52,6 +52,20 @@ export function findTimelinePage(prisma: PrismaClient, profileId: string, cursor
     take,
     select: { id: true, type: true, occurredAt: true, funnelId: true, trackingEventId: true, detail: true },
   });
+}
+
+/** The source (server or browser) of each logged event, by id. */
+export async function findEventSources(
+  prisma: PrismaClient,
+  workspaceId: string,
+  ids: string[],
+): Promise<Map<string, EventSource>> {
+  if (ids.length === 0) return new Map();
+  const rows = await prisma.trackingEvent.findMany({
+    where: { workspaceId, id: { in: ids } },
+    select: { id: true, source: true },
+  });
+  return new Map(rows.map((r) => [r.id, r.source]));
 }
 
 export function findSiteEventsPage(

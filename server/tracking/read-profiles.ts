@@ -103,11 +103,21 @@ export async function getProfile(
     describeProfile(prisma, live),
     page((take) => repo.findTimelinePage(prisma, live.id, cursor, take), opts.limit ?? DEFAULT_PAGE_SIZE),
   ]);
+  const sources = await repo.findEventSources(
+    prisma,
+    workspaceId,
+    timeline.items.flatMap((t) => (t.trackingEventId ? [t.trackingEventId] : [])),
+  );
   return {
     profile,
     redirectedFrom: live.id === profileId ? null : profileId,
     timeline: {
-      items: timeline.items.map((t) => ({ ...t, occurredAt: t.occurredAt.toISOString(), detail: t.detail ?? null })),
+      items: timeline.items.map((t) => ({
+        ...t,
+        source: (t.trackingEventId && sources.get(t.trackingEventId)) || null,
+        occurredAt: t.occurredAt.toISOString(),
+        detail: t.detail ?? null,
+      })),
       nextCursor: timeline.nextCursor,
     },
   };

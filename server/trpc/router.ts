@@ -8,6 +8,7 @@ import { me } from "./auth/me.ts";
 import { get } from "./profiles/get.ts";
 import { lookup } from "./profiles/lookup.ts";
 import { listEvents } from "./tracking/list-events.ts";
+import { list as listSites } from "./sites/list.ts";
 import { setStripeSecret } from "./sites/set-stripe-secret.ts";
 import { recordServerEvents } from "./tracking/record-server-events.ts";
 
@@ -17,7 +18,7 @@ export const appRouter = router({
   tracking: router({ recordServerEvents, listEvents }),
   profiles: router({ lookup, get }),
   apiKeys: router({ create: createApiKey, list: listApiKeys, revoke: revokeApiKey }),
-  sites: router({ setStripeSecret }),
+  sites: router({ list: listSites, setStripeSecret }),
 });
 
 export type AppRouter = typeof appRouter;

@@ -121,6 +121,8 @@ describe.each(TRANSPORTS)("profile merges over %s", (transport) => {
     expect(got.profile.id).toBe(p1);
     expect(got.redirectedFrom).toBe(p2);
     expect(got.timeline.items.map((i) => i.type)).toEqual(["$merge", "trial_start", "identify", "visit"]);
+    // Each entry says who recorded it: these all came through this API; a merge entry has no source.
+    expect(got.timeline.items.map((i) => i.source)).toEqual([null, "SERVER", "SERVER", "SERVER"]);
     expect(await lookup({ visitorId: B })).toMatchObject({ id: p1, eventCount: 3 });
     expect((await get(p1)).redirectedFrom).toBeNull();
     // The event log keeps the id of the time in the database, but reads show where the person lives now.

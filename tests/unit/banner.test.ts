@@ -15,6 +15,7 @@ describe("the start-up banner", () => {
   it("shows a demo login created by this start, with commands that use it", () => {
     const text = formatBanner({ base, database: "embedded", demo, seedDemo: true });
     expect(text).toContain(`Server-side events API on ${base}`);
+    expect(text).toMatch(new RegExp(`^\\s+Dashboard: ${base}/app/$`, "m"));
     expect(text).toMatch(/^\s+password\s+pw-123$/m);
     expect(text).toContain(`-d '{"email":"demo@example.com","password":"pw-123"}' ${base}/api/auth/login`);
     expect(text).toContain(`'${base}/api/tracking/server-events?workspaceId=ws_1'`);

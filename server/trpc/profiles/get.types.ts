@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { OpenApiMeta } from "trpc-to-openapi";
+import { EVENT_SOURCES } from "../../db/enums.ts";
 import { ZStorableId } from "../../db/storable.ts";
 import { ZProfile } from "../shared/profile.types.ts";
 import { READ_ERRORS, ZIsoDateTime, ZPageOf, ZPageQuery } from "../shared/read.types.ts";
@@ -24,6 +25,10 @@ export const ZTimelineItem = z.object({
   occurredAt: ZIsoDateTime,
   funnelId: z.string(),
   trackingEventId: z.string().nullable(),
+  source: z
+    .enum(EVENT_SOURCES)
+    .nullable()
+    .describe("Who recorded the event: `SERVER` (this API) or `CLIENT` (the browser snippet); null for `$merge`."),
   detail: z.unknown().nullable().describe("For `$merge`: the merged profile id and the identifier that linked them."),
 });
 

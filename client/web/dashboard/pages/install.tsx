@@ -1,0 +1,112 @@
+import { useState } from "preact/hooks";
+import { api, toApiError, type TApiError, type TRecordResult } from "../api.ts";
+import { loginCurl, recordCurl, snippetTag, stubTag, testEvent } from "../install-code.ts";
+import { paths } from "../router.ts";
+import { roleIn, useSession } from "../session.ts";
+import { ErrorBox, Link, PageTitle } from "../ui.tsx";
+import { SiteNav } from "./site-nav.tsx";
+
+const WRITE_ROLES = new Set(["ADMIN", "MANAGER"]);
+
+/** What to paste where: the browser snippet, the curl for server events, and a test event button. */
+export function InstallPage({ workspaceId, siteId }: { workspaceId: string; siteId: string }) {
+  const session = useSession();
+  const origin = location.origin;
+  return (
+    <section>
+      <SiteNav workspaceId={workspaceId} siteId={siteId} current="install" />
+      <PageTitle>Install</PageTitle>
+      <h2>Browser snippet</h2>
+      <p>Add this tag to every page of the site, before the closing head tag:</p>
+      <CodeBlock id="snippet" label="Snippet tag" code={snippetTag(origin, siteId)} />
+      <p>
+        To call <code>funnelfizz("event", …)</code> or <code>funnelfizz("identify", email)</code> before the snippet has
+        loaded, put this one-line queue stub first:
+      </p>
+      <CodeBlock id="stub" label="Queue stub" code={stubTag()} />
+      <h2>Server events</h2>
+      <p>Log in once (the cookie goes into cookies.txt), then record events from your backend:</p>
+      <CodeBlock id="curl-login" label="Log in with curl" code={loginCurl(origin, session.user.email)} />
+      <CodeBlock
+        id="curl-record"
+        label="Record a server event with curl"
+        code={recordCurl(origin, workspaceId, siteId)}
+      />
+      <h2>Send a test server event</h2>
+      <TestEventButton workspaceId={workspaceId} siteId={siteId} role={roleIn(session, workspaceId)} />
+    </section>
+  );
+}
+
+function CodeBlock({ id, label, code }: { id: string; label: string; code: string }) {
+  const [copied, setCopied] = useState<string>();
+  // The clipboard API needs a secure context (HTTPS or localhost); elsewhere the text is selected for Ctrl+C.
+  const copy = () =>
+    navigator.clipboard.writeText(code).then(
+      () => setCopied("Copied"),
+      () => {
+        const element = document.getElementById(id);
+        if (element) getSelection()?.selectAllChildren(element);
+        setCopied("Selected: press Ctrl+C to copy");
+      },
+    );
+  return (
+    <figure class="code">
+      <figcaption id={`${id}-label`}>{label}</figcaption>
+      <pre aria-labelledby={`${id}-label`} tabIndex={0}>
+        <code id={id}>{code}</code>
+      </pre>
+      <button type="button" class="secondary" onClick={() => void copy()} aria-describedby={`${id}-label`}>
+        Copy
+      </button>
+      <span class="muted" role="status">
+        {copied ? ` ${copied}` : ""}
+      </span>
+    </figure>
+  );
+}
+
+function TestEventButton(props: { workspaceId: string; siteId: string; role: string | undefined }) {
+  const { workspaceId, siteId, role } = props;
+  const [result, setResult] = useState<TRecordResult>();
+  const [error, setError] = useState<TApiError>();
+  const [busy, setBusy] = useState(false);
+  const mayWrite = role !== undefined && WRITE_ROLES.has(role);
+
+  const send = async () => {
+    setBusy(true);
+    setError(undefined);
+    setResult(undefined);
+    try {
+      setResult(await api.tracking.recordServerEvents.mutate(testEvent(siteId, workspaceId)));
+    } catch (err) {
+      setError(toApiError(err));
+    }
+    setBusy(false);
+  };
+
+  const recorded = result?.events[0];
+  return (
+    <div class="test-event">
+      <p>
+        Records one <code>dashboard_test</code> event through the API, as your backend would.
+      </p>
+      <button type="button" disabled={!mayWrite || busy} aria-describedby="test-event-why" onClick={() => void send()}>
+        {busy ? "Sending…" : "Send a test server event"}
+      </button>
+      <p id="test-event-why" class="muted">
+        {mayWrite
+          ? "It appears on the live events page within two seconds."
+          : `Your role ${role ?? "(none)"} may read this workspace but not record events; ask an ADMIN or MANAGER.`}
+      </p>
+      {error && <ErrorBox error={error} />}
+      {recorded && (
+        <p class="notice" role="status">
+          Recorded event <code>{recorded.eventId}</code> ({recorded.status}).{" "}
+          <Link href={paths.profile(workspaceId, recorded.profileId)}>Open its profile</Link> or{" "}
+          <Link href={paths.events(workspaceId, siteId)}>see it in live events</Link>.
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+import { z } from "zod";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { READ_ERRORS } from "../shared/read.types.ts";
+
+export const listSitesMeta: OpenApiMeta = {
+  openapi: {
+    method: "GET",
+    path: "/sites",
+    tags: ["sites"],
+    summary: "Tracking sites of a workspace",
+    description:
+      "The workspace's tracking sites, oldest first, each with the funnel its events feed. Any member may read them.",
+    protect: true,
+    errorResponses: READ_ERRORS,
+  },
+};
+
+export const ZSiteView = z.object({
+  id: z.string().describe("The site id: `siteId` of events and of the snippet's `data-site`."),
+  name: z.string(),
+  domain: z.string(),
+  funnelId: z.string().describe("The funnel whose stages this site's events move."),
+});
+
+export const ZListSitesOutput = z.object({ items: z.array(ZSiteView) });
+
+export type TListSitesOutput = z.infer<typeof ZListSitesOutput>;

@@ -45,6 +45,8 @@ function send(req: Request, res: Response, snippet: TSnippet, cacheControl: stri
   res.setHeader("Content-Type", "text/javascript; charset=utf-8");
   res.setHeader("Cache-Control", cacheControl);
   res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
+  // Public code: any page may read it, which a `crossorigin` tag with Subresource Integrity needs.
+  res.setHeader("Access-Control-Allow-Origin", "*");
   res.setHeader("ETag", snippet.etag);
   res.setHeader("X-Snippet-Version", snippet.version);
   res.setHeader("X-Snippet-Integrity", snippet.integrity);

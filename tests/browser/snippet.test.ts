@@ -149,6 +149,31 @@ describe("the snippet in Chromium, on a page of the site's domain", () => {
   });
 });
 
+describe("the pinned snippet with Subresource Integrity", () => {
+  it("loads from /fz.<version>.js with its integrity hash and records; a wrong hash is blocked", async () => {
+    const latest = await fetch(`${app.baseUrl}/fz.js`);
+    const version = latest.headers.get("x-snippet-version")!;
+    const integrity = latest.headers.get("x-snippet-integrity")!;
+    const wrong = `sha384-${Buffer.alloc(48).toString("base64")}`;
+    const pinned = await startHostPages(`${app.baseUrl}/fz.${version}.js`, seed.site.id, {
+      "/sri": { tagAttributes: `integrity="${integrity}" crossorigin="anonymous"` },
+      "/bad-sri": { tagAttributes: `integrity="${wrong}" crossorigin="anonymous"` },
+    });
+    try {
+      const blocked: string[] = [];
+      const bad = await browser.context.newPage();
+      bad.on("console", (m) => void (/integrity/i.test(m.text()) && blocked.push(m.text())));
+      await bad.goto(pinned.url("sri.shop.localhost", "/bad-sri"));
+      await openPage(pinned.url("sri.shop.localhost", "/sri"));
+      await expect.poll(() => typesOf({ path: "/sri" }), { timeout: 10_000 }).toEqual(["pageview"]);
+      expect(blocked.length).toBeGreaterThan(0);
+      expect(await typesOf({ path: "/bad-sri" })).toEqual([]);
+    } finally {
+      await pinned.close();
+    }
+  });
+});
+
 describe("the snippet where it must not record, or cannot work normally", () => {
   it("is refused on a page of another domain: the browser gets no answer to read and nothing is written", async () => {
     const before = await countSiteEvents();

@@ -43,6 +43,7 @@ it("pins a version: /fz.<version>.js is the same bytes, cached for a year, with 
   expect(pinned.status).toBe(200);
   expect(pinned.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
   expect(pinned.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
+  expect(pinned.headers.get("access-control-allow-origin")).toBe("*");
   expect(Buffer.from(await pinned.arrayBuffer()).equals(body)).toBe(true);
   expect(pinned.headers.get("x-snippet-integrity")).toBe(
     `sha384-${createHash("sha384").update(body).digest("base64")}`,

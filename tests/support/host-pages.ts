@@ -40,6 +40,11 @@ export async function startHostPages(
   return {
     port,
     url: (host, path = "/") => `http://${host}:${port}${path}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A browser keeps its connections alive; the pages are done with them.
+        server.closeAllConnections();
+      }),
   };
 }

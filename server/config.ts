@@ -16,6 +16,7 @@ const ZEnv = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
   DATABASE_POOL_MAX: ZInt(1, 200).default(10),
+  DATABASE_QUERY_TIMEOUT_MS: ZInt(100, 600_000).default(30_000),
   DATA_DIR: z.string().min(1).default(".data"),
   WEB_DIR: z.string().min(1).default("dist/web"),
   REDIS_URL: z
@@ -102,7 +103,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
-    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, dataDir: e.DATA_DIR },
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
+      dataDir: e.DATA_DIR,
+    },
     // The browser assets `npm run build:web` writes (the snippet and the dashboard).
     webDir: e.WEB_DIR,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,

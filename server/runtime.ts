@@ -27,6 +27,7 @@ export async function createRuntime(
       databaseUrl: config.database.url,
       dataDir: config.database.dataDir,
       poolMax: config.database.poolMax,
+      queryTimeoutMs: config.database.queryTimeoutMs,
       log: (line) => logger.info(line),
       // The process's own statement count: what a request costs in round trips, read from /metrics.
       onQuery: () => metrics.inc("db_statements_total", "SQL statements this process sent to the database."),

@@ -26,6 +26,12 @@ export interface TOpenDatabaseOptions {
   dataDir?: string;
   /** PostgreSQL pool size (default 10); embedded is always 1, PGlite being one session. */
   poolMax?: number;
+  /**
+   * PostgreSQL only: a statement without an answer after this long fails as DATABASE_UNAVAILABLE
+   * and its connection is destroyed (default: none). A server that froze, or a network that
+   * drops packets without closing anything, would otherwise hold a request until TCP gives up.
+   */
+  queryTimeoutMs?: number;
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
   /** Called with the text of every statement sent through the pool (tests count statements). */
@@ -54,7 +60,12 @@ export async function openDatabase(opts: TOpenDatabaseOptions): Promise<TDatabas
   const pool = new pg.Pool(
     embedded
       ? { connectionString: url, max: 1, idleTimeoutMillis: 0 }
-      : { connectionString: url, max: opts.poolMax ?? 10, connectionTimeoutMillis: 10_000 },
+      : {
+          connectionString: url,
+          max: opts.poolMax ?? 10,
+          connectionTimeoutMillis: 10_000,
+          ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
+        },
   );
   watchConnectionErrors(pool, log);
   if (opts.onQuery) reportQueries(pool, opts.onQuery);

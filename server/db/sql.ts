@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { withSqlClient, type TDatabase } from "./database.ts";
+import { isTransientDatabaseError } from "./transient-errors.ts";
 
 /**
  * A transaction on a raw `pg` connection from the same pool Prisma uses. The ingest hot path
@@ -55,7 +56,9 @@ export function inTransaction<T>(
       await client.query("COMMIT");
       return result;
     } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      // A lost or unanswering connection is destroyed on release, and the server rolls back what
+      // it had; a ROLLBACK sent there would only wait for the same silence.
+      if (!isTransientDatabaseError(err)) await client.query("ROLLBACK").catch(() => undefined);
       throw err;
     }
   });

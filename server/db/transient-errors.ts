@@ -27,6 +27,8 @@ const TRANSIENT_PG_MESSAGES = new RegExp(
     "is not queryable",
     "timeout exceeded when trying to connect",
     "terminating connection due to administrator command",
+    // Our own deadline (DATABASE_QUERY_TIMEOUT_MS): the server did not answer in time.
+    "Query read timeout",
   ].join("|"),
 );
 

@@ -27,7 +27,7 @@ describe("loadConfig", () => {
       production: false,
       host: "0.0.0.0",
       port: 3000,
-      database: { url: undefined, dataDir: ".data", poolMax: 10 },
+      database: { url: undefined, dataDir: ".data", poolMax: 10, queryTimeoutMs: 30_000 },
       redis: undefined,
       trustProxy: false,
       allowedOrigins: [],

@@ -24,6 +24,7 @@ describe("isTransientDatabaseError", () => {
     ["pg: connection ended under a query", new Error("Connection terminated unexpectedly")],
     ["pg: query on a dead client", new Error("Client has encountered a connection error and is not queryable")],
     ["pg-pool: connect timeout", new Error("timeout exceeded when trying to connect")],
+    ["pg: no answer within DATABASE_QUERY_TIMEOUT_MS", new Error("Query read timeout")],
     ["Prisma: server closed the connection", prismaError("P1017")],
     ["Prisma: pool timeout", prismaError("P2024")],
     ["Prisma: driver adapter error", prismaError("P2010", { driverAdapterError: { kind: "TooManyConnections" } })],

@@ -89,14 +89,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const production = e.NODE_ENV === "production";
-  if (production) {
-    const missing = (["SESSION_SECRET", "SECRETS_KEY", "REDIS_URL", "DATABASE_URL"] as const).filter((k) => !e[k]);
-    if (missing.length > 0) {
-      throw new ConfigError(
-        `Invalid configuration:\n${missing.map((k) => `  ${k}: required when NODE_ENV=production`).join("\n")}`,
-      );
-    }
-  }
+  if (production) requireProductionSettings(e);
   return {
     env: e.NODE_ENV,
     production,
@@ -137,6 +130,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
+}
+
+/** Production refuses to start without a session secret, a secrets key, PostgreSQL and Redis. */
+function requireProductionSettings(e: z.infer<typeof ZEnv>): void {
+  const missing = (["SESSION_SECRET", "SECRETS_KEY", "REDIS_URL", "DATABASE_URL"] as const).filter((k) => !e[k]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n${missing.map((k) => `  ${k}: required when NODE_ENV=production`).join("\n")}`,
+    );
+  }
 }
 
 /** The tracking snippet's door (POST /api/collect): batches per client IP, and per visitor of a site. */

@@ -56,17 +56,7 @@ export async function openDatabase(opts: TOpenDatabaseOptions): Promise<TDatabas
     embedded = await startEmbeddedServer(opts.dataDir);
     url = embedded.url;
   }
-  // Embedded: keep the single connection for good, so it is never closed and reopened.
-  const pool = new pg.Pool(
-    embedded
-      ? { connectionString: url, max: 1, idleTimeoutMillis: 0 }
-      : {
-          connectionString: url,
-          max: opts.poolMax ?? 10,
-          connectionTimeoutMillis: 10_000,
-          ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
-        },
-  );
+  const pool = new pg.Pool(poolConfig(url, embedded !== undefined, opts));
   watchConnectionErrors(pool, log);
   if (opts.onQuery) reportQueries(pool, opts.onQuery);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
@@ -98,6 +88,17 @@ export async function openDatabase(opts: TOpenDatabaseOptions): Promise<TDatabas
     throw error;
   }
   return db;
+}
+
+function poolConfig(url: string, embedded: boolean, opts: TOpenDatabaseOptions): pg.PoolConfig {
+  // Embedded: keep the single connection for good, so it is never closed and reopened.
+  if (embedded) return { connectionString: url, max: 1, idleTimeoutMillis: 0 };
+  return {
+    connectionString: url,
+    max: opts.poolMax ?? 10,
+    connectionTimeoutMillis: 10_000,
+    ...(opts.queryTimeoutMs ? { query_timeout: opts.queryTimeoutMs } : {}),
+  };
 }
 
 /**

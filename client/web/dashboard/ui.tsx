@@ -77,3 +77,21 @@ export function Loading({ what }: { what: string }) {
     </p>
   );
 }
+
+/** A table's caption (for screen readers; the page's heading says it to the eye) and its column headers. */
+export function TableHead({ caption, columns }: { caption?: string; columns: readonly string[] }) {
+  return (
+    <>
+      {caption && <caption class="visually-hidden">{caption}</caption>}
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col" key={c}>
+              {c}
+            </th>
+          ))}
+        </tr>
+      </thead>
+    </>
+  );
+}

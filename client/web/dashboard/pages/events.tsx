@@ -1,7 +1,7 @@
 import type { TTrackingEvent } from "../api.ts";
 import { POLL_MS, useLiveEvents } from "../live-events.ts";
 import { paths } from "../router.ts";
-import { ErrorBox, Link, Loading, PageTitle, SourceBadge, Time } from "../ui.tsx";
+import { ErrorBox, Link, Loading, PageTitle, SourceBadge, TableHead, Time } from "../ui.tsx";
 import { SiteNav } from "./site-nav.tsx";
 
 /** A site's events as they arrive: newest first, polled every two seconds, with older pages on demand. */
@@ -49,17 +49,10 @@ export function EventsPage({ workspaceId, siteId }: { workspaceId: string; siteI
 function EventsTable(props: { workspaceId: string; events: TTrackingEvent[]; fresh: ReadonlySet<string> }) {
   return (
     <table class="events">
-      <caption class="visually-hidden">Events of the site, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Time</th>
-          <th scope="col">Type</th>
-          <th scope="col">Source</th>
-          <th scope="col">Channel</th>
-          <th scope="col">Visitor / email</th>
-          <th scope="col">Profile</th>
-        </tr>
-      </thead>
+      <TableHead
+        caption="Events of the site, newest first"
+        columns={["Time", "Type", "Source", "Channel", "Visitor / email", "Profile"]}
+      />
       <tbody>
         {props.events.map((e) => (
           <tr key={e.id} class={props.fresh.has(e.id) ? "fresh" : undefined} data-event-id={e.id}>

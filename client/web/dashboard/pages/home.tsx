@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { paths } from "../router.ts";
 import { useSession } from "../session.ts";
-import { ErrorBox, Link, Loading, PageTitle } from "../ui.tsx";
+import { ErrorBox, Link, Loading, PageTitle, TableHead } from "../ui.tsx";
 import { useCall } from "../use-call.ts";
 
 /** Pick a workspace, then one of its tracking sites: its live events or its install page. */
@@ -44,15 +44,7 @@ function SiteList({ workspaceId }: { workspaceId: string }) {
         <p>This workspace has no tracking site yet (admin CLI: site create).</p>
       ) : (
         <table>
-          <caption class="visually-hidden">Tracking sites of the workspace</caption>
-          <thead>
-            <tr>
-              <th scope="col">Site</th>
-              <th scope="col">Domain</th>
-              <th scope="col">Id</th>
-              <th scope="col">Pages</th>
-            </tr>
-          </thead>
+          <TableHead caption="Tracking sites of the workspace" columns={["Site", "Domain", "Id", "Pages"]} />
           <tbody>
             {items.map((site) => (
               <tr key={site.id}>

@@ -2,7 +2,7 @@ import { Fragment } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, toApiError, type TApiError, type TProfilePage, type TTimelineItem } from "../api.ts";
 import { paths } from "../router.ts";
-import { ErrorBox, Link, Loading, PageTitle, SourceBadge, Time } from "../ui.tsx";
+import { ErrorBox, Link, Loading, PageTitle, SourceBadge, TableHead, Time } from "../ui.tsx";
 
 const PAGE_SIZE = 50;
 
@@ -90,16 +90,7 @@ export function ProfilePage({ workspaceId, profileId }: { workspaceId: string; p
       </div>
       <h2>Stage per funnel</h2>
       <table class="stages">
-        <thead>
-          <tr>
-            <th scope="col">Funnel</th>
-            <th scope="col">Stage</th>
-            <th scope="col">Stage since</th>
-            <th scope="col">Events</th>
-            <th scope="col">First seen</th>
-            <th scope="col">Last seen</th>
-          </tr>
-        </thead>
+        <TableHead columns={["Funnel", "Stage", "Stage since", "Events", "First seen", "Last seen"]} />
         <tbody>
           {profile.funnelLinks.map((l) => (
             <tr key={l.funnelId}>
@@ -136,15 +127,7 @@ function Timeline({ workspaceId, items }: { workspaceId: string; items: TTimelin
   if (items.length === 0) return <p>No events on this profile.</p>;
   return (
     <table class="timeline">
-      <caption class="visually-hidden">Timeline of the profile, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Time</th>
-          <th scope="col">Event</th>
-          <th scope="col">Source</th>
-          <th scope="col">Details</th>
-        </tr>
-      </thead>
+      <TableHead caption="Timeline of the profile, newest first" columns={["Time", "Event", "Source", "Details"]} />
       <tbody>
         {items.map((item) => (
           <tr key={item.id} class={item.type === "$merge" ? "merge" : undefined}>

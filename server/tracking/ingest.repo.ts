@@ -4,10 +4,11 @@ import type { TFunnelStage } from "./stages.ts";
 
 /**
  * The ingest path's SQL: four statements per request inside BEGIN/COMMIT, whatever the number of
- * events (arrays through `unnest`). Each is a named prepared statement, so PostgreSQL parses and
- * plans it once per connection. Statement boundaries are where they are for READ COMMITTED: a
- * statement only sees what other transactions committed before it started, so whatever must
- * see the work of a lock's previous holder runs in a statement after the one that took the lock.
+ * events (arrays through `unnest`). Each is a named prepared statement, so PostgreSQL parses it
+ * once per connection; the lookups also keep one (generic) plan, the write is planned per call.
+ * Statement boundaries are where they are for READ COMMITTED: a statement only sees what other
+ * transactions committed before it started, so whatever must see the work of a lock's previous
+ * holder runs in a statement after the one that took the lock.
  */
 type Tx = TSqlTx;
 
@@ -57,6 +58,14 @@ const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
  * advisory locks only cover the identifiers a request names; a profile is also reachable through
  * its other identifiers, so everything a request changes on an existing profile (a new email, a
  * merge, counters) must happen under this row lock.
+ *
+ * Its plan is cached (generic), so its shape leaves the planner no choice: every lookup is a
+ * LATERAL subquery with LIMIT 1 on a unique key, driven by the parameter arrays — an index probe
+ * per identifier or messageId whatever the planner believed the tables' sizes were when it
+ * planned (the plain join it replaces became a scan of every profile once the tables grew past
+ * the empty size it was planned at). Its last branch switches the rest of the transaction to
+ * plans made per call (`set_config(..., true)` lasts until COMMIT): the write statement's joins
+ * on merges and deltas are only index plans when the planner sees the tables' real sizes.
  */
 export async function lockProfilesAndFindRecorded(
   tx: Tx,
@@ -72,23 +81,29 @@ export async function lockProfilesAndFindRecorded(
     channel: string;
     stage: TFunnelStage | null;
   }>`
-    WITH locked AS (
-      SELECT p.id FROM profiles p
-      WHERE p.merged_into_id IS NULL AND p.id IN (
-        SELECT i.profile_id FROM profile_identifiers i
-        WHERE i.workspace_id = ${scope.workspaceId} AND (i.kind, i.value) IN (
-          SELECT k::"IdentifierKind", v
-          FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)))
-      ORDER BY p.id
-      FOR UPDATE)
+    WITH owners AS MATERIALIZED (
+      SELECT DISTINCT o.profile_id
+      FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)
+      CROSS JOIN LATERAL (SELECT i.profile_id FROM profile_identifiers i
+        WHERE i.workspace_id = ${scope.workspaceId} AND i.kind = u.k::"IdentifierKind" AND i.value = u.v LIMIT 1) o
+      ORDER BY o.profile_id),
+    locked AS MATERIALIZED (
+      SELECT p.id, p.merged_into_id FROM owners
+      CROSS JOIN LATERAL (SELECT p.id, p.merged_into_id FROM profiles p WHERE p.id = owners.profile_id FOR UPDATE) p)
     SELECT id AS locked, NULL AS "messageId", NULL AS id, NULL AS "liveProfileId", NULL AS channel, NULL AS stage
-    FROM locked
+    FROM locked WHERE merged_into_id IS NULL
     UNION ALL
-    SELECT NULL, e.message_id, e.id, COALESCE(p.merged_into_id, p.id), e.channel::text, l.current_stage::text
-    FROM tracking_events e JOIN profiles p ON p.id = e.profile_id
-      LEFT JOIN profile_funnel_links l
-        ON l.profile_id = COALESCE(p.merged_into_id, p.id) AND l.funnel_id = ${scope.site.funnelId}
-    WHERE e.site_id = ${scope.site.id} AND e.message_id = ANY(${messageIds}::text[])`;
+    SELECT NULL, e.message_id, e.id, p.live_id, e.channel::text, l.current_stage::text
+    FROM (SELECT DISTINCT unnest(${messageIds}::text[])) AS m(message_id)
+    CROSS JOIN LATERAL (SELECT e.message_id, e.id, e.profile_id, e.channel FROM tracking_events e
+      WHERE e.site_id = ${scope.site.id} AND e.message_id = m.message_id LIMIT 1) e
+    CROSS JOIN LATERAL (SELECT COALESCE(p.merged_into_id, p.id) AS live_id FROM profiles p
+      WHERE p.id = e.profile_id LIMIT 1) p
+    LEFT JOIN LATERAL (SELECT l.current_stage FROM profile_funnel_links l
+      WHERE l.profile_id = p.live_id AND l.funnel_id = ${scope.site.funnelId} LIMIT 1) l ON true
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, NULL, NULL
+    FROM (SELECT set_config('plan_cache_mode', 'force_custom_plan', true)) AS later_statements_planned_per_call`;
   const lockedProfileIds = new Set<string>();
   const recorded: TStoredEvent[] = [];
   for (const r of rows) {
@@ -113,13 +128,13 @@ export type TOwnerRow = {
  */
 export function findOwners(tx: Tx, workspaceId: string, identifiers: TIdentifier[]): Promise<TOwnerRow[]> {
   return tx.prepared("ingest_find_owners").rows<TOwnerRow>`
-    SELECT i.kind::text AS kind, i.value, i.profile_id AS "profileId", p.created_at AS "createdAt",
-      (SELECT e.value FROM profile_identifiers e
-        WHERE e.profile_id = i.profile_id AND e.kind = 'EMAIL' ORDER BY e.created_at, e.value LIMIT 1) AS email
-    FROM profile_identifiers i JOIN profiles p ON p.id = i.profile_id
-    WHERE i.workspace_id = ${workspaceId} AND (i.kind, i.value) IN (
-      SELECT k::"IdentifierKind", v
-      FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v))`;
+    SELECT u.k AS kind, u.v AS value, o.profile_id AS "profileId", p.created_at AS "createdAt", em.value AS email
+    FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)
+    CROSS JOIN LATERAL (SELECT i.profile_id FROM profile_identifiers i
+      WHERE i.workspace_id = ${workspaceId} AND i.kind = u.k::"IdentifierKind" AND i.value = u.v LIMIT 1) o
+    CROSS JOIN LATERAL (SELECT p.created_at FROM profiles p WHERE p.id = o.profile_id LIMIT 1) p
+    LEFT JOIN LATERAL (SELECT e.value FROM profile_identifiers e
+      WHERE e.profile_id = o.profile_id AND e.kind = 'EMAIL' ORDER BY e.created_at, e.value LIMIT 1) em ON true`;
 }
 
 /** What the batch adds to one profile: counters, time span, and the highest stage it reached (and when). */

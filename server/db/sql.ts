@@ -62,3 +62,15 @@ export function inTransaction<T>(
     }
   });
 }
+
+/**
+ * One statement outside a transaction, sent as the named prepared statement `name` on a pooled
+ * connection. For reads on paths that must not wake Prisma: its query compiler costs tens of MB
+ * of memory the first time any Prisma query runs (docs/performance.md, "Production start").
+ */
+export function preparedQuery(db: TDatabase, name: string): Pick<TSqlTx, "rows"> {
+  return {
+    rows: <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
+      withSqlClient(db, (client) => sqlTx(client, name).rows<T>(strings, ...values)),
+  };
+}

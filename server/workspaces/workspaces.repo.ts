@@ -65,7 +65,3 @@ export function findSiteInWorkspace(prisma: PrismaClient, workspaceId: string, s
     select: { id: true, workspaceId: true, funnelId: true, domain: true },
   });
 }
-
-export function countUsers(prisma: PrismaClient) {
-  return prisma.user.count();
-}

@@ -5,7 +5,8 @@ import type { TFunnelStage } from "./stages.ts";
 /**
  * The ingest path's SQL: four statements per request inside BEGIN/COMMIT, whatever the number of
  * events (arrays through `unnest`). Each is a named prepared statement, so PostgreSQL parses it
- * once per connection; the lookups also keep one (generic) plan, the write is planned per call.
+ * once per connection; the lookups also keep one (generic) plan, and so does the write once the
+ * tables are known to be large (see lockProfilesAndFindRecorded).
  * Statement boundaries are where they are for READ COMMITTED: a statement only sees what other
  * transactions committed before it started, so whatever must see the work of a lock's previous
  * holder runs in a statement after the one that took the lock.
@@ -36,6 +37,14 @@ export async function findSiteAndLock(
   return site ? { id: site.id, funnelId: site.funnelId, domain: site.domain } : null;
 }
 
+/**
+ * Rows every table the write statement joins must hold, by its statistics, before that statement's
+ * plan is cached: from there on an index probe per row of the batch is several times cheaper than
+ * a scan in the planner's eyes, so the cached plan is an index plan and stays one as the tables grow.
+ * Below it (and on a database never analyzed, reltuples -1) the statement is planned per call.
+ */
+const CACHED_WRITE_PLAN_MIN_ROWS = 50_000;
+
 /** An event already stored under a messageId, with its profile's live id and stage now. */
 export type TStoredEvent = {
   messageId: string;
@@ -63,9 +72,10 @@ const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
  * LATERAL subquery with LIMIT 1 on a unique key, driven by the parameter arrays — an index probe
  * per identifier or messageId whatever the planner believed the tables' sizes were when it
  * planned (the plain join it replaces became a scan of every profile once the tables grew past
- * the empty size it was planned at). Its last branch switches the rest of the transaction to
- * plans made per call (`set_config(..., true)` lasts until COMMIT): the write statement's joins
- * on merges and deltas are only index plans when the planner sees the tables' real sizes.
+ * the empty size it was planned at). Its last branch decides how the rest of the transaction is
+ * planned (`set_config(..., true)` lasts until COMMIT): the write statement's joins on merges and
+ * deltas are index plans only when the planner knows the tables are large, so it is planned per
+ * call until the tables' statistics (ANALYZE) say so, and cached from then on.
  */
 export async function lockProfilesAndFindRecorded(
   tx: Tx,
@@ -103,7 +113,10 @@ export async function lockProfilesAndFindRecorded(
       WHERE l.profile_id = p.live_id AND l.funnel_id = ${scope.site.funnelId} LIMIT 1) l ON true
     UNION ALL
     SELECT NULL, NULL, NULL, NULL, NULL, NULL
-    FROM (SELECT set_config('plan_cache_mode', 'force_custom_plan', true)) AS later_statements_planned_per_call`;
+    FROM (SELECT set_config('plan_cache_mode', CASE WHEN (SELECT min(c.reltuples) FROM pg_class c
+        WHERE c.oid IN ('profiles'::regclass, 'profile_identifiers'::regclass, 'profile_events'::regclass,
+          'profile_funnel_links'::regclass)) >= ${CACHED_WRITE_PLAN_MIN_ROWS}
+      THEN 'force_generic_plan' ELSE 'force_custom_plan' END, true)) AS write_plan`;
   const lockedProfileIds = new Set<string>();
   const recorded: TStoredEvent[] = [];
   for (const r of rows) {

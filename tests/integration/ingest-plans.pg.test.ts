@@ -114,8 +114,8 @@ describe("ingest lookups planned on an empty database", () => {
     expect([...grown.state.lockedProfileIds].sort()).toEqual(probed.map((n) => `prf_grown_${n}`).sort());
     expect(grown.state.recorded.map((r) => r.messageId).sort()).toEqual([...messageIds].sort());
     expect(grown.owners).toHaveLength(PROBED);
-    // The row lock ran as the plan cached while empty (the owners statement after it is planned
-    // per call, as in the ingest): a probe costs a few pages per key, a scan of the tables thousands.
+    // The row lock ran as the plan cached while empty (the owners statement after it is planned per
+    // call, as in the ingest on tables never analyzed): a probe costs a few pages per key, a scan thousands.
     expect(blocksRead()).toHaveLength(2);
     for (const blocks of blocksRead()) expect(blocks).toBeLessThan(PROBED * 25);
   });

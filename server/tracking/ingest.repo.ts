@@ -38,12 +38,13 @@ export async function findSiteAndLock(
 }
 
 /**
- * Rows every table the write statement joins must hold, by its statistics, before that statement's
- * plan is cached: from there on an index probe per row of the batch is several times cheaper than
- * a scan in the planner's eyes, so the cached plan is an index plan and stays one as the tables grow.
- * Below it (and on a database never analyzed, reltuples -1) the statement is planned per call.
+ * Size every table the write statement joins must have on disk before that statement's plan is
+ * cached. The planner sizes a table from its file even when it was never analyzed (PGlite has no
+ * autovacuum), and from about this size on (some 8,000 rows) an index probe per row of the batch
+ * is cheaper than a scan in its eyes, so the cached plan is an index plan and stays one as the
+ * tables grow. Below it the statement is planned per call, which costs CPU but follows the tables.
  */
-const CACHED_WRITE_PLAN_MIN_ROWS = 50_000;
+const CACHED_WRITE_PLAN_MIN_BYTES = 1024 * 1024;
 
 /** An event already stored under a messageId, with its profile's live id and stage now. */
 export type TStoredEvent = {
@@ -75,7 +76,7 @@ const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
  * the empty size it was planned at). Its last branch decides how the rest of the transaction is
  * planned (`set_config(..., true)` lasts until COMMIT): the write statement's joins on merges and
  * deltas are index plans only when the planner knows the tables are large, so it is planned per
- * call until the tables' statistics (ANALYZE) say so, and cached from then on.
+ * call until they are (CACHED_WRITE_PLAN_MIN_BYTES), and cached from then on.
  */
 export async function lockProfilesAndFindRecorded(
   tx: Tx,
@@ -113,9 +114,9 @@ export async function lockProfilesAndFindRecorded(
       WHERE l.profile_id = p.live_id AND l.funnel_id = ${scope.site.funnelId} LIMIT 1) l ON true
     UNION ALL
     SELECT NULL, NULL, NULL, NULL, NULL, NULL
-    FROM (SELECT set_config('plan_cache_mode', CASE WHEN (SELECT min(c.reltuples) FROM pg_class c
-        WHERE c.oid IN ('profiles'::regclass, 'profile_identifiers'::regclass, 'profile_events'::regclass,
-          'profile_funnel_links'::regclass)) >= ${CACHED_WRITE_PLAN_MIN_ROWS}
+    FROM (SELECT set_config('plan_cache_mode', CASE WHEN LEAST(pg_relation_size('profiles'),
+        pg_relation_size('profile_identifiers'), pg_relation_size('profile_events'),
+        pg_relation_size('profile_funnel_links')) >= ${CACHED_WRITE_PLAN_MIN_BYTES}
       THEN 'force_generic_plan' ELSE 'force_custom_plan' END, true)) AS write_plan`;
   const lockedProfileIds = new Set<string>();
   const recorded: TStoredEvent[] = [];

@@ -13,8 +13,8 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const runtime = await createRuntime(config, { logger });
-  const demo = config.seedDemo ? await seedDemoIfEmpty(runtime.deps.db.prisma) : null;
-  const known = demo ? null : await findKnownWorkspace(runtime.deps.db.prisma);
+  const demo = config.seedDemo ? await seedDemoIfEmpty(runtime.deps.db) : null;
+  const known = demo ? null : await findKnownWorkspace(runtime.deps.db);
   let shuttingDown = false;
   const app = createApp({ ...runtime, isShuttingDown: () => shuttingDown });
   const server = app.listen(config.port, config.host);

@@ -1,6 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { TDatabase } from "../db/database.ts";
 import { newId } from "../db/ids.ts";
+import { preparedQuery } from "../db/sql.ts";
 import { DomainError } from "../errors/domain-error.ts";
 
 export const API_KEY_SCOPES = ["write:custom_events", "read:profiles"] as const;
@@ -111,24 +113,39 @@ export async function revokeApiKey(
 /** `last_used_at` is refreshed at most once a minute per key, so busy keys do not write on every request. */
 const LAST_USED_GRANULARITY_MS = 60_000;
 
+type TKeyRow = {
+  id: string;
+  workspaceId: string;
+  name: string;
+  scopes: string[];
+  secretHash: string;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+};
+
 /**
  * The key a bearer secret belongs to, or null when it is malformed, unknown, revoked or wrong.
  * The stored hash is compared in constant time; revocation is read from the database each time.
+ * Raw `pg` (named statements): every request made with a key comes through here, and the ingest
+ * path never loads Prisma's query compiler.
  */
 export async function findKeyBySecret(
-  prisma: PrismaClient,
+  db: TDatabase,
   secret: string,
   now = new Date(),
 ): Promise<{ key: TApiKeyPrincipal | null; revoked: boolean }> {
   const match = SECRET_PATTERN.exec(secret);
   if (!match) return { key: null, revoked: false };
-  const row = await prisma.apiKey.findUnique({ where: { publicId: match[1]! } });
+  const [row] = await preparedQuery(db, "api_key_by_public_id").rows<TKeyRow>`
+    SELECT id, workspace_id AS "workspaceId", name, scopes::text[] AS scopes, secret_hash AS "secretHash",
+      last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"
+    FROM api_keys WHERE public_id = ${match[1]!}`;
   const presented = Buffer.from(hashSecret(secret), "hex");
   const stored = Buffer.from(row?.secretHash ?? "0".repeat(64), "hex");
   if (!row || !timingSafeEqual(presented, stored)) return { key: null, revoked: false };
   if (row.revokedAt) return { key: null, revoked: true };
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_GRANULARITY_MS) {
-    await prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } });
+    await preparedQuery(db, "api_key_used").rows`UPDATE api_keys SET last_used_at = ${now} WHERE id = ${row.id}`;
   }
   const scopes = row.scopes.filter((s): s is TApiKeyScope => (API_KEY_SCOPES as readonly string[]).includes(s));
   return { key: { id: row.id, workspaceId: row.workspaceId, name: row.name, scopes }, revoked: false };

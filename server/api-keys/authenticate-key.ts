@@ -1,4 +1,4 @@
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { TDatabase } from "../db/database.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { consumePoint, refundPoint } from "../infra/rate-limit.ts";
 import type { TRateLimiters } from "../infra/rate-limiters.ts";
@@ -13,7 +13,7 @@ const THROTTLED = "Too many failed API key attempts from this address; try again
  * answer 401 (INVALID_API_KEY, or API_KEY_REVOKED for a key that was valid once).
  */
 export async function authenticateApiKey(
-  prisma: PrismaClient,
+  db: TDatabase,
   limiters: Pick<TRateLimiters, "apiKeyFailuresPerIp">,
   input: { authorization: string | undefined; ip: string },
 ): Promise<TApiKeyPrincipal> {
@@ -24,7 +24,7 @@ export async function authenticateApiKey(
       { path: ["Authorization"], code: "missing", message: "no Bearer API key" },
     ]);
   }
-  const { key, revoked } = await findKeyBySecret(prisma, secret);
+  const { key, revoked } = await findKeyBySecret(db, secret);
   if (revoked) throw new DomainError("API_KEY_REVOKED", "This API key has been revoked");
   if (!key) throw new DomainError("INVALID_API_KEY", "Unknown or malformed API key");
   await refundPoint(limiters.apiKeyFailuresPerIp, input.ip);

@@ -9,12 +9,23 @@ import { withSqlClient, type TDatabase } from "../db/database.ts";
 /** The session's user, with the session generation its session must still match. */
 export type TSessionUser = { id: string; email: string; name: string | null; sessionGeneration: number };
 
-export async function findSessionUser(db: TDatabase, userId: string): Promise<TSessionUser | null> {
+/**
+ * The session's user and, in the same round trip, the user's role in the workspace the request
+ * names (null: not a member, or no workspace named). The role is only a prefetch: the procedure
+ * checks it once its input is validated, and reads it again if that names another workspace.
+ */
+export async function findSessionUser(
+  db: TDatabase,
+  userId: string,
+  workspaceId: string | null,
+): Promise<(TSessionUser & { role: WorkspaceRole | null }) | null> {
   const { rows } = await withSqlClient(db, (client) =>
-    client.query<TSessionUser>({
-      name: "access_session_user",
-      text: 'SELECT id, email, name, session_generation AS "sessionGeneration" FROM users WHERE id = $1',
-      values: [userId],
+    client.query<TSessionUser & { role: WorkspaceRole | null }>({
+      name: "access_session_user_role",
+      text: `SELECT u.id, u.email, u.name, u.session_generation AS "sessionGeneration",
+          (SELECT m.role::text FROM workspace_members m WHERE m.workspace_id = $2 AND m.user_id = u.id) AS role
+        FROM users u WHERE u.id = $1`,
+      values: [userId, workspaceId],
     }),
   );
   return rows[0] ?? null;

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { TDatabase } from "../db/database.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { consumePoint, RateLimitedError, refundPoint, resetPoints } from "../infra/rate-limit.ts";
 import type { TRateLimiters } from "../infra/rate-limiters.ts";
@@ -14,7 +14,7 @@ const THROTTLED = "Too many failed logins; try again later";
  * Unknown emails cost the same scrypt as known ones, so timing does not reveal accounts.
  */
 export async function authenticate(
-  prisma: PrismaClient,
+  db: TDatabase,
   limiters: Pick<TRateLimiters, "loginPerEmail" | "loginPerIp">,
   input: { email: string; password: string; ip: string },
 ) {
@@ -30,7 +30,7 @@ export async function authenticate(
     throw refusals.reduce((a, b) => (waitOf(b) > waitOf(a) ? b : a));
   }
 
-  const user = await findUserByEmail(prisma, emailKey);
+  const user = await findUserByEmail(db, emailKey);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !ok) throw new DomainError("INVALID_CREDENTIALS", "Email or password is incorrect");
   await Promise.all([resetPoints(limiters.loginPerEmail, emailKey), refundPoint(limiters.loginPerIp, input.ip)]);

@@ -1,9 +1,25 @@
-import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { PrismaClient, WorkspaceRole } from "../../generated/prisma/client.ts";
+import type { TDatabase } from "../db/database.ts";
 import { newId } from "../db/ids.ts";
+import { preparedQuery } from "../db/sql.ts";
 
 /** All user and membership reads and writes. */
-export function findUserByEmail(prisma: PrismaClient, email: string) {
-  return prisma.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+export type TUserRow = {
+  id: string;
+  email: string;
+  name: string | null;
+  passwordHash: string;
+  sessionGeneration: number;
+  createdAt: Date;
+};
+
+/** Raw `pg`, not Prisma: login reads it, and a login must not load Prisma's query compiler. */
+export async function findUserByEmail(db: TDatabase, email: string): Promise<TUserRow | null> {
+  const [user] = await preparedQuery(db, "users_by_email").rows<TUserRow>`
+    SELECT id, email, name, password_hash AS "passwordHash", session_generation AS "sessionGeneration",
+      created_at AS "createdAt"
+    FROM users WHERE email = ${email.trim().toLowerCase()}`;
+  return user ?? null;
 }
 
 export function createUser(prisma: PrismaClient, data: { email: string; name?: string; passwordHash: string }) {
@@ -18,18 +34,17 @@ export function createUser(prisma: PrismaClient, data: { email: string; name?: s
   });
 }
 
-export function listMemberships(prisma: PrismaClient, userId: string) {
-  return prisma.workspaceMember.findMany({
-    where: { userId },
-    select: { role: true, workspace: { select: { id: true, name: true } } },
-    orderBy: { createdAt: "asc" },
-  });
-}
-
-/** The user with the workspaces they belong to and their role in each, oldest membership first. */
-export async function userWithWorkspaces<TUser extends { id: string }>(prisma: PrismaClient, user: TUser) {
-  const memberships = await listMemberships(prisma, user.id);
-  return { user, workspaces: memberships.map((m) => ({ id: m.workspace.id, name: m.workspace.name, role: m.role })) };
+/** The user with the workspaces they belong to and their role in each, oldest membership first (raw `pg`, as login). */
+export async function userWithWorkspaces<TUser extends { id: string }>(db: TDatabase, user: TUser) {
+  const workspaces = await preparedQuery(db, "users_workspaces").rows<{
+    id: string;
+    name: string;
+    role: WorkspaceRole;
+  }>`
+    SELECT w.id, w.name, m.role::text AS role
+    FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id
+    WHERE m.user_id = ${user.id} ORDER BY m.created_at, w.id`;
+  return { user, workspaces };
 }
 
 /** A new password ends every session of the user (see `endSessions`). */

@@ -32,9 +32,11 @@ function sqlTx(client: pg.PoolClient, name?: string): TSqlTx {
 export type TTransactionOptions = {
   /**
    * Plan the transaction's named statements once per connection (`plan_cache_mode`), for
-   * statements whose every plan is an index plan driven by parameter arrays. Cached plans are
-   * rebuilt when ANALYZE changes a table's statistics, so a plan made while a table was small
-   * does not outlive its growth.
+   * statements whose shape leaves only index plans driven by parameter arrays. A cached plan
+   * outlives the table sizes it was made for: it is only rebuilt when ANALYZE runs, and a fresh
+   * database may never be analyzed (autovacuum off, or not yet), so a plan that depends on the
+   * tables' sizes must not be cached — a statement can switch the rest of the transaction back
+   * with `set_config('plan_cache_mode', 'force_custom_plan', true)`.
    */
   genericPlans?: boolean;
 };
@@ -62,4 +64,16 @@ export function inTransaction<T>(
       throw err;
     }
   });
+}
+
+/**
+ * One statement outside a transaction, sent as the named prepared statement `name` on a pooled
+ * connection. For reads on paths that must not wake Prisma: its query compiler costs tens of MB
+ * of memory the first time any Prisma query runs (docs/performance.md, "Production start").
+ */
+export function preparedQuery(db: TDatabase, name: string): Pick<TSqlTx, "rows"> {
+  return {
+    rows: <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
+      withSqlClient(db, (client) => sqlTx(client, name).rows<T>(strings, ...values)),
+  };
 }

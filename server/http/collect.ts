@@ -120,7 +120,7 @@ async function siteFor(deps: TDeps, req: Request, body: unknown): Promise<TColle
   const bodySiteId = isRecord(body) && typeof body.siteId === "string" ? body.siteId : undefined;
   const siteId = collectSiteId(bodySiteId, req.query.site);
   if (typeof siteId !== "string") return validationFailed([siteId]);
-  const site = siteId.length <= 40 ? await findSiteById(deps.db.prisma, siteId) : null;
+  const site = siteId.length <= 40 ? await findSiteById(deps.db, siteId) : undefined;
   if (site) return site;
   countOutcome(deps, "unknown_site");
   return new DomainError("NOT_FOUND", `No tracking site ${JSON.stringify(siteId.slice(0, 40))}`, [

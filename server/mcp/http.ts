@@ -30,7 +30,7 @@ export function mcpRoutes(deps: TDeps): Router {
 
 async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
   const ip = req.ip ?? req.socket.remoteAddress ?? "unknown";
-  const key = await authenticateApiKey(deps.db.prisma, deps.limiters, {
+  const key = await authenticateApiKey(deps.db, deps.limiters, {
     authorization: req.headers.authorization,
     ip,
   }).catch((err: unknown) => {

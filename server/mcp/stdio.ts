@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     migrate: false,
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const { key, revoked } = await findKeyBySecret(db.prisma, secret);
+  const { key, revoked } = await findKeyBySecret(db, secret);
   if (!key) throw new Error(revoked ? "this API key has been revoked" : "unknown or malformed API key");
   // The key's rate limit is shared with the HTTP server through Redis when it is configured.
   const redis = config.redis ? await connectRedis(config.redis.url, logger) : undefined;

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { TDatabase } from "../db/database.ts";
+import { preparedQuery } from "../db/sql.ts";
 import { decryptSecret, encryptSecret } from "../infra/secret-box.ts";
 
 /** A Stripe webhook signing secret as the Dashboard and `stripe listen` show it. */
@@ -31,15 +33,14 @@ export type TStripeSite = { siteId: string; workspaceId: string; secret: string 
  * The site with its plain signing secret; undefined for an unknown site, a site without a secret,
  * or one sealed under another secrets key (all three verify nothing).
  */
-export async function findStripeSite(
-  prisma: PrismaClient,
-  key: Buffer,
-  siteId: string,
-): Promise<TStripeSite | undefined> {
-  const site = await prisma.trackingSite.findUnique({
-    where: { id: siteId },
-    select: { id: true, workspaceId: true, stripeWebhookSecret: true },
-  });
+export async function findStripeSite(db: TDatabase, key: Buffer, siteId: string): Promise<TStripeSite | undefined> {
+  // Raw `pg`: a webhook delivery records events, and the ingest path never loads Prisma's query compiler.
+  const [site] = await preparedQuery(db, "stripe_site").rows<{
+    id: string;
+    workspaceId: string;
+    stripeWebhookSecret: string | null;
+  }>`SELECT id, workspace_id AS "workspaceId", stripe_webhook_secret AS "stripeWebhookSecret"
+    FROM tracking_sites WHERE id = ${siteId}`;
   const secret = site?.stripeWebhookSecret ? decryptSecret(key, site.stripeWebhookSecret) : undefined;
   return site && secret ? { siteId: site.id, workspaceId: site.workspaceId, secret } : undefined;
 }

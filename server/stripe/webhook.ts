@@ -60,7 +60,7 @@ async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
 async function verify(deps: TDeps, req: Request) {
   const signature = req.headers["stripe-signature"];
   if (typeof signature !== "string" || !Buffer.isBuffer(req.body)) return undefined;
-  const site = await findStripeSite(deps.db.prisma, deps.config.secrets.key, String(req.params.siteId));
+  const site = await findStripeSite(deps.db, deps.config.secrets.key, String(req.params.siteId));
   if (!site) return undefined;
   try {
     const stripeEvent = Stripe.webhooks.constructEvent(

@@ -5,10 +5,12 @@ import type { TFunnelStage } from "./stages.ts";
 
 /**
  * The ingest path's SQL: four statements per request inside BEGIN/COMMIT, whatever the number of
- * events (arrays through `unnest`). Each is a named prepared statement, so PostgreSQL parses and
- * plans it once per connection. Statement boundaries are where they are for READ COMMITTED: a
- * statement only sees what other transactions committed before it started, so whatever must
- * see the work of a lock's previous holder runs in a statement after the one that took the lock.
+ * events (arrays through `unnest`). Each is a named prepared statement, so PostgreSQL parses it
+ * once per connection; the lookups also keep one (generic) plan, and so does the write once the
+ * tables are known to be large (see lockProfilesAndFindRecorded).
+ * Statement boundaries are where they are for READ COMMITTED: a statement only sees what other
+ * transactions committed before it started, so whatever must see the work of a lock's previous
+ * holder runs in a statement after the one that took the lock.
  */
 type Tx = TSqlTx;
 
@@ -36,6 +38,15 @@ export async function findSiteAndLock(
   return site ? { id: site.id, funnelId: site.funnelId, domain: site.domain } : null;
 }
 
+/**
+ * Size every table the write statement joins must have on disk before that statement's plan is
+ * cached. The planner sizes a table from its file even when it was never analyzed (PGlite has no
+ * autovacuum), and from about this size on (some 8,000 rows) an index probe per row of the batch
+ * is cheaper than a scan in its eyes, so the cached plan is an index plan and stays one as the
+ * tables grow. Below it the statement is planned per call, which costs CPU but follows the tables.
+ */
+const CACHED_WRITE_PLAN_MIN_BYTES = 1024 * 1024;
+
 /** An event already stored under a messageId, with its profile's live id and stage now. */
 export type TStoredEvent = {
   messageId: string;
@@ -58,6 +69,15 @@ const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
  * advisory locks only cover the identifiers a request names; a profile is also reachable through
  * its other identifiers, so everything a request changes on an existing profile (a new email, a
  * merge, counters) must happen under this row lock.
+ *
+ * Its plan is cached (generic), so its shape leaves the planner no choice: every lookup is a
+ * LATERAL subquery with LIMIT 1 on a unique key, driven by the parameter arrays — an index probe
+ * per identifier or messageId whatever the planner believed the tables' sizes were when it
+ * planned (the plain join it replaces became a scan of every profile once the tables grew past
+ * the empty size it was planned at). Its last branch decides how the rest of the transaction is
+ * planned (`set_config(..., true)` lasts until COMMIT): the write statement's joins on merges and
+ * deltas are index plans only when the planner knows the tables are large, so it is planned per
+ * call until they are (CACHED_WRITE_PLAN_MIN_BYTES), and cached from then on.
  */
 export async function lockProfilesAndFindRecorded(
   tx: Tx,
@@ -73,23 +93,32 @@ export async function lockProfilesAndFindRecorded(
     channel: string;
     stage: TFunnelStage | null;
   }>`
-    WITH locked AS (
-      SELECT p.id FROM profiles p
-      WHERE p.merged_into_id IS NULL AND p.id IN (
-        SELECT i.profile_id FROM profile_identifiers i
-        WHERE i.workspace_id = ${scope.workspaceId} AND (i.kind, i.value) IN (
-          SELECT k::"IdentifierKind", v
-          FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)))
-      ORDER BY p.id
-      FOR UPDATE)
+    WITH owners AS MATERIALIZED (
+      SELECT DISTINCT o.profile_id
+      FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)
+      CROSS JOIN LATERAL (SELECT i.profile_id FROM profile_identifiers i
+        WHERE i.workspace_id = ${scope.workspaceId} AND i.kind = u.k::"IdentifierKind" AND i.value = u.v LIMIT 1) o
+      ORDER BY o.profile_id),
+    locked AS MATERIALIZED (
+      SELECT p.id, p.merged_into_id FROM owners
+      CROSS JOIN LATERAL (SELECT p.id, p.merged_into_id FROM profiles p WHERE p.id = owners.profile_id FOR UPDATE) p)
     SELECT id AS locked, NULL AS "messageId", NULL AS id, NULL AS "liveProfileId", NULL AS channel, NULL AS stage
-    FROM locked
+    FROM locked WHERE merged_into_id IS NULL
     UNION ALL
-    SELECT NULL, e.message_id, e.id, COALESCE(p.merged_into_id, p.id), e.channel::text, l.current_stage::text
-    FROM tracking_events e JOIN profiles p ON p.id = e.profile_id
-      LEFT JOIN profile_funnel_links l
-        ON l.profile_id = COALESCE(p.merged_into_id, p.id) AND l.funnel_id = ${scope.site.funnelId}
-    WHERE e.site_id = ${scope.site.id} AND e.message_id = ANY(${messageIds}::text[])`;
+    SELECT NULL, e.message_id, e.id, p.live_id, e.channel::text, l.current_stage::text
+    FROM (SELECT DISTINCT unnest(${messageIds}::text[])) AS m(message_id)
+    CROSS JOIN LATERAL (SELECT e.message_id, e.id, e.profile_id, e.channel FROM tracking_events e
+      WHERE e.site_id = ${scope.site.id} AND e.message_id = m.message_id LIMIT 1) e
+    CROSS JOIN LATERAL (SELECT COALESCE(p.merged_into_id, p.id) AS live_id FROM profiles p
+      WHERE p.id = e.profile_id LIMIT 1) p
+    LEFT JOIN LATERAL (SELECT l.current_stage FROM profile_funnel_links l
+      WHERE l.profile_id = p.live_id AND l.funnel_id = ${scope.site.funnelId} LIMIT 1) l ON true
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, NULL, NULL
+    FROM (SELECT set_config('plan_cache_mode', CASE WHEN LEAST(pg_relation_size('profiles'),
+        pg_relation_size('profile_identifiers'), pg_relation_size('profile_events'),
+        pg_relation_size('profile_funnel_links')) >= ${CACHED_WRITE_PLAN_MIN_BYTES}
+      THEN 'force_generic_plan' ELSE 'force_custom_plan' END, true)) AS write_plan`;
   const lockedProfileIds = new Set<string>();
   const recorded: TStoredEvent[] = [];
   for (const r of rows) {
@@ -114,13 +143,13 @@ export type TOwnerRow = {
  */
 export function findOwners(tx: Tx, workspaceId: string, identifiers: TIdentifier[]): Promise<TOwnerRow[]> {
   return tx.prepared("ingest_find_owners").rows<TOwnerRow>`
-    SELECT i.kind::text AS kind, i.value, i.profile_id AS "profileId", p.created_at AS "createdAt",
-      (SELECT e.value FROM profile_identifiers e
-        WHERE e.profile_id = i.profile_id AND e.kind = 'EMAIL' ORDER BY e.created_at, e.value LIMIT 1) AS email
-    FROM profile_identifiers i JOIN profiles p ON p.id = i.profile_id
-    WHERE i.workspace_id = ${workspaceId} AND (i.kind, i.value) IN (
-      SELECT k::"IdentifierKind", v
-      FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v))`;
+    SELECT u.k AS kind, u.v AS value, o.profile_id AS "profileId", p.created_at AS "createdAt", em.value AS email
+    FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)
+    CROSS JOIN LATERAL (SELECT i.profile_id FROM profile_identifiers i
+      WHERE i.workspace_id = ${workspaceId} AND i.kind = u.k::"IdentifierKind" AND i.value = u.v LIMIT 1) o
+    CROSS JOIN LATERAL (SELECT p.created_at FROM profiles p WHERE p.id = o.profile_id LIMIT 1) p
+    LEFT JOIN LATERAL (SELECT e.value FROM profile_identifiers e
+      WHERE e.profile_id = o.profile_id AND e.kind = 'EMAIL' ORDER BY e.created_at, e.value LIMIT 1) em ON true`;
 }
 
 /** What the batch adds to one profile: counters, time span, and the highest stage it reached (and when). */

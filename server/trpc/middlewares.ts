@@ -32,16 +32,21 @@ export function setRateLimitHeaders(setHeader: (n: string, v: string) => void, s
   setHeader("RateLimit-Reset", String(s.resetSeconds));
 }
 
+/** The role read with the session user, for the workspace the raw input named (see requireRole). */
+type TPrefetchedRole = { workspaceId: string | null; role: WorkspaceRole | null };
+
 /**
  * Requires a logged-in session whose user still exists and whose sessions have not been ended
  * since (password change, `admin session revoke`); narrows `ctx.user`. The generation comes with
- * the user row this check reads anyway, so it costs nothing per request.
+ * the user row this check reads anyway, so it costs nothing per request; so does the role in the
+ * workspace the request names, which the workspace procedures check after validating their input.
  */
-const requireSession = middleware(async ({ ctx, next }) => {
+const requireSession = middleware(async ({ ctx, next, getRawInput }) => {
   const userId = ctx.session.userId;
-  const row = userId ? await findSessionUser(ctx.db, userId) : null;
+  const workspaceId = userId ? await rawWorkspaceId(getRawInput) : null;
+  const row = userId ? await findSessionUser(ctx.db, userId, workspaceId) : null;
   if (!row) throw new DomainError("UNAUTHENTICATED", "Log in first: this endpoint needs a session cookie");
-  const { sessionGeneration, ...user } = row;
+  const { sessionGeneration, role, ...user } = row;
   if (sessionGeneration !== ctx.session.generation) {
     // Refused either way; removing it from the store only saves space, so a store error is moot.
     await ctx.session.signOut().catch(() => undefined);
@@ -50,7 +55,8 @@ const requireSession = middleware(async ({ ctx, next }) => {
       "This session has ended (password changed or sessions revoked); log in again",
     );
   }
-  return next({ ctx: { user } });
+  const prefetchedRole: TPrefetchedRole = { workspaceId, role };
+  return next({ ctx: { user, prefetchedRole } });
 });
 
 export const ZWorkspaceScope = z.object({
@@ -59,14 +65,32 @@ export const ZWorkspaceScope = z.object({
     .meta({ example: "ws_123" }),
 });
 
+/**
+ * The raw input's `workspaceId` if it is a valid one (the procedure validates its whole input
+ * later, and reports what is wrong with it then); else null.
+ */
+async function rawWorkspaceId(getRawInput: () => Promise<unknown>): Promise<string | null> {
+  // A body that does not parse fails here again when the procedure reads its input, at the same point as before.
+  const raw = await getRawInput().catch(() => undefined);
+  const parsed = ZWorkspaceScope.shape.workspaceId.safeParse((raw as { workspaceId?: unknown } | null)?.workspaceId);
+  return parsed.success ? parsed.data : null;
+}
+
 const WRITE_ROLES: readonly WorkspaceRole[] = ["ADMIN", "MANAGER"];
 
 /**
  * The caller's role in the workspace. A missing workspace and one the user is not in answer the
  * same 403, so ids of other tenants cannot be probed; VIEW_ONLY members may only read.
  */
-async function requireRole(ctx: { db: TDatabase }, userId: string, workspaceId: string, access: "read" | "write") {
-  const role = await findRole(ctx.db, workspaceId, userId);
+async function requireRole(
+  ctx: { db: TDatabase; prefetchedRole: TPrefetchedRole },
+  userId: string,
+  workspaceId: string,
+  access: "read" | "write",
+) {
+  const { prefetchedRole } = ctx;
+  const role =
+    prefetchedRole.workspaceId === workspaceId ? prefetchedRole.role : await findRole(ctx.db, workspaceId, userId);
   if (!role) {
     throw new DomainError("WORKSPACE_FORBIDDEN", "You are not a member of this workspace", [
       { path: ["workspaceId"], code: "forbidden", message: "not a workspace you belong to" },

@@ -1,5 +1,7 @@
 import type { PrismaClient, WorkspaceRole } from "../../generated/prisma/client.ts";
 import { newId } from "../db/ids.ts";
+import type { TDatabase } from "../db/database.ts";
+import { preparedQuery } from "../db/sql.ts";
 
 /** Creates a workspace with its default funnel and its owner as ADMIN, in one transaction. */
 export function createWorkspace(prisma: PrismaClient, data: { name: string; ownerId: string }) {
@@ -86,14 +88,14 @@ export function findSiteInWorkspace(prisma: PrismaClient, workspaceId: string, s
   });
 }
 
-/** Any workspace's site by id: the public collect door names the site, and the site names its workspace. */
-export function findSiteById(prisma: PrismaClient, siteId: string) {
-  return prisma.trackingSite.findUnique({
-    where: { id: siteId },
-    select: { id: true, workspaceId: true, domain: true },
-  });
+/**
+ * Any workspace's site by id: the public collect door names the site, and the site names its
+ * workspace. Raw `pg`, like the rest of the ingest path: it never wakes Prisma's query compiler.
+ */
+export async function findSiteById(db: TDatabase, siteId: string): Promise<TSiteDomain | undefined> {
+  const [site] = await preparedQuery(db, "site_by_id").rows<TSiteDomain>`
+    SELECT id, workspace_id AS "workspaceId", domain FROM tracking_sites WHERE id = ${siteId}`;
+  return site;
 }
 
-export function countUsers(prisma: PrismaClient) {
-  return prisma.user.count();
-}
+export type TSiteDomain = { id: string; workspaceId: string; domain: string };

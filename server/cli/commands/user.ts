@@ -10,7 +10,7 @@ export const userCreate = defineCommand({
   options: { email: { required: true }, password: { required: true }, name: { required: false } },
   input: z.object({ email: ZCliEmail, password: ZCliPassword, name: ZCliName.optional() }),
   async run({ db }, input) {
-    if (await findUserByEmail(db.prisma, input.email))
+    if (await findUserByEmail(db, input.email))
       throw new CommandFailedError(`a user with email ${input.email} already exists`);
     try {
       const user = await createUser(db.prisma, {
@@ -33,7 +33,7 @@ export const userPassword = defineCommand({
   options: { email: { required: true }, password: { required: true } },
   input: z.object({ email: ZCliEmail, password: ZCliPassword }),
   async run({ db }, input) {
-    const user = await findUserByEmail(db.prisma, input.email);
+    const user = await findUserByEmail(db, input.email);
     if (!user) throw new CommandFailedError(`no user with email ${input.email}`);
     const updated = await updatePasswordHash(db.prisma, user.id, await hashPassword(input.password));
     return { text: updated.id, json: { ...updated, passwordChanged: true } };

@@ -85,7 +85,7 @@ function lastAdminError(email: string, workspaceId: string) {
 }
 
 export async function requireUser(db: TDatabase, email: string) {
-  const user = await findUserByEmail(db.prisma, email);
+  const user = await findUserByEmail(db, email);
   if (!user)
     throw new CommandFailedError(
       `no user with email ${email} (create it with: user create --email ${email} --password …)`,

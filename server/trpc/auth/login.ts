@@ -8,8 +8,8 @@ export const login = publicProcedure
   .input(ZLoginInput)
   .output(ZLoginOutput)
   .mutation(async ({ ctx, input }) => {
-    const { sessionGeneration, ...user } = await authenticate(ctx.db.prisma, ctx.limiters, { ...input, ip: ctx.ip });
+    const { sessionGeneration, ...user } = await authenticate(ctx.db, ctx.limiters, { ...input, ip: ctx.ip });
     await ctx.session.signIn(user.id, sessionGeneration);
     ctx.logger.info("login", { userId: user.id });
-    return userWithWorkspaces(ctx.db.prisma, user);
+    return userWithWorkspaces(ctx.db, user);
   });

@@ -6,4 +6,4 @@ export const me = authedProcedure
   .meta(meMeta)
   .input(ZMeInput)
   .output(ZMeOutput)
-  .query(({ ctx }) => userWithWorkspaces(ctx.db.prisma, ctx.user));
+  .query(({ ctx }) => userWithWorkspaces(ctx.db, ctx.user));

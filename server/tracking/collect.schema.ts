@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isStorableText } from "../db/storable.ts";
+import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from "../db/storable.ts";
 import type { TIssue } from "../errors/domain-error.ts";
 import { RECORD_SERVER_EVENTS_FIELDS, refineRequest, type TServerEvent } from "./server-event.schema.ts";
 
@@ -38,6 +38,7 @@ export function collectSiteId(bodySiteId: string | undefined, querySiteId: unkno
   const siteId = bodySiteId ?? fromQuery;
   if (siteId === undefined)
     return { path: ["siteId"], code: "required", message: "is required (in the body, or as the site query parameter)" };
+  if (!isStorableText(siteId)) return { path: ["siteId"], code: "invalid_string", message: UNSTORABLE_TEXT_MESSAGE };
   return siteId;
 }
 

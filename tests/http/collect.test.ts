@@ -150,6 +150,15 @@ describe("validation: the server batch's limits, errors naming the field", () =>
     expect(body.data.reason).toBe("NOT_FOUND");
     expect(body.data.issues[0]).toMatchObject({ path: ["siteId"], code: "unknown_site" });
   });
+
+  it.each([
+    ["in the body", { body: { siteId: "site_\u0000x", events: [pageview()] } }],
+    ["in the query", { site: "site_\u0000x", body: { events: [pageview()] } }],
+  ])("answers 400 naming siteId for a NUL %s, before any database lookup", async (_where, request) => {
+    const res = await postCollect(app.baseUrl, request);
+    expect(res.status).toBe(400);
+    expect((await jsonOf<TErrorBody>(res)).data.issues[0]).toMatchObject({ path: ["siteId"], code: "invalid_string" });
+  });
 });
 
 describe("recording", () => {

@@ -34,10 +34,13 @@ it.each(Object.entries(UPDATED_BY_INGEST))(
   },
 );
 
-it.each(Object.keys(UPDATED_BY_INGEST))("%s: a tenth of each page stays free for the next row version", async (table) => {
-  const [row] = await db.prisma.$queryRawUnsafe<{ options: string[] | null }[]>(
-    `SELECT reloptions AS options FROM pg_class WHERE relname = $1 AND relkind = 'r'`,
-    table,
-  );
-  expect(row?.options).toEqual(["fillfactor=90"]);
-});
+it.each(Object.keys(UPDATED_BY_INGEST))(
+  "%s: a tenth of each page stays free for the next row version",
+  async (table) => {
+    const [row] = await db.prisma.$queryRawUnsafe<{ options: string[] | null }[]>(
+      `SELECT reloptions AS options FROM pg_class WHERE relname = $1 AND relkind = 'r'`,
+      table,
+    );
+    expect(row?.options).toEqual(["fillfactor=90"]);
+  },
+);

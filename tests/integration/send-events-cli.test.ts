@@ -75,6 +75,32 @@ async function cli(
   return { code, stdout: stdout.text, stderr: stderr.text, summary };
 }
 
+/** The arguments naming where a run sends to and as whom, after `--file <file>`; then `rest`. */
+function runArgs(
+  file: string,
+  to: { baseUrl: string; workspaceId: string; siteId: string; email: string },
+  ...rest: string[]
+): string[] {
+  return [
+    "--file",
+    file,
+    "--base-url",
+    to.baseUrl,
+    "--workspace",
+    to.workspaceId,
+    "--site",
+    to.siteId,
+    "--email",
+    to.email,
+    ...rest,
+  ];
+}
+
+/** Where a seeded workspace's user (its owner by default) sends to on `server`. */
+function targetOf(server: { baseUrl: string }, s: TSeededWorkspace, who: TTestUser = s.owner) {
+  return { baseUrl: server.baseUrl, workspaceId: s.workspace.id, siteId: s.site.id, email: who.email };
+}
+
 function sendFile(
   text: string,
   extra: string[] = [],
@@ -82,20 +108,7 @@ function sendFile(
   io: Partial<TSendEventsIo> = {},
   base = app.baseUrl,
 ) {
-  const argv = [
-    "--file",
-    "events.ndjson",
-    "--base-url",
-    base,
-    "--workspace",
-    seed.workspace.id,
-    "--site",
-    seed.site.id,
-    "--email",
-    who.email,
-    "--json",
-    ...extra,
-  ];
+  const argv = runArgs("events.ndjson", targetOf({ baseUrl: base }, seed, who), "--json", ...extra);
   return cli(argv, { text, password: who.password, io });
 }
 
@@ -271,20 +284,7 @@ describe("refusals the file cannot show", () => {
 
   it("a site outside the workspace stops the run at its first batch", async () => {
     const other = await app.seedWorkspace({ domain: "other.example.com" });
-    const argv = [
-      "--file",
-      "f",
-      "--base-url",
-      app.baseUrl,
-      "--workspace",
-      seed.workspace.id,
-      "--site",
-      other.site.id,
-      "--email",
-      seed.owner.email,
-      "--json",
-      "--skip-invalid",
-    ];
+    const argv = runArgs("f", { ...targetOf(app, seed), siteId: other.site.id }, "--json", "--skip-invalid");
     const r = await cli(argv, { text: fileOf(60, "site"), password: seed.owner.password });
     expect(r.code).toBe(1);
     expect(r.summary.error).toMatchObject({
@@ -327,19 +327,7 @@ describe("transient failures are retried", () => {
     });
     try {
       const s = await limited.seedWorkspace();
-      const argv = [
-        "--file",
-        "f",
-        "--base-url",
-        limited.baseUrl,
-        "--workspace",
-        s.workspace.id,
-        "--site",
-        s.site.id,
-        "--email",
-        s.owner.email,
-        "--json",
-      ];
+      const argv = runArgs("f", targetOf(limited, s), "--json");
       const r = await cli(argv, { text: fileOf(150, "limited"), password: s.owner.password });
       expect(r.code).toBe(0);
       expect(r.summary).toMatchObject({ ok: true, sent: 150, recorded: 150, duplicates: 0 });
@@ -355,21 +343,7 @@ describe("transient failures are retried", () => {
     const limited = await startTestApp({ config: { SERVER_EVENTS_RATE_LIMIT: "2" } });
     try {
       const s = await limited.seedWorkspace();
-      const argv = [
-        "--file",
-        "f",
-        "--base-url",
-        limited.baseUrl,
-        "--workspace",
-        s.workspace.id,
-        "--site",
-        s.site.id,
-        "--email",
-        s.owner.email,
-        "--max-wait",
-        "5",
-        "--json",
-      ];
+      const argv = runArgs("f", targetOf(limited, s), "--max-wait", "5", "--json");
       const r = await cli(argv, { text: fileOf(120, "wait"), password: s.owner.password });
       expect(r.code).toBe(1);
       expect(r.summary).toMatchObject({
@@ -395,19 +369,7 @@ describe("a crash midway, then a re-run", () => {
     const proxy = await startHttpFaultProxy(app.baseUrl, () => ({ kind: "forward", delayMs: 300 }));
     const child = spawn(
       join(process.cwd(), "node_modules/.bin/tsx"),
-      [
-        "client/send-events.ts",
-        "--file",
-        path,
-        "--base-url",
-        proxy.baseUrl,
-        "--workspace",
-        seed.workspace.id,
-        "--site",
-        seed.site.id,
-        "--email",
-        seed.owner.email,
-      ],
+      ["client/send-events.ts", ...runArgs(path, targetOf(proxy, seed))],
       { env: { ...process.env, FSE_PASSWORD: seed.owner.password }, stdio: ["ignore", "pipe", "pipe"] },
     );
     const exited = new Promise<NodeJS.Signals | null>((resolve) =>

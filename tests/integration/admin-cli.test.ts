@@ -31,6 +31,18 @@ async function admin(...argv: string[]) {
   return { code, stdout: stdout.text, stderr: stderr.text, id: stdout.text.trim() };
 }
 
+/**
+ * Runs one admin command with an embedded data folder that does not exist yet; `opened` tells
+ * whether the command created it, i.e. opened a database.
+ */
+async function adminWithoutDatabase(argv: string[]) {
+  const dataDir = path.join(tmpdir(), `admin-cli-never-${process.pid}-${++n}`);
+  const stdout = sink();
+  const stderr = sink();
+  const code = await runAdmin(argv, { stdout, stderr, env: { DATA_DIR: dataDir } });
+  return { code, stdout: stdout.text, stderr: stderr.text, opened: existsSync(dataDir) };
+}
+
 /** The `--json` output, typed as the test expects it; the assertions check it. */
 const json = <T = unknown>(r: { stdout: string }) => JSON.parse(r.stdout) as T;
 let n = 0;
@@ -442,15 +454,12 @@ describe("migrate, help and usage errors", () => {
     [["site", "list", "--workspace", "ws_1", "extra"], "Unexpected argument 'extra'"],
     [["workspace", "create", "--name", "  ", "--owner", "a@b.example"], "--name: must not be empty"],
   ])("%j is a usage error: one line on stderr, exit 2, no database opened", async (argv, message) => {
-    const dataDir = path.join(tmpdir(), `admin-cli-never-${process.pid}-${++n}`);
-    const stdout = sink();
-    const stderr = sink();
-    const code = await runAdmin(argv, { stdout, stderr, env: { DATA_DIR: dataDir } });
-    expect(code).toBe(2);
-    expect(stdout.text).toBe("");
-    expect(stderr.text).toContain(message);
-    expect(stderr.text.split("\n")).toEqual([stringMatching(/^admin: /), ""]);
-    expect(existsSync(dataDir)).toBe(false);
+    const r = await adminWithoutDatabase(argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.split("\n")).toEqual([stringMatching(/^admin: /), ""]);
+    expect(r.opened).toBe(false);
   });
 
   it.each([
@@ -461,20 +470,17 @@ describe("migrate, help and usage errors", () => {
     ["site", ["site create", "site list"]],
   ])("%s alone lists its subcommands (exit 2, no database opened)", async (group, subcommands) => {
     for (const argv of [[group], [group, "frobnicate"]]) {
-      const dataDir = path.join(tmpdir(), `admin-cli-never-${process.pid}-${++n}`);
-      const stdout = sink();
-      const stderr = sink();
-      const code = await runAdmin(argv, { stdout, stderr, env: { DATA_DIR: dataDir } });
-      expect(code).toBe(2);
-      expect(stdout.text).toBe("");
-      expect(stderr.text.split("\n")[0]).toBe(
+      const r = await adminWithoutDatabase(argv);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.split("\n")[0]).toBe(
         argv.length === 1
           ? `admin: "${group}" needs a subcommand. ${group} commands:`
           : `admin: unknown command "${group} frobnicate". ${group} commands:`,
       );
-      for (const sub of subcommands) expect(stderr.text).toMatch(new RegExp(`^  ${sub} `, "m"));
-      expect(stderr.text).not.toContain("migrate");
-      expect(existsSync(dataDir)).toBe(false);
+      for (const sub of subcommands) expect(r.stderr).toMatch(new RegExp(`^  ${sub} `, "m"));
+      expect(r.stderr).not.toContain("migrate");
+      expect(r.opened).toBe(false);
     }
   });
 

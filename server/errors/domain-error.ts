@@ -42,3 +42,20 @@ export class DomainError extends Error {
     super(message);
   }
 }
+
+/** An issue as a schema library reports it (zod's): its path may hold symbols, which no field name is. */
+type TSchemaIssue = { readonly path: readonly PropertyKey[]; readonly code: string; readonly message: string };
+
+/** Schema issues in DomainError's shape, each naming its field. */
+export function toIssues(issues: readonly TSchemaIssue[]): TIssue[] {
+  return issues.map((i) => ({
+    path: i.path.filter((p): p is string | number => typeof p !== "symbol"),
+    code: i.code,
+    message: i.message,
+  }));
+}
+
+/** Invalid input, answered the same way by every door: VALIDATION_FAILED with each field's path. */
+export function validationFailed(issues: readonly TSchemaIssue[]): DomainError {
+  return new DomainError("VALIDATION_FAILED", "Input validation failed", toIssues(issues));
+}

@@ -11,6 +11,7 @@ import { mcpRoutes } from "../mcp/http.ts";
 import { stripeWebhookRoutes } from "../stripe/webhook.ts";
 import { jsonBody } from "./body.ts";
 import { collectRoutes } from "./collect.ts";
+import { clientIp } from "./client-ip.ts";
 import { csrfGuard } from "./csrf.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import { jsonErrorHandler, sendError } from "./errors.ts";
@@ -77,7 +78,7 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   const createContext = ({ req, res }: { req: express.Request; res: express.Response }) =>
     createContextInner(deps, {
       requestId: res.locals.requestId as string,
-      ip: req.ip ?? req.socket.remoteAddress ?? "unknown",
+      ip: clientIp(req),
       session: sessionHandle(req, res, config.session.cookieName),
       setHeader: (name, value) => res.setHeader(name, value),
     });

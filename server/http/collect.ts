@@ -1,5 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from "express";
-import { DomainError, type TIssue } from "../errors/domain-error.ts";
+import { DomainError, validationFailed } from "../errors/domain-error.ts";
 import { consumePoint } from "../infra/rate-limit.ts";
 import { isBotUserAgent } from "../tracking/bots.ts";
 import { collectSiteId, withUtmFromPath, ZCollectBody } from "../tracking/collect.schema.ts";
@@ -7,6 +7,7 @@ import { recordServerEvents } from "../tracking/record-server-events.ts";
 import type { TDeps } from "../trpc/context.ts";
 import { findSiteById } from "../workspaces/workspaces.repo.ts";
 import { jsonBody } from "./body.ts";
+import { clientIp } from "./client-ip.ts";
 import { allowOrigin, answerPreflight, originMatchesDomain, originRefused } from "./collect-cors.ts";
 import { sendError } from "./errors.ts";
 import { noStore } from "./security-headers.ts";
@@ -139,19 +140,6 @@ async function limitVisitors(deps: TDeps, siteId: string, events: { visitorId?: 
     countOutcome(deps, err instanceof DomainError ? `visitor_${err.code.toLowerCase()}` : "error");
     throw err;
   }
-}
-
-function validationFailed(issues: readonly { path: PropertyKey[]; code: string; message: string }[]): DomainError {
-  const named: TIssue[] = issues.map((i) => ({
-    path: i.path.filter((p): p is string | number => typeof p !== "symbol"),
-    code: i.code,
-    message: i.message,
-  }));
-  return new DomainError("VALIDATION_FAILED", "Input validation failed", named);
-}
-
-function clientIp(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? "unknown";
 }
 
 function countOutcome(deps: TDeps, outcome: string): void {

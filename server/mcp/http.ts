@@ -4,6 +4,7 @@ import { authenticateApiKey } from "../api-keys/authenticate-key.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { RateLimitedError } from "../infra/rate-limit.ts";
 import { jsonBody } from "../http/body.ts";
+import { clientIp } from "../http/client-ip.ts";
 import { sendError } from "../http/errors.ts";
 import { noStore } from "../http/security-headers.ts";
 import type { TDeps } from "../trpc/context.ts";
@@ -29,7 +30,7 @@ export function mcpRoutes(deps: TDeps): Router {
 }
 
 async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
-  const ip = req.ip ?? req.socket.remoteAddress ?? "unknown";
+  const ip = clientIp(req);
   const key = await authenticateApiKey(deps.db, deps.limiters, {
     authorization: req.headers.authorization,
     ip,

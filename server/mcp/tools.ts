@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { requireScope, type TApiKeyPrincipal, type TApiKeyScope } from "../api-keys/api-keys.ts";
 import type { TDatabase } from "../db/database.ts";
-import { DomainError } from "../errors/domain-error.ts";
+import { DomainError, validationFailed } from "../errors/domain-error.ts";
 import type { Metrics } from "../infra/metrics.ts";
 import { consumePoint, type TRateLimitState } from "../infra/rate-limit.ts";
 import type { TRateLimiters } from "../infra/rate-limiters.ts";
@@ -43,16 +43,6 @@ type TTool = {
   call(ctx: TToolContext, args: unknown): Promise<TToolResult>;
 };
 
-/** Invalid input as the REST endpoint answers it: VALIDATION_FAILED with each field's path. */
-function validationFailed(error: z.ZodError): DomainError {
-  const issues = error.issues.map((i) => ({
-    path: i.path.filter((p): p is string | number => typeof p !== "symbol"),
-    code: i.code,
-    message: i.message,
-  }));
-  return new DomainError("VALIDATION_FAILED", "Input validation failed", issues);
-}
-
 function defineTool<S extends z.ZodType>(tool: {
   name: string;
   description: string;
@@ -65,7 +55,7 @@ function defineTool<S extends z.ZodType>(tool: {
     ...meta,
     async call(ctx, args) {
       const parsed = tool.input.safeParse(args ?? {});
-      if (!parsed.success) throw validationFailed(parsed.error);
+      if (!parsed.success) throw validationFailed(parsed.error.issues);
       return run(ctx, parsed.data);
     },
   };

@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
-import { DomainError, type TDomainErrorCode, type TIssue } from "../errors/domain-error.ts";
+import { DomainError, toIssues, type TDomainErrorCode, type TIssue } from "../errors/domain-error.ts";
 import { DOMAIN_TO_TRPC, TRPC_TO_REASON } from "./error-map.ts";
 
 /** `data` of every error body, on both transports and whoever raised the error. */
@@ -54,7 +54,7 @@ function describe(error: unknown): TDescription {
       code: error.code,
       reason: "VALIDATION_FAILED",
       message: "Input validation failed",
-      issues: zodIssues(cause),
+      issues: toIssues(cause.issues),
     };
   }
   if (error.code === "INTERNAL_SERVER_ERROR") return internal();
@@ -70,13 +70,4 @@ type TZodLikeError = Error & { issues: { path: PropertyKey[]; code: string; mess
 
 function isZodError(cause: unknown): cause is TZodLikeError {
   return cause instanceof Error && cause.name === "ZodError" && Array.isArray((cause as { issues?: unknown }).issues);
-}
-
-/** Zod issues in the shape DomainError uses, naming the field. */
-function zodIssues(cause: TZodLikeError): TIssue[] {
-  return cause.issues.map((i) => ({
-    path: i.path.filter((p): p is string | number => typeof p !== "symbol"),
-    code: i.code,
-    message: i.message,
-  }));
 }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import express, { type RequestHandler } from "express";
-import { contentSecurityPolicy } from "helmet";
+import express from "express";
+import { dashboardContentSecurityPolicy } from "./security-headers.ts";
 
 /** Built assets carry esbuild's content hash in their name (`app-4KX2QH7N.js`): they never change. */
 const HASHED_ASSET = /-[A-Z0-9]{8}\.(js|css|map)$/;
@@ -14,26 +14,6 @@ const NOT_BUILT_PAGE = `<!doctype html>
 Run <code>npm run build:web</code> (or start with <code>npm start</code>, which builds first), then reload.</p>
 </main></body></html>
 `;
-
-/**
- * The dashboard's own policy: its script and stylesheet are files from this server, it talks to
- * the API on the same origin only, and no page may frame it.
- */
-export function dashboardContentSecurityPolicy(): RequestHandler {
-  return contentSecurityPolicy({
-    useDefaults: false,
-    directives: {
-      "default-src": ["'none'"],
-      "script-src": ["'self'"],
-      "style-src": ["'self'"],
-      "connect-src": ["'self'"],
-      "img-src": ["'self'", "data:"],
-      "frame-ancestors": ["'none'"],
-      "base-uri": ["'none'"],
-      "form-action": ["'none'"],
-    },
-  });
-}
 
 /**
  * The dashboard single-page app at `/app`, served from `<webDir>/app`: content-hashed assets are

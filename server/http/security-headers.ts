@@ -76,6 +76,26 @@ export function docsContentSecurityPolicy(): RequestHandler {
   });
 }
 
+/**
+ * The dashboard's own policy: its script and stylesheet are files from this server, it talks to
+ * the API on the same origin only, and no page may frame it.
+ */
+export function dashboardContentSecurityPolicy(): RequestHandler {
+  return contentSecurityPolicy({
+    useDefaults: false,
+    directives: {
+      "default-src": ["'none'"],
+      "script-src": ["'self'"],
+      "style-src": ["'self'"],
+      "connect-src": ["'self'"],
+      "img-src": ["'self'", "data:"],
+      "frame-ancestors": ["'none'"],
+      "base-uri": ["'none'"],
+      "form-action": ["'none'"],
+    },
+  });
+}
+
 /** Answers that depend on who is logged in must never be stored by a browser or a shared cache. */
 export const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader("Cache-Control", "no-store");

@@ -4,10 +4,12 @@ import type { TIdentifier, TMerge } from "./resolve-profiles.ts";
 import type { TFunnelStage } from "./stages.ts";
 
 /**
- * The ingest path's SQL: four statements per request inside BEGIN/COMMIT, whatever the number of
- * events (arrays through `unnest`). Each is a named prepared statement, so PostgreSQL parses it
- * once per connection; the lookups also keep one (generic) plan, and so does the write once the
- * tables are known to be large (see lockProfilesAndFindRecorded).
+ * The ingest path's SQL: four round trips per request, BEGIN and COMMIT included, whatever the
+ * number of events (arrays through `unnest`): the site check and advisory locks travel with the
+ * BEGIN; then the lock statement, the write, and COMMIT. (A fifth, findOwners, only when a locked
+ * profile changed while the lock statement waited for it.) The last three are named prepared
+ * statements, so PostgreSQL parses them once per connection; the lock statement also keeps one
+ * (generic) plan, and so does the write once the tables are known to be large.
  * Statement boundaries are where they are for READ COMMITTED: a statement only sees what other
  * transactions committed before it started, so whatever must see the work of a lock's previous
  * holder runs in a statement after the one that took the lock.
@@ -31,7 +33,8 @@ export async function findSiteAndLock(
   scope: { workspaceId: string; siteId: string },
   sortedKeys: string[],
 ): Promise<TSite | null> {
-  const [site] = await tx.prepared("ingest_site_lock").rows<TSite>`
+  // Inline: it travels with the transaction's BEGIN, one round trip for both.
+  const [site] = await tx.inline<TSite>`
     SELECT s.id, s.funnel_id AS "funnelId", s.domain,
       (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k) FROM unnest(${sortedKeys}::bigint[]) AS k) AS l) AS locks
     FROM tracking_sites s WHERE s.id = ${scope.siteId} AND s.workspace_id = ${scope.workspaceId}`;
@@ -56,19 +59,53 @@ export type TStoredEvent = {
   stage: TFunnelStage;
 };
 
-export type TLockedState = { lockedProfileIds: Set<string>; recorded: TStoredEvent[] };
+/**
+ * What the lock statement found: the live profiles it locked, the events already recorded under
+ * the batch's messageIds, and who owns the batch's identifiers — `null` when a locked profile
+ * changed while the statement waited for its lock (then findOwners must look again).
+ */
+export type TLockedState = { lockedProfileIds: Set<string>; recorded: TStoredEvent[]; owners: TOwnerRow[] | null };
+
+export type TOwnerRow = {
+  kind: TIdentifier["kind"];
+  value: string;
+  profileId: string;
+  createdAt: Date;
+  email: string | null;
+};
 
 /** The batch's (kind, value) pairs as two parallel arrays, the shape `unnest` takes. */
 const kinds = (ids: TIdentifier[]) => ids.map((i) => i.kind);
 const values = (ids: TIdentifier[]) => ids.map((i) => i.value);
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 
+type TLockRow = {
+  tag: "locked" | "recorded" | "owner" | "stale" | "plan";
+  profileId: string | null;
+  messageId: string | null;
+  id: string | null;
+  channel: string | null;
+  stage: TFunnelStage | null;
+  kind: TIdentifier["kind"] | null;
+  value: string | null;
+  createdAt: Date | null;
+  email: string | null;
+};
+
 /**
  * Locks the live profiles that own any of the batch's identifiers, in id order (so two lockers
- * never deadlock), and finds the events already recorded under the batch's messageIds. The
- * advisory locks only cover the identifiers a request names; a profile is also reachable through
- * its other identifiers, so everything a request changes on an existing profile (a new email, a
- * merge, counters) must happen under this row lock.
+ * never deadlock), finds the events already recorded under the batch's messageIds, and reads who
+ * owns each identifier, with the owner's age and email (for merge decisions). The advisory locks
+ * only cover the identifiers a request names; a profile is also reachable through its other
+ * identifiers, so everything a request changes on an existing profile (a new email, a merge,
+ * counters) must happen under this row lock.
+ *
+ * The owners are read from the statement's snapshot, taken before it waited for any row lock.
+ * They are still true after the wait unless a locked profile was changed meanwhile — and every
+ * change to a profile's identifiers (a new email, a merge either way) also updates the profile's
+ * row, which gives it a new `xmin`. FOR UPDATE returns the newest version of a row it waited for,
+ * so the statement compares the version it read with the version it locked: the same for every
+ * owner, the owners stand; otherwise `owners` is null and findOwners reads them again.
  *
  * Its plan is cached (generic), so its shape leaves the planner no choice: every lookup is a
  * LATERAL subquery with LIMIT 1 on a unique key, driven by the parameter arrays — an index probe
@@ -79,33 +116,38 @@ const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
  * deltas are index plans only when the planner knows the tables are large, so it is planned per
  * call until they are (CACHED_WRITE_PLAN_MIN_BYTES), and cached from then on.
  */
+
 export async function lockProfilesAndFindRecorded(
   tx: Tx,
   scope: { workspaceId: string; site: TSite },
   identifiers: TIdentifier[],
   messageIds: string[],
 ): Promise<TLockedState> {
-  const rows = await tx.prepared("ingest_lock_profiles").rows<{
-    locked: string | null;
-    messageId: string | null;
-    id: string;
-    liveProfileId: string;
-    channel: string;
-    stage: TFunnelStage | null;
-  }>`
+  const rows = await tx.prepared("ingest_lock_profiles").rows<TLockRow>`
     WITH owners AS MATERIALIZED (
-      SELECT DISTINCT o.profile_id
+      SELECT u.k AS kind, u.v AS value, o.profile_id, p.created_at, p.xmin::text AS seen, em.value AS email
       FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)
       CROSS JOIN LATERAL (SELECT i.profile_id FROM profile_identifiers i
         WHERE i.workspace_id = ${scope.workspaceId} AND i.kind = u.k::"IdentifierKind" AND i.value = u.v LIMIT 1) o
-      ORDER BY o.profile_id),
+      CROSS JOIN LATERAL (SELECT p.created_at, p.xmin FROM profiles p WHERE p.id = o.profile_id LIMIT 1) p
+      LEFT JOIN LATERAL (SELECT e.value FROM profile_identifiers e
+        WHERE e.profile_id = o.profile_id AND e.kind = 'EMAIL' ORDER BY e.created_at, e.value LIMIT 1) em ON true),
+    owner_ids AS MATERIALIZED (SELECT DISTINCT profile_id, seen FROM owners ORDER BY profile_id),
     locked AS MATERIALIZED (
-      SELECT p.id, p.merged_into_id FROM owners
-      CROSS JOIN LATERAL (SELECT p.id, p.merged_into_id FROM profiles p WHERE p.id = owners.profile_id FOR UPDATE) p)
-    SELECT id AS locked, NULL AS "messageId", NULL AS id, NULL AS "liveProfileId", NULL AS channel, NULL AS stage
+      SELECT p.id, p.merged_into_id, p.xmin::text = owner_ids.seen AS unchanged FROM owner_ids
+      CROSS JOIN LATERAL (SELECT p.id, p.merged_into_id, p.xmin FROM profiles p
+        WHERE p.id = owner_ids.profile_id FOR UPDATE) p)
+    SELECT 'locked' AS tag, id AS "profileId", NULL AS "messageId", NULL AS id, NULL AS channel, NULL AS stage,
+      NULL AS kind, NULL AS value, NULL::timestamptz AS "createdAt", NULL AS email
     FROM locked WHERE merged_into_id IS NULL
     UNION ALL
-    SELECT NULL, e.message_id, e.id, p.live_id, e.channel::text, l.current_stage::text
+    SELECT 'owner', profile_id, NULL, NULL, NULL, NULL, kind, value, created_at, email FROM owners
+    UNION ALL
+    SELECT 'stale', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    WHERE (SELECT count(*) FROM locked WHERE unchanged) <> (SELECT count(*) FROM owner_ids)
+    UNION ALL
+    SELECT 'recorded', p.live_id, e.message_id, e.id, e.channel::text, l.current_stage::text,
+      NULL, NULL, NULL, NULL
     FROM (SELECT DISTINCT unnest(${messageIds}::text[])) AS m(message_id)
     CROSS JOIN LATERAL (SELECT e.message_id, e.id, e.profile_id, e.channel FROM tracking_events e
       WHERE e.site_id = ${scope.site.id} AND e.message_id = m.message_id LIMIT 1) e
@@ -114,32 +156,37 @@ export async function lockProfilesAndFindRecorded(
     LEFT JOIN LATERAL (SELECT l.current_stage FROM profile_funnel_links l
       WHERE l.profile_id = p.live_id AND l.funnel_id = ${scope.site.funnelId} LIMIT 1) l ON true
     UNION ALL
-    SELECT NULL, NULL, NULL, NULL, NULL, NULL
+    SELECT 'plan', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM (SELECT set_config('plan_cache_mode', CASE WHEN LEAST(pg_relation_size('profiles'),
         pg_relation_size('profile_identifiers'), pg_relation_size('profile_events'),
         pg_relation_size('profile_funnel_links')) >= ${CACHED_WRITE_PLAN_MIN_BYTES}
       THEN 'force_generic_plan' ELSE 'force_custom_plan' END, true)) AS write_plan`;
-  const lockedProfileIds = new Set<string>();
-  const recorded: TStoredEvent[] = [];
-  for (const r of rows) {
-    if (r.locked !== null) lockedProfileIds.add(r.locked);
-    else if (r.messageId !== null) recorded.push({ ...r, messageId: r.messageId, stage: r.stage ?? "AWARENESS" });
-  }
-  return { lockedProfileIds, recorded };
+  return lockedState(rows);
 }
 
-export type TOwnerRow = {
-  kind: TIdentifier["kind"];
-  value: string;
-  profileId: string;
-  createdAt: Date;
-  email: string | null;
-};
+function lockedState(rows: TLockRow[]): TLockedState {
+  const lockedProfileIds = new Set<string>();
+  const recorded: TStoredEvent[] = [];
+  const owners: TOwnerRow[] = [];
+  let stale = false;
+  for (const r of rows) {
+    if (r.tag === "locked" && r.profileId !== null) lockedProfileIds.add(r.profileId);
+    else if (r.tag === "stale") stale = true;
+    else if (r.tag === "owner" && r.profileId !== null && r.kind !== null && r.value !== null && r.createdAt) {
+      owners.push({ kind: r.kind, value: r.value, profileId: r.profileId, createdAt: r.createdAt, email: r.email });
+    } else if (r.tag === "recorded" && r.messageId !== null && r.id !== null && r.profileId !== null) {
+      const stage = r.stage ?? "AWARENESS";
+      recorded.push({ messageId: r.messageId, id: r.id, liveProfileId: r.profileId, channel: r.channel ?? "", stage });
+    }
+  }
+  return { lockedProfileIds, recorded, owners: stale ? null : owners };
+}
 
 /**
- * Who owns the batch's identifiers, with each owner's age and email (for merge decisions). Run it
- * after lockProfilesAndFindRecorded: in READ COMMITTED this statement then sees what the previous
- * lock holders committed. Owners are always live profiles, so with no profile locked there are none.
+ * Who owns the batch's identifiers, with each owner's age and email (for merge decisions), read
+ * again when the lock statement's snapshot went stale. Run after lockProfilesAndFindRecorded: in
+ * READ COMMITTED this statement then sees what the previous lock holders committed. Owners are
+ * always live profiles, so with no profile locked there are none.
  */
 export function findOwners(tx: Tx, workspaceId: string, identifiers: TIdentifier[]): Promise<TOwnerRow[]> {
   return tx.prepared("ingest_find_owners").rows<TOwnerRow>`

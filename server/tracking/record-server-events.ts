@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { TDatabase } from "../db/database.ts";
 import { newId } from "../db/ids.ts";
 import type { TSqlTx } from "../db/sql.ts";
@@ -63,8 +63,16 @@ type TPrepared = {
   stage: TFunnelStage;
 };
 
-/** After the dedupe step: the events to record, and the stored original of each duplicate (by request index). */
-type TDeduped = { fresh: TPrepared[]; duplicates: Map<number, repo.TStoredEvent>; lockedProfileIds: Set<string> };
+/**
+ * After the dedupe step: the events to record, the stored original of each duplicate (by request
+ * index), the profiles locked and their owners as the lock statement read them (null: read again).
+ */
+type TDeduped = {
+  fresh: TPrepared[];
+  duplicates: Map<number, repo.TStoredEvent>;
+  lockedProfileIds: Set<string>;
+  owners: repo.TOwnerRow[] | null;
+};
 
 /** The profile plan, with each fresh event's profile and the merges given their ids. */
 type TResolved = {
@@ -101,12 +109,12 @@ export async function recordServerEvents(db: TDatabase, input: TRecordInput): Pr
  * is not the workspace's, the request fails before any lock is taken.
  */
 function lockKeysFor({ workspaceId, body }: TRecordInput): string[] {
-  const keys = new Set<string>();
+  const keys = new Set<bigint>();
   for (const event of body.events) {
-    for (const i of identifiersOf(event)) keys.add(advisoryKey(`${workspaceId}|${identifierKey(i)}`));
-    if (event.messageId) keys.add(advisoryKey(`${body.siteId}|msg|${event.messageId}`));
+    for (const i of identifiersOf(event)) keys.add(advisoryLockKey(`${workspaceId}|${identifierKey(i)}`));
+    if (event.messageId) keys.add(advisoryLockKey(`${body.siteId}|msg|${event.messageId}`));
   }
-  return [...keys].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+  return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
 }
 
 /** The site must be the workspace's, and for a session any `userId` the caller's own. */
@@ -160,7 +168,7 @@ function prepare(
 /** Locks the profiles the batch touches and sets aside events already recorded under their messageId. */
 async function dedupe(tx: TSqlTx, workspaceId: string, site: repo.TSite, prepared: TPrepared[]): Promise<TDeduped> {
   const messageIds = prepared.flatMap((p) => (p.event.messageId ? [p.event.messageId] : []));
-  const { lockedProfileIds, recorded } = await repo.lockProfilesAndFindRecorded(
+  const { lockedProfileIds, recorded, owners } = await repo.lockProfilesAndFindRecorded(
     tx,
     { workspaceId, site },
     uniqueIdentifiers(prepared),
@@ -172,14 +180,14 @@ async function dedupe(tx: TSqlTx, workspaceId: string, site: repo.TSite, prepare
     const original = p.event.messageId === undefined ? undefined : byMessage.get(p.event.messageId);
     if (original) duplicates.set(p.index, original);
   }
-  return { fresh: prepared.filter((p) => !duplicates.has(p.index)), duplicates, lockedProfileIds };
+  return { fresh: prepared.filter((p) => !duplicates.has(p.index)), duplicates, lockedProfileIds, owners };
 }
 
 /** Which profile each fresh event lands on, which are created and which merged (see planProfiles). */
 async function resolveProfiles(tx: TSqlTx, workspaceId: string, deduped: TDeduped): Promise<TResolved> {
   const { fresh, lockedProfileIds } = deduped;
-  // Owners are live profiles, all locked by now: with none locked there is nobody to look up.
-  const owners = lockedProfileIds.size ? await repo.findOwners(tx, workspaceId, uniqueIdentifiers(fresh)) : [];
+  const identifiers = uniqueIdentifiers(fresh);
+  const owners = await ownersOf(tx, workspaceId, deduped, identifiers);
   // A profile merged away while we waited for its lock handed its identifiers to one we do not hold.
   if (owners.some((o) => !lockedProfileIds.has(o.profileId))) {
     throw new repo.IngestConflictError("an owning profile was merged while waiting for its lock");
@@ -195,6 +203,23 @@ async function resolveProfiles(tx: TSqlTx, workspaceId: string, deduped: TDedupe
   const profileOf = (i: number) => itemAt(plan.eventProfiles, i);
   const merges = plan.merges.map((m) => ({ ...m, id: newId("mrg"), trackingEventId: itemAt(fresh, m.eventIndex).id }));
   return { plan, profileOf, merges };
+}
+
+/**
+ * The owners of the fresh events' identifiers: as the lock statement read them, unless a locked
+ * profile changed while it waited (then read again, now that the locks are held). Owners are live
+ * profiles, all locked by now: with none locked there is nobody to look up.
+ */
+async function ownersOf(
+  tx: TSqlTx,
+  workspaceId: string,
+  { lockedProfileIds, owners }: TDeduped,
+  identifiers: TIdentifier[],
+): Promise<repo.TOwnerRow[]> {
+  if (!lockedProfileIds.size) return [];
+  if (!owners) return repo.findOwners(tx, workspaceId, identifiers);
+  const wanted = new Set(identifiers.map(identifierKey));
+  return owners.filter((o) => wanted.has(identifierKey(o)));
 }
 
 /** Everything the batch writes, as rows: one statement stores it all. */
@@ -306,9 +331,9 @@ export function occurredAt(timestamp: string | undefined, sentAt: string | undef
   return new Date(sentAt ? receivedAt.getTime() - (Date.parse(sentAt) - ts) : ts);
 }
 
-/** A signed 64-bit advisory-lock key (as text) from the first 8 bytes of SHA-256. */
-export function advisoryKey(text: string): string {
-  return createHash("sha256").update(text).digest().readBigInt64BE(0).toString();
+/** A signed 64-bit advisory-lock key from the first 8 bytes of SHA-256 (the same in every process). */
+function advisoryLockKey(text: string): bigint {
+  return hash("sha256", text, "buffer").readBigInt64BE(0);
 }
 
 /** `list[i]` for an index the plan guarantees; a miss is a bug, not a request error. */

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TDatabase } from "../../server/db/database.ts";
-import type { TSqlTx } from "../../server/db/sql.ts";
+import { sqlLiteral, type TSqlTx } from "../../server/db/sql.ts";
 import { findOwners, lockProfilesAndFindRecorded, type TSite } from "../../server/tracking/ingest.repo.ts";
 import type { TIdentifier } from "../../server/tracking/resolve-profiles.ts";
 import { seedWorkspace, type TSeededWorkspace } from "../support/fixtures.ts";
@@ -50,6 +50,12 @@ function sqlOn(c: pg.Client, name?: string): TSqlTx {
       return (await c.query({ text, values, ...(name ? { name } : {}) })).rows as T[];
     },
     prepared: (statementName) => sqlOn(c, statementName),
+    inline: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => {
+      const text = strings.reduce(
+        (sql, part, i) => `${sql}${sqlLiteral(values[i - 1], (v) => c.escapeLiteral(v))}${part}`,
+      );
+      return (await c.query(text)).rows as T[];
+    },
   };
 }
 
@@ -114,6 +120,8 @@ describe("ingest lookups planned on an empty database", () => {
     expect([...grown.state.lockedProfileIds].sort()).toEqual(probed.map((n) => `prf_grown_${n}`).sort());
     expect(grown.state.recorded.map((r) => r.messageId).sort()).toEqual([...messageIds].sort());
     expect(grown.owners).toHaveLength(PROBED);
+    // Nothing changed the profiles while the lock statement waited: its own owners stand, the same rows.
+    expect(grown.state.owners).toEqual(grown.owners);
     // The row lock ran as the plan cached while empty (the owners statement after it is planned per
     // call, as in the ingest on tables never analyzed): a probe costs a few pages per key, a scan thousands.
     expect(blocksRead()).toHaveLength(2);

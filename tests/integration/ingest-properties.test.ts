@@ -85,9 +85,11 @@ describe("set-based SQL: statements per request do not grow with the events", ()
     expect(batch.result).toMatchObject({ accepted: 49, duplicates: 1 });
     expect(batch.result.events[0]!.merged).toHaveLength(1);
 
-    // BEGIN, site + advisory locks, row locks + duplicates, (owners, when a profile exists), the write, COMMIT.
-    expect(single.count).toBe(5);
-    expect(batch.count).toBe(6);
+    // BEGIN with the site check and advisory locks (one simple query), row locks + owners +
+    // duplicates, the write, COMMIT: four round trips, with or without existing profiles.
+    expect(single.count).toBe(4);
+    expect(batch.count).toBe(4);
+    expect(batch.sql[0]).toMatch(/^BEGIN ISOLATION LEVEL READ COMMITTED;.*pg_advisory_xact_lock/s);
     expect(await findInvariantViolations(db.prisma, ws.workspace.id)).toEqual([]);
   });
 

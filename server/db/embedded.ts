@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import v8 from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { lockDataDir } from "./lock.ts";
@@ -26,9 +27,18 @@ export async function startEmbeddedServer(dataDir: string): Promise<TEmbeddedSer
   }
   let db: PGlite | undefined;
   try {
+    // Peak RSS under load (REST, 4 clients, 50-event batches; docs/performance.md, "Embedded peak
+    // memory"): V8's heap grew to 105–162 MB between major GCs (live: ~55 MB), so cap its
+    // growth at 1.5× the live size. Process-wide, but this module loads only without DATABASE_URL
+    // (embedded server, admin CLI on a data folder, tests); V8 reads it at every GC, so setting it
+    // after start-up works. Measured (30 s row): heapTotal 112–162 → 77–78 MB at the peak, peak RSS
+    // 312–376 → 263–285 MB.
+    v8.setFlagsFromString("--heap-growing-percent=50");
     // PGlite's WebAssembly memory only grows, and the default 128 MB of shared buffers fill it under
-    // load; the host's page cache holds the files anyway. Measured: idle RSS 330 → 207 MB, peak 426 → 291 MB.
-    db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] });
+    // load; the host's page cache holds the files anyway. Measured: idle RSS 330 → 207 MB, peak 426 → 291 MB
+    // at 16 MB; 8 MB: the touched WebAssembly memory 32 → 24 MB (with the heap cap above, 8 s row:
+    // peak 293–318 → 253–281 MB).
+    db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=8MB"] });
     // Two, not one: pg's pool drops a client whose query failed and connects again at once,
     // before the server has noticed the old socket close. The pool (max 1) still holds only one.
     const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 2 });

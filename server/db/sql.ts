@@ -1,11 +1,27 @@
-import type pg from "pg";
+import pg from "pg";
 import { withSqlClient, type TDatabase } from "./database.ts";
 import { isTransientDatabaseError } from "./transient-errors.ts";
+
+/**
+ * A statement not sent yet: its text as a tagged template, and the name it is prepared under, if
+ * any. TSqlTx.together sends several of them in one round trip.
+ */
+export type TSqlStatement = { name?: string; strings: TemplateStringsArray; values: unknown[] };
+
+/** An unnamed statement for TSqlTx.together (sent with its values as escaped literals). */
+export const sql = (strings: TemplateStringsArray, ...values: unknown[]): TSqlStatement => ({ strings, values });
+
+/** A statement prepared under `name` on each connection (one name, one text), for TSqlTx.together. */
+export const namedSql =
+  (name: string) =>
+  (strings: TemplateStringsArray, ...values: unknown[]): TSqlStatement => ({ name, strings, values });
 
 /**
  * A transaction on a raw `pg` connection from the same pool Prisma uses. The ingest hot path
  * runs here: Prisma's raw queries cost about 2.5× a plain `pg` round trip for the same
  * statement (npm run bench), and the path is all set-based raw SQL anyway.
+ * Its BEGIN is sent with its first statement: in the same round trip when that statement goes in
+ * the simple protocol (together), as a round trip of its own before a prepared one.
  */
 export type TSqlTx = {
   /** Tagged template: `${value}`s become $1, $2… parameters (arrays as PostgreSQL arrays). */
@@ -16,65 +32,94 @@ export type TSqlTx = {
    */
   prepared(name: string): Pick<TSqlTx, "rows">;
   /**
-   * The same, sent in the simple protocol with the values written into the text as escaped
-   * literals. The first statement of a transaction sent this way travels in one round trip with
-   * its BEGIN; nothing is prepared or cached, so it suits small statements that open a transaction.
+   * Several statements in ONE round trip (a simple query; in READ COMMITTED each statement still
+   * takes its own snapshot, after the one before it finished), answering each one's rows. A named
+   * statement goes as `EXECUTE name(…)` with its cached plan once this connection has prepared it;
+   * until then the statements go one by one, the named ones as prepared statements.
    */
-  inline<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
+  together(...statements: TSqlStatement[]): Promise<unknown[][]>;
 };
 
 function toQuery(strings: TemplateStringsArray, values: unknown[], name?: string): pg.QueryConfig {
   return { text: strings.reduce((text, part, i) => `${text}$${i}${part}`), values, ...(name ? { name } : {}) };
 }
 
-/** A value as SQL literal text (the template's own casts give it its type). */
-export function sqlLiteral(value: unknown, escape: (text: string) => string): string {
-  if (value === null || value === undefined) return "NULL";
-  if (typeof value === "string") return escape(value);
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  if (typeof value === "bigint" || typeof value === "boolean") return String(value);
-  if (value instanceof Date) return escape(value.toISOString());
-  if (Array.isArray(value)) return `ARRAY[${value.map((v) => sqlLiteral(v, escape)).join(",")}]`;
+/** A value as the text PostgreSQL reads for it (what `pg` sends as a parameter); arrays as array literals. */
+function valueText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return `{${value.map(arrayElement).join(",")}}`;
+  if ((typeof value === "number" && Number.isFinite(value)) || typeof value === "bigint" || typeof value === "boolean")
+    return String(value);
   throw new TypeError(`no SQL literal for ${typeof value}`);
 }
 
-function inlineText(client: pg.PoolClient, strings: TemplateStringsArray, values: unknown[]): string {
-  const escape = (text: string) => client.escapeLiteral(text);
-  return strings.reduce((text, part, i) => `${text}${sqlLiteral(values[i - 1], escape)}${part}`);
-}
-
-/** The rows of the last statement of a (possibly multi-statement) simple query. */
-function lastRows<T>(result: pg.QueryResult | pg.QueryResult[]): T[] {
-  const last = Array.isArray(result) ? result[result.length - 1] : result;
-  return (last?.rows ?? []) as T[];
+function arrayElement(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  return `"${valueText(value).replace(/[\\"]/g, "\\$&")}"`;
 }
 
 /**
- * A transaction whose BEGIN is sent with its first statement: as a round trip of its own before a
- * prepared one, in the same simple query as an inline one.
+ * A value as an escaped SQL literal of no type yet: the statement's casts, or the parameter types of
+ * the statement EXECUTE runs, decide its type, as they would for a parameter.
  */
+export function sqlLiteral(value: unknown): string {
+  return value === null || value === undefined ? "NULL" : pg.escapeLiteral(valueText(value));
+}
+
+function inlineText({ strings, values }: TSqlStatement): string {
+  return strings.reduce((text, part, i) => `${text}${sqlLiteral(values[i - 1])}${part}`);
+}
+
+function executeText(name: string, values: unknown[]): string {
+  return values.length ? `EXECUTE ${name}(${values.map(sqlLiteral).join(", ")})` : `EXECUTE ${name}`;
+}
+
+/** The names each connection has prepared (PostgreSQL keeps them for the session). */
+const preparedOn = new WeakMap<pg.ClientBase, Set<string>>();
+
+function preparedNames(client: pg.ClientBase): Set<string> {
+  let names = preparedOn.get(client);
+  if (!names) preparedOn.set(client, (names = new Set()));
+  return names;
+}
+
+/** A transaction on `client` whose BEGIN (`begin`) is sent with its first statement. */
 function lazyTx(client: pg.PoolClient, begin: string) {
   let begun = false;
-  const open = async () => {
-    if (begun) return;
-    begun = true;
-    await client.query(begin);
-  };
-  const send =
-    (name?: string) =>
-    async <T>(strings: TemplateStringsArray, ...values: unknown[]) => {
-      await open();
-      return (await client.query(toQuery(strings, values, name))).rows as T[];
-    };
-  const tx: TSqlTx = {
-    rows: send(),
-    prepared: (name) => ({ rows: send(name) }),
-    inline: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => {
-      const text = inlineText(client, strings, values);
-      const withBegin = !begun;
-      // Marked first: if the statement fails, the transaction it opened is rolled back.
+  const held = preparedNames(client);
+  const extended = async (s: TSqlStatement): Promise<unknown[]> => {
+    if (!begun) {
       begun = true;
-      return lastRows<T>(await client.query(withBegin ? `${begin}; ${text}` : text));
+      await client.query(begin);
+    }
+    const { rows } = await client.query<Record<string, unknown>>(toQuery(s.strings, s.values, s.name));
+    if (s.name) held.add(s.name);
+    return rows;
+  };
+  const simple = async (texts: string[]): Promise<unknown[][]> => {
+    const withBegin = !begun;
+    // Marked first: if a statement fails, the transaction it opened is rolled back.
+    begun = true;
+    type TResult = pg.QueryResult<Record<string, unknown>>;
+    // A simple query of several statements answers one result per statement (pg's typing says one).
+    const result = (await client.query([...(withBegin ? [begin] : []), ...texts].join(";\n"))) as TResult | TResult[];
+    const all = Array.isArray(result) ? result : [result];
+    return all.slice(all.length - texts.length).map((r) => r.rows);
+  };
+  const textOf = (s: TSqlStatement) => (s.name ? executeText(s.name, s.values) : inlineText(s));
+  const tx: TSqlTx = {
+    rows: async <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
+      (await extended({ strings, values })) as T[],
+    prepared: (name) => ({
+      rows: async <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
+        (await extended({ name, strings, values })) as T[],
+    }),
+    together: async (...statements) => {
+      if (statements.every((s) => !s.name || held.has(s.name))) return simple(statements.map(textOf));
+      const answers: unknown[][] = [];
+      for (const s of statements) answers.push(s.name ? await extended(s) : ((await simple([textOf(s)]))[0] ?? []));
+      return answers;
     },
   };
   return { tx, begun: () => begun };
@@ -93,7 +138,7 @@ export type TTransactionOptions = {
 };
 
 const BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED";
-// Simple-protocol text, so both statements (and an inline first statement) go in one round trip.
+// Simple-protocol text, so both statements (and the first statements of the transaction) go in one round trip.
 const BEGIN_GENERIC = `${BEGIN}; SET LOCAL plan_cache_mode = force_generic_plan`;
 
 /** Runs `fn` in one READ COMMITTED transaction: committed when it resolves, rolled back when it throws. */

@@ -1,5 +1,5 @@
 import type { TEventSource } from "../db/enums.ts";
-import type { TSqlTx } from "../db/sql.ts";
+import { namedSql, sql, type TSqlTx } from "../db/sql.ts";
 import type { TIdentifier, TMerge } from "./resolve-profiles.ts";
 import type { TFunnelStage } from "./stages.ts";
 
@@ -23,22 +23,41 @@ export class IngestConflictError extends Error {
 
 export type TSite = { id: string; funnelId: string; domain: string };
 
+/** The request's scope: the workspace acting and the site it names (not yet known to be the workspace's). */
+export type TScope = { workspaceId: string; siteId: string };
+
 /**
- * The site, if it belongs to the workspace; with it, takes the transaction's advisory locks (in
- * the given sorted order, so two requests never deadlock). The locks serialize requests about the
+ * The site, if it belongs to the workspace; with it, the transaction's advisory locks (in the
+ * given sorted order, so two requests never deadlock). The locks serialize requests about the
  * same identifiers and messageIds; others do not wait. No site: no locks taken.
  */
-export async function findSiteAndLock(
-  tx: Tx,
-  scope: { workspaceId: string; siteId: string },
-  sortedKeys: string[],
-): Promise<TSite | null> {
-  // Inline: it travels with the transaction's BEGIN, one round trip for both.
-  const [site] = await tx.inline<TSite>`
+const siteAndLocks = (scope: TScope, sortedKeys: string[]) => sql`
     SELECT s.id, s.funnel_id AS "funnelId", s.domain,
       (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k) FROM unnest(${sortedKeys}::bigint[]) AS k) AS l) AS locks
     FROM tracking_sites s WHERE s.id = ${scope.siteId} AND s.workspace_id = ${scope.workspaceId}`;
-  return site ? { id: site.id, funnelId: site.funnelId, domain: site.domain } : null;
+
+/**
+ * Opens the batch in ONE round trip: BEGIN, the site check with the advisory locks, then (its own
+ * statement, so its snapshot sees what the advisory locks' previous holders committed) the profile
+ * row locks, owners and duplicates. Null when the site is not the workspace's.
+ */
+export async function openBatch(
+  tx: Tx,
+  scope: TScope,
+  sortedKeys: string[],
+  identifiers: TIdentifier[],
+  messageIds: string[],
+): Promise<{ site: TSite; locked: TLockedState } | null> {
+  const [sites, lockRows] = await tx.together(
+    siteAndLocks(scope, sortedKeys),
+    lockStatement(scope, identifiers, messageIds),
+  );
+  const site = (sites as TSite[])[0];
+  if (!site) return null;
+  return {
+    site: { id: site.id, funnelId: site.funnelId, domain: site.domain },
+    locked: lockedState(lockRows as TLockRow[]),
+  };
 }
 
 /**
@@ -116,15 +135,11 @@ type TLockRow = {
  * deltas are index plans only when the planner knows the tables are large, so it is planned per
  * call until they are (CACHED_WRITE_PLAN_MIN_BYTES), and cached from then on.
  */
-
-export async function lockProfilesAndFindRecorded(
-  tx: Tx,
-  scope: { workspaceId: string; site: TSite },
-  identifiers: TIdentifier[],
-  messageIds: string[],
-): Promise<TLockedState> {
-  const rows = await tx.prepared("ingest_lock_profiles").rows<TLockRow>`
-    WITH owners AS MATERIALIZED (
+const lockStatement = (scope: TScope, identifiers: TIdentifier[], messageIds: string[]) =>
+  namedSql("ingest_lock_profiles")`
+    WITH site AS MATERIALIZED (SELECT s.id, s.funnel_id FROM tracking_sites s
+      WHERE s.id = ${scope.siteId} AND s.workspace_id = ${scope.workspaceId}),
+    owners AS MATERIALIZED (
       SELECT u.k AS kind, u.v AS value, o.profile_id, p.created_at, p.xmin::text AS seen, em.value AS email
       FROM unnest(${kinds(identifiers)}::text[], ${values(identifiers)}::text[]) AS u(k, v)
       CROSS JOIN LATERAL (SELECT i.profile_id FROM profile_identifiers i
@@ -148,21 +163,19 @@ export async function lockProfilesAndFindRecorded(
     UNION ALL
     SELECT 'recorded', p.live_id, e.message_id, e.id, e.channel::text, l.current_stage::text,
       NULL, NULL, NULL, NULL
-    FROM (SELECT DISTINCT unnest(${messageIds}::text[])) AS m(message_id)
+    FROM site CROSS JOIN (SELECT DISTINCT unnest(${messageIds}::text[])) AS m(message_id)
     CROSS JOIN LATERAL (SELECT e.message_id, e.id, e.profile_id, e.channel FROM tracking_events e
-      WHERE e.site_id = ${scope.site.id} AND e.message_id = m.message_id LIMIT 1) e
+      WHERE e.site_id = site.id AND e.message_id = m.message_id LIMIT 1) e
     CROSS JOIN LATERAL (SELECT COALESCE(p.merged_into_id, p.id) AS live_id FROM profiles p
       WHERE p.id = e.profile_id LIMIT 1) p
     LEFT JOIN LATERAL (SELECT l.current_stage FROM profile_funnel_links l
-      WHERE l.profile_id = p.live_id AND l.funnel_id = ${scope.site.funnelId} LIMIT 1) l ON true
+      WHERE l.profile_id = p.live_id AND l.funnel_id = site.funnel_id LIMIT 1) l ON true
     UNION ALL
     SELECT 'plan', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM (SELECT set_config('plan_cache_mode', CASE WHEN LEAST(pg_relation_size('profiles'),
         pg_relation_size('profile_identifiers'), pg_relation_size('profile_events'),
         pg_relation_size('profile_funnel_links')) >= ${CACHED_WRITE_PLAN_MIN_BYTES}
       THEN 'force_generic_plan' ELSE 'force_custom_plan' END, true)) AS write_plan`;
-  return lockedState(rows);
-}
 
 function lockedState(rows: TLockRow[]): TLockedState {
   const lockedProfileIds = new Set<string>();

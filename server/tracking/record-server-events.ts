@@ -89,12 +89,15 @@ type TResolved = {
 export async function recordServerEvents(db: TDatabase, input: TRecordInput): Promise<TRecordResult> {
   const now = input.receivedAt ?? new Date();
   const lockKeys = lockKeysFor(input);
+  const identifiers = uniqueIdentifiers(input.body.events.map(identifiersOf));
+  const messageIds = input.body.events.flatMap((e) => (e.messageId ? [e.messageId] : []));
   return withTransactionRetry(
     db,
     async (tx) => {
-      const site = await authorizeAndLock(tx, input, lockKeys);
+      const scope = { workspaceId: input.workspaceId, siteId: input.body.siteId };
+      const { site, locked } = authorize(input, await repo.openBatch(tx, scope, lockKeys, identifiers, messageIds));
       const prepared = input.body.events.map((event, index) => prepare(event, index, input.body.sentAt, site, now));
-      const deduped = await dedupe(tx, input.workspaceId, site, prepared);
+      const deduped = dedupe(prepared, locked);
       const resolved = await resolveProfiles(tx, input.workspaceId, deduped);
       const stages = await repo.writeBatch(tx, toBatchWrite(input, site, now, deduped.fresh, resolved));
       return buildResult(prepared, deduped, resolved, stages);
@@ -117,12 +120,11 @@ function lockKeysFor({ workspaceId, body }: TRecordInput): string[] {
   return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
 }
 
-/** The site must be the workspace's, and for a session any `userId` the caller's own. */
-async function authorizeAndLock(tx: TSqlTx, input: TRecordInput, lockKeys: string[]): Promise<repo.TSite> {
-  const site = await repo.findSiteAndLock(tx, { workspaceId: input.workspaceId, siteId: input.body.siteId }, lockKeys);
-  if (!site) throw siteNotInWorkspace();
+/** The site must be the workspace's (the batch opened), and for a session any `userId` the caller's own. */
+function authorize<T>(input: TRecordInput, opened: T | null): T {
+  if (!opened) throw siteNotInWorkspace();
   const { actor } = input;
-  if (actor.kind !== "session") return site;
+  if (actor.kind !== "session") return opened;
   const foreign: TIssue[] = input.body.events.flatMap((e, i) =>
     e.userId !== undefined && e.userId !== actor.userId
       ? [{ path: ["events", i, "userId"], code: "forbidden", message: "must be your own user id (the session user's)" }]
@@ -131,7 +133,7 @@ async function authorizeAndLock(tx: TSqlTx, input: TRecordInput, lockKeys: strin
   if (foreign.length) {
     throw new DomainError("USER_ID_MISMATCH", "userId may only be the session user's own id", foreign);
   }
-  return site;
+  return opened;
 }
 
 function identifiersOf(event: TDomainEvent): TIdentifier[] {
@@ -165,15 +167,8 @@ function prepare(
   };
 }
 
-/** Locks the profiles the batch touches and sets aside events already recorded under their messageId. */
-async function dedupe(tx: TSqlTx, workspaceId: string, site: repo.TSite, prepared: TPrepared[]): Promise<TDeduped> {
-  const messageIds = prepared.flatMap((p) => (p.event.messageId ? [p.event.messageId] : []));
-  const { lockedProfileIds, recorded, owners } = await repo.lockProfilesAndFindRecorded(
-    tx,
-    { workspaceId, site },
-    uniqueIdentifiers(prepared),
-    messageIds,
-  );
+/** Sets aside the events already recorded under their messageId (the lock statement found them). */
+function dedupe(prepared: TPrepared[], { lockedProfileIds, recorded, owners }: repo.TLockedState): TDeduped {
   const byMessage = new Map(recorded.map((r) => [r.messageId, r]));
   const duplicates = new Map<number, repo.TStoredEvent>();
   for (const p of prepared) {
@@ -186,7 +181,7 @@ async function dedupe(tx: TSqlTx, workspaceId: string, site: repo.TSite, prepare
 /** Which profile each fresh event lands on, which are created and which merged (see planProfiles). */
 async function resolveProfiles(tx: TSqlTx, workspaceId: string, deduped: TDeduped): Promise<TResolved> {
   const { fresh, lockedProfileIds } = deduped;
-  const identifiers = uniqueIdentifiers(fresh);
+  const identifiers = uniqueIdentifiers(fresh.map((p) => p.identifiers));
   const owners = await ownersOf(tx, workspaceId, deduped, identifiers);
   // A profile merged away while we waited for its lock handed its identifiers to one we do not hold.
   if (owners.some((o) => !lockedProfileIds.has(o.profileId))) {
@@ -342,9 +337,9 @@ function itemAt<T>(list: readonly T[], i: number): T {
   return list[i] as T;
 }
 
-function uniqueIdentifiers(prepared: TPrepared[]): TIdentifier[] {
+function uniqueIdentifiers(lists: TIdentifier[][]): TIdentifier[] {
   const seen = new Map<string, TIdentifier>();
-  for (const p of prepared) for (const i of p.identifiers) seen.set(identifierKey(i), i);
+  for (const list of lists) for (const i of list) seen.set(identifierKey(i), i);
   return [...seen.values()];
 }
 

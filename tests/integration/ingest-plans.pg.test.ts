@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TDatabase } from "../../server/db/database.ts";
 import { sqlLiteral, type TSqlTx } from "../../server/db/sql.ts";
-import { findOwners, lockProfilesAndFindRecorded, type TSite } from "../../server/tracking/ingest.repo.ts";
+import { findOwners, openBatch } from "../../server/tracking/ingest.repo.ts";
 import type { TIdentifier } from "../../server/tracking/resolve-profiles.ts";
 import { seedWorkspace, type TSeededWorkspace } from "../support/fixtures.ts";
 import { createTestDatabase } from "../support/test-database.ts";
@@ -42,6 +42,12 @@ afterAll(async () => {
   await db?.close();
 });
 
+/** An unnamed statement as the ingest sends it: in the simple protocol, its values as literals. */
+async function inline(c: pg.Client, strings: TemplateStringsArray, values: unknown[]): Promise<unknown[]> {
+  const text = strings.reduce((sql, part, i) => `${sql}${sqlLiteral(values[i - 1])}${part}`);
+  return (await c.query<Record<string, unknown>>(text)).rows;
+}
+
 /** The repository's statements on this one connection, as the ingest sends them (named, same text). */
 function sqlOn(c: pg.Client, name?: string): TSqlTx {
   return {
@@ -50,11 +56,12 @@ function sqlOn(c: pg.Client, name?: string): TSqlTx {
       return (await c.query({ text, values, ...(name ? { name } : {}) })).rows as T[];
     },
     prepared: (statementName) => sqlOn(c, statementName),
-    inline: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => {
-      const text = strings.reduce(
-        (sql, part, i) => `${sql}${sqlLiteral(values[i - 1], (v) => c.escapeLiteral(v))}${part}`,
-      );
-      return (await c.query(text)).rows as T[];
+    // One by one, the named ones as prepared statements: what the ingest sends on a fresh connection.
+    together: async (...statements) => {
+      const answers: unknown[][] = [];
+      for (const { name: named, strings, values } of statements)
+        answers.push(await (named ? sqlOn(c, named).rows(strings, ...values) : inline(c, strings, values)));
+      return answers;
     },
   };
 }
@@ -64,17 +71,18 @@ function sqlOn(c: pg.Client, name?: string): TSqlTx {
  * executed plans read (a statement's plan is reported when its portal closes, at the latest at ROLLBACK).
  */
 async function lookUp(identifiers: TIdentifier[], messageIds: string[]) {
-  const site: TSite = { id: ws.site.id, funnelId: ws.funnel.id, domain: ws.site.domain };
   const tx = sqlOn(client);
   plans.length = 0;
   await client.query("BEGIN");
   try {
-    const state = await lockProfilesAndFindRecorded(
+    const opened = await openBatch(
       tx,
-      { workspaceId: ws.workspace.id, site },
+      { workspaceId: ws.workspace.id, siteId: ws.site.id },
+      [],
       identifiers,
       messageIds,
     );
+    const state = opened!.locked;
     const owners = await findOwners(tx, ws.workspace.id, identifiers);
     return { state, owners };
   } finally {
@@ -122,9 +130,10 @@ describe("ingest lookups planned on an empty database", () => {
     expect(grown.owners).toHaveLength(PROBED);
     // Nothing changed the profiles while the lock statement waited: its own owners stand, the same rows.
     expect(grown.state.owners).toEqual(grown.owners);
-    // The row lock ran as the plan cached while empty (the owners statement after it is planned per
-    // call, as in the ingest on tables never analyzed): a probe costs a few pages per key, a scan thousands.
-    expect(blocksRead()).toHaveLength(2);
+    // The site check (sent inline, planned per call), the row lock as the plan cached while empty,
+    // and the owners statement (planned per call, as in the ingest on tables never analyzed): a
+    // probe costs a few pages per key, a scan thousands.
+    expect(blocksRead()).toHaveLength(3);
     for (const blocks of blocksRead()) expect(blocks).toBeLessThan(PROBED * 25);
   });
 });

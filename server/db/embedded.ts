@@ -36,9 +36,11 @@ export async function startEmbeddedServer(dataDir: string): Promise<TEmbeddedSer
     v8.setFlagsFromString("--heap-growing-percent=50");
     // PGlite's WebAssembly memory only grows, and the default 128 MB of shared buffers fill it under
     // load; the host's page cache holds the files anyway. Measured: idle RSS 330 → 207 MB, peak 426 → 291 MB
-    // at 16 MB; 8 MB: the touched WebAssembly memory 32 → 24 MB (with the heap cap above, 8 s row:
-    // peak 293–318 → 253–281 MB).
-    db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=8MB"] });
+    // at 16 MB. Not lower: at 8 MB the touched WebAssembly memory is 8 MB smaller, but pages then come
+    // and go through PGlite's file system calls (fs.readSync/writeSync) and a request costs ~30 % more
+    // CPU (embedded row: 2,583 → 1,962 events/s). The rest of the peak is malloc's per-thread arenas,
+    // capped by MALLOC_ARENA_MAX in `npm start` (docs/performance.md, "Embedded peak memory").
+    db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] });
     // Two, not one: pg's pool drops a client whose query failed and connects again at once,
     // before the server has noticed the old socket close. The pool (max 1) still holds only one.
     const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 2 });

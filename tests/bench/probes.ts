@@ -14,11 +14,12 @@ export type TServerProcess = { pid: number; baseUrl: string; output: () => strin
  * separate process on a free loopback port and waits for its banner.
  */
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 180_000): Promise<TServerProcess> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env };
+  const start = startScript();
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...start.env, PORT: "0", HOST: "127.0.0.1", ...env };
   for (const key of ["DATABASE_URL", "REDIS_URL", "DATA_DIR"]) if (!(key in env)) delete childEnv[key];
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server only (e.g. `--cpu-prof`), for profiling.
   const extraArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...startScriptNodeFlags(), ...extraArgs, "dist/main.js"], {
+  const child = spawn(process.execPath, [...start.nodeFlags, ...extraArgs, "dist/main.js"], {
     cwd: ROOT,
     env: childEnv,
     stdio: ["ignore", "pipe", "pipe"],
@@ -47,11 +48,18 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
 }
 
 /** The node flags of `npm start` (`node <flags> dist/main.js` in package.json), so the bench runs what it runs. */
-function startScriptNodeFlags(): string[] {
+/** The environment assignments and node flags of `npm start` (`[VAR=value …] node [flags] dist/main.js`). */
+function startScript(): { env: Record<string, string>; nodeFlags: string[] } {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
-  const match = /^node\s+(.*?)\s*dist\/main\.js$/.exec(pkg.scripts.start.trim());
+  const match = /^((?:\w+=\S*\s+)*)node\s+(.*?)\s*dist\/main\.js$/.exec(pkg.scripts.start.trim());
   if (!match) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
-  return match[1]!.split(/\s+/).filter(Boolean);
+  const env = Object.fromEntries(
+    match[1]!
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((assignment) => assignment.split("=", 2) as [string, string]),
+  );
+  return { env, nodeFlags: match[2]!.split(/\s+/).filter(Boolean) };
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

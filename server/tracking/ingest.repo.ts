@@ -4,12 +4,13 @@ import type { TIdentifier, TMerge } from "./resolve-profiles.ts";
 import type { TFunnelStage } from "./stages.ts";
 
 /**
- * The ingest path's SQL: four round trips per request, BEGIN and COMMIT included, whatever the
- * number of events (arrays through `unnest`): the site check and advisory locks travel with the
- * BEGIN; then the lock statement, the write, and COMMIT. (A fifth, findOwners, only when a locked
- * profile changed while the lock statement waited for it.) The last three are named prepared
- * statements, so PostgreSQL parses them once per connection; the lock statement also keeps one
- * (generic) plan, and so does the write once the tables are known to be large.
+ * The ingest path's SQL: three round trips per request, BEGIN and COMMIT included, whatever the
+ * number of events (arrays through `unnest`): one simple query with BEGIN, the site check with the
+ * advisory locks and, as its own statement, the profile row locks with owners and duplicates (see
+ * openBatch); then the write; then COMMIT. (One more, findOwners, only when a locked profile
+ * changed while the lock statement waited for it.) The lock statement, the write and findOwners
+ * are prepared statements, so PostgreSQL parses them once per connection; the lock statement also
+ * keeps one (generic) plan, and so does the write once the tables are known to be large.
  * Statement boundaries are where they are for READ COMMITTED: a statement only sees what other
  * transactions committed before it started, so whatever must see the work of a lock's previous
  * holder runs in a statement after the one that took the lock.
@@ -197,7 +198,7 @@ function lockedState(rows: TLockRow[]): TLockedState {
 
 /**
  * Who owns the batch's identifiers, with each owner's age and email (for merge decisions), read
- * again when the lock statement's snapshot went stale. Run after lockProfilesAndFindRecorded: in
+ * again when the lock statement's snapshot went stale. Run after openBatch: in
  * READ COMMITTED this statement then sees what the previous lock holders committed. Owners are
  * always live profiles, so with no profile locked there are none.
  */

@@ -18,7 +18,10 @@ const collect = (events: TCollectEvent[], over: { origin?: string | null; userAg
   postCollect(app.baseUrl, { body: { siteId: seed.site.id, events }, ...over });
 const rowsOf = (workspaceId = seed.workspace.id) => countIngestRows(app.db.prisma, workspaceId);
 const eventsOfVisitor = (visitorId: string) =>
-  app.db.prisma.trackingEvent.findMany({ where: { visitorId }, orderBy: { occurredAt: "asc" } });
+  app.db.prisma.trackingEvent.findMany({
+    where: { visitorId },
+    orderBy: [{ occurredAt: "asc" }, { receivedAt: "asc" }, { id: "asc" }],
+  });
 
 describe("CORS: the site's domain and its subdomains only", () => {
   it.each(["https://example.com", "https://shop.example.com", "http://example.com:8080", "https://a.b.example.com"])(

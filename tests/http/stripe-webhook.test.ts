@@ -203,7 +203,8 @@ describe("POST /api/webhooks/stripe/{siteId}", () => {
     expect(stored.timeline.map((t) => t.type)).toEqual(["signup", "checkout_completed", "subscription_active"]);
     const events = await app.db.prisma.trackingEvent.findMany({
       where: { workspaceId: own.workspace.id },
-      orderBy: { occurredAt: "asc" },
+      // Stripe's `created` is in whole seconds: two deliveries can share an occurredAt.
+      orderBy: [{ occurredAt: "asc" }, { receivedAt: "asc" }, { id: "asc" }],
     });
     expect(events.map((e) => [e.type, e.source, e.recordedBy, e.messageId])).toEqual([
       ["signup", "SERVER", `user:${own.owner.id}`, null],

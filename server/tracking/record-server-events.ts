@@ -1,4 +1,4 @@
-import { hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { TDatabase } from "../db/database.ts";
 import { newId } from "../db/ids.ts";
 import type { TSqlTx } from "../db/sql.ts";
@@ -328,7 +328,7 @@ export function occurredAt(timestamp: string | undefined, sentAt: string | undef
 
 /** A signed 64-bit advisory-lock key from the first 8 bytes of SHA-256 (the same in every process). */
 function advisoryLockKey(text: string): bigint {
-  return hash("sha256", text, "buffer").readBigInt64BE(0);
+  return createHash("sha256").update(text).digest().readBigInt64BE(0);
 }
 
 /** `list[i]` for an index the plan guarantees; a miss is a bug, not a request error. */

@@ -88,15 +88,18 @@ type TResolved = {
  */
 export async function recordServerEvents(db: TDatabase, input: TRecordInput): Promise<TRecordResult> {
   const now = input.receivedAt ?? new Date();
-  const lockKeys = lockKeysFor(input);
-  const identifiers = uniqueIdentifiers(input.body.events.map(identifiersOf));
+  const identifiersByEvent = input.body.events.map(identifiersOf);
+  const identifiers = uniqueIdentifiers(identifiersByEvent);
   const messageIds = input.body.events.flatMap((e) => (e.messageId ? [e.messageId] : []));
+  const lockKeys = lockKeysFor(input, identifiers, messageIds);
   return withTransactionRetry(
     db,
     async (tx) => {
       const scope = { workspaceId: input.workspaceId, siteId: input.body.siteId };
       const { site, locked } = authorize(input, await repo.openBatch(tx, scope, lockKeys, identifiers, messageIds));
-      const prepared = input.body.events.map((event, index) => prepare(event, index, input.body.sentAt, site, now));
+      const prepared = input.body.events.map((event, index) =>
+        prepare(event, index, identifiersByEvent[index] ?? [], input.body.sentAt, site, now),
+      );
       const deduped = dedupe(prepared, locked);
       const resolved = await resolveProfiles(tx, input.workspaceId, deduped);
       const stages = await repo.writeBatch(tx, toBatchWrite(input, site, now, deduped.fresh, resolved));
@@ -111,12 +114,10 @@ export async function recordServerEvents(db: TDatabase, input: TRecordInput): Pr
  * so that two requests always lock in the same order. The site is the one the body names: if it
  * is not the workspace's, the request fails before any lock is taken.
  */
-function lockKeysFor({ workspaceId, body }: TRecordInput): string[] {
+function lockKeysFor({ workspaceId, body }: TRecordInput, identifiers: TIdentifier[], messageIds: string[]): string[] {
   const keys = new Set<bigint>();
-  for (const event of body.events) {
-    for (const i of identifiersOf(event)) keys.add(advisoryLockKey(`${workspaceId}|${identifierKey(i)}`));
-    if (event.messageId) keys.add(advisoryLockKey(`${body.siteId}|msg|${event.messageId}`));
-  }
+  for (const i of identifiers) keys.add(advisoryLockKey(`${workspaceId}|${identifierKey(i)}`));
+  for (const messageId of messageIds) keys.add(advisoryLockKey(`${body.siteId}|msg|${messageId}`));
   return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
 }
 
@@ -149,6 +150,7 @@ function identifiersOf(event: TDomainEvent): TIdentifier[] {
 function prepare(
   event: TDomainEvent,
   index: number,
+  identifiers: TIdentifier[],
   sentAt: string | undefined,
   site: repo.TSite,
   now: Date,
@@ -158,7 +160,7 @@ function prepare(
   return {
     index,
     event,
-    identifiers: identifiersOf(event),
+    identifiers,
     channel,
     channelRule: rule,
     id: newId("evt"),

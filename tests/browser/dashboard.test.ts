@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { launchBrowser, type TBrowser } from "../support/browser.ts";
+import { launchBrowser, printTrailOnFailure, type TBrowser } from "../support/browser.ts";
 import { createTestSite, type TSeededWorkspace, uid } from "../support/fixtures.ts";
 import { startTestApp, type TTestApp } from "../support/test-app.ts";
+import { POLL_DEADLINE_MS, POLL_MS } from "../../client/web/dashboard/polling.ts";
 import { heading, lowContrastText, recordOverRest, screenshot, unlabelledFields } from "./dashboard-page.ts";
 
 let app: TTestApp;
@@ -13,6 +14,7 @@ let cookie: string;
 const consoleErrors: string[] = [];
 const failedAssets: string[] = [];
 
+printTrailOnFailure(() => browser);
 beforeAll(async () => {
   app = await startTestApp();
   seed = await app.seedWorkspace({ name: "Acme", domain: "shop.acme.test", roles: ["VIEW_ONLY"] });
@@ -262,6 +264,21 @@ describe("dashboard in Chromium", () => {
     await logIn(seed.owner);
     await heading(page, "Live events");
   });
+
+  it("a poll the network never answers is given up at its deadline, and polling goes on", async () => {
+    await heading(page, "Live events");
+    let held = 0;
+    // The next poll's request is held: never answered, as by a stalled proxy, until the page aborts it.
+    await page.route("**/api/trpc/tracking.listEvents?*", () => void held++, { times: 1 });
+    const alert = page.getByRole("alert");
+    await alert.waitFor({ timeout: POLL_MS + POLL_DEADLINE_MS + 5_000 });
+    expect(held).toBe(1);
+    expect(await alert.innerText()).toContain(`did not answer within ${POLL_DEADLINE_MS / 1000} s`);
+
+    await recordOverRest(app, cookie, scope(), [{ type: "poll_resumed", visitorId: visitorA }]);
+    await page.getByRole("row", { name: /poll_resumed/ }).waitFor();
+    expect(await alert.count()).toBe(0);
+  }, 45_000);
 
   it("log out: back to the login page, and the app asks to log in again", async () => {
     await page.getByRole("button", { name: "Log out" }).click();

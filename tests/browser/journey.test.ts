@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, type TBrowser } from "../support/browser.ts";
+import { launchBrowser, printTrailOnFailure, type TBrowser } from "../support/browser.ts";
 import { BROWSER_UA } from "../support/collect.ts";
 import { type TSeededWorkspace, uid } from "../support/fixtures.ts";
 import { startHostPages, type THostPages } from "../support/host-pages.ts";
@@ -23,6 +23,7 @@ let storefront: Page;
 const pageErrors: string[] = [];
 const email = `journey-${uid()}@example.com`;
 
+printTrailOnFailure(() => browser);
 beforeAll(async () => {
   app = await startTestApp();
   seed = await app.seedWorkspace({ name: "Shop", domain: "shop.localhost" });

@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, type TBrowser } from "../support/browser.ts";
+import { launchBrowser, printTrailOnFailure, type TBrowser } from "../support/browser.ts";
 import { BROWSER_UA } from "../support/collect.ts";
 import type { TSeededWorkspace } from "../support/fixtures.ts";
 import { startHostPages, type THostPages } from "../support/host-pages.ts";
@@ -23,6 +23,7 @@ const NO_COOKIES_NO_BEACON =
   " set() { throw new DOMException('cookies are disabled', 'SecurityError'); } });" +
   "delete Navigator.prototype.sendBeacon;";
 
+printTrailOnFailure(() => browser);
 beforeAll(async () => {
   app = await startTestApp();
   wire = createWire(app);

@@ -1,8 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, toApiError, type TApiError, type TTrackingEvent } from "./api.ts";
+import { POLL_DEADLINE_MS, POLL_MS } from "./polling.ts";
 
-/** How often the newest page is fetched again. */
-export const POLL_MS = 2000;
 const PAGE_SIZE = 50;
 /** More pages than this arriving between two polls are left to "Load older". */
 const MAX_CATCH_UP_PAGES = 5;
@@ -15,6 +14,11 @@ function merged(known: TTrackingEvent[], incoming: TTrackingEvent[]): TTrackingE
   for (const e of incoming) byId.set(e.id, e);
   return [...byId.values()].sort(newestFirst);
 }
+
+const pollTimedOut = (): TApiError => ({
+  message: `The server did not answer within ${POLL_DEADLINE_MS / 1000} s; checking again.`,
+  issues: [],
+});
 
 export type TLiveEvents = {
   events: TTrackingEvent[];
@@ -45,12 +49,14 @@ export function useLiveEvents(workspaceId: string, siteId: string): TLiveEvents 
   const [live, setLive] = useState(true);
   const olderCursor = useRef<string | null | undefined>(undefined);
   const known = useRef(new Set<string>());
+  /** The first page has loaded (a first poll that failed is retried as a first poll). */
+  const started = useRef(false);
 
-  const fetchNewest = async (initial: boolean) => {
+  const fetchNewest = async (initial: boolean, signal: AbortSignal) => {
     const arrived: TTrackingEvent[] = [];
     let cursor: string | undefined;
     for (let pageNo = 0; pageNo < MAX_CATCH_UP_PAGES; pageNo++) {
-      const page = await api.tracking.listEvents.query({ workspaceId, siteId, limit: PAGE_SIZE, cursor });
+      const page = await api.tracking.listEvents.query({ workspaceId, siteId, limit: PAGE_SIZE, cursor }, { signal });
       arrived.push(...page.items);
       if (initial) olderCursor.current = page.nextCursor;
       const reachedKnown = page.items.some((e) => known.current.has(e.id));
@@ -71,22 +77,31 @@ export function useLiveEvents(workspaceId: string, siteId: string): TLiveEvents 
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const tick = async (initial: boolean) => {
+    let inFlight: AbortController | undefined;
+    const tick = async () => {
+      const initial = !started.current;
+      const poll = (inFlight = new AbortController());
+      const deadline = setTimeout(() => poll.abort(), POLL_DEADLINE_MS);
       try {
-        await fetchNewest(initial);
+        await fetchNewest(initial, poll.signal);
+        started.current = true;
         setError(undefined);
       } catch (err) {
-        setError(toApiError(err));
+        if (stopped) return;
+        setError(poll.signal.aborted ? pollTimedOut() : toApiError(err));
+      } finally {
+        clearTimeout(deadline);
       }
       if (stopped) return;
       setLoading(false);
       setLastCheckedAt(new Date());
-      if (live) timer = setTimeout(() => void tick(false), POLL_MS);
+      if (live) timer = setTimeout(() => void tick(), POLL_MS);
     };
-    void tick(known.current.size === 0);
+    void tick();
     return () => {
       stopped = true;
       clearTimeout(timer);
+      inFlight?.abort();
     };
   }, [workspaceId, siteId, live]);
 

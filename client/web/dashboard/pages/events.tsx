@@ -1,5 +1,6 @@
 import type { TTrackingEvent } from "../api.ts";
-import { POLL_MS, useLiveEvents } from "../live-events.ts";
+import { useLiveEvents } from "../live-events.ts";
+import { POLL_MS } from "../polling.ts";
 import { paths } from "../router.ts";
 import { ErrorBox, Link, Loading, PageTitle, SourceBadge, TableHead, Time } from "../ui.tsx";
 import { SiteNav } from "./site-nav.tsx";

@@ -4,11 +4,11 @@ import type { TIdentifier, TMerge } from "./resolve-profiles.ts";
 import type { TFunnelStage } from "./stages.ts";
 
 /**
- * The ingest path's SQL: three round trips per request, BEGIN and COMMIT included, whatever the
+ * The ingest path's SQL: two round trips per request, BEGIN and COMMIT included, whatever the
  * number of events (arrays through `unnest`): one simple query with BEGIN, the site check with the
  * advisory locks and, as its own statement, the profile row locks with owners and duplicates (see
- * openBatch); then the write; then COMMIT. (One more, findOwners, only when a locked profile
- * changed while the lock statement waited for it.) The lock statement, the write and findOwners
+ * openBatch); then the write with the COMMIT (see writeBatch). (One more, findOwners, only when a
+ * locked profile changed while the lock statement waited for it.) The lock statement, the write and findOwners
  * are prepared statements, so PostgreSQL parses them once per connection; the lock statement also
  * keeps one (generic) plan, and so does the write once the tables are known to be large.
  * Statement boundaries are where they are for READ COMMITTED: a statement only sees what other
@@ -293,6 +293,10 @@ function deltaColumns(list: TProfileDelta[]) {
  * (profile, funnel), the higher stage kept, ties going to the older row. Losers are tombstoned
  * (and tombstones that pointed at them re-pointed), their identifiers and timeline moved, one
  * audit row per merge. Returns each touched profile's stage in the site's funnel now.
+ * It is the transaction's last statement and goes with the COMMIT in one round trip. An identifier
+ * or messageId some other writer stored first (one that slipped past the advisory locks) fails the
+ * statement with a unique violation: PostgreSQL then skips the COMMIT, nothing of the batch is
+ * stored, and the transaction is run again (withTransactionRetry).
  * Long because it is one SQL statement on purpose: every part written as its own statement cost
  * a round trip, a parse and an executor start-up each (docs/performance-ingest.md).
  */
@@ -306,7 +310,7 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
   const survivors = w.merges.map((m) => m.survivorId);
   // server_event_count counts what backends sent: a CLIENT batch adds nothing to it.
   const serverShare = w.source === "SERVER" ? 1 : 0;
-  const rows = await tx.prepared("ingest_write_batch").rows<{ profileId: string | null; stage: string; n: number }>`
+  const rows = (await tx.commitWith(namedSql("ingest_write_batch")`
     WITH m AS (SELECT * FROM unnest(${losers}::text[], ${survivors}::text[]) AS m(loser, survivor)),
     delta AS (
       SELECT id, sum(ec)::int AS ec, sum(sc)::int AS sc, sum(pc)::int AS pc, min(fs) AS fs, max(ls) AS ls FROM (
@@ -340,8 +344,7 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
       SELECT ${w.workspaceId}, k::"IdentifierKind", v, p, ${w.now}
       FROM unnest(${kinds(w.identifiers)}::text[], ${values(w.identifiers)}::text[],
         ${w.identifiers.map((r) => r.profileId)}::text[]) AS u(k, v, p)
-      ON CONFLICT DO NOTHING
-      RETURNING 1),
+),
     moved_timeline AS (
       UPDATE profile_events e SET profile_id = m.survivor FROM m WHERE e.profile_id = m.loser),
     new_events AS (
@@ -359,8 +362,7 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
         ${iso(col("occurredAt"))}::timestamptz[], ${col("recordedBy")}::text[])
         AS u(id, type, visitor_id, email, user_id, profile_id, path, referrer, utm_source, utm_medium, utm_campaign,
           utm_term, utm_content, channel, channel_rule, props, message_id, occurred_at, recorded_by)
-      ON CONFLICT (site_id, message_id) DO NOTHING
-      RETURNING 1),
+),
     new_timeline AS (
       INSERT INTO profile_events (id, profile_id, workspace_id, funnel_id, tracking_event_id, type, detail, occurred_at,
         created_at)
@@ -401,15 +403,7 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
       RETURNING profile_id, funnel_id, current_stage),
     dropped_links AS (
       DELETE FROM profile_funnel_links WHERE profile_id IN (SELECT loser FROM m))
-    SELECT profile_id AS "profileId", current_stage::text AS stage, 0 AS n
-    FROM links WHERE funnel_id = ${w.site.funnelId}
-    UNION ALL SELECT NULL, 'identifiers', (SELECT count(*) FROM new_identifiers)::int
-    UNION ALL SELECT NULL, 'events', (SELECT count(*) FROM new_events)::int`;
-  const written = (what: string) => rows.find((r) => r.profileId === null && r.stage === what)?.n;
-  // A unique key already taken means a concurrent writer slipped past the locks: roll back and retry.
-  if (written("identifiers") !== w.identifiers.length) {
-    throw new IngestConflictError("an identifier was claimed concurrently");
-  }
-  if (written("events") !== w.events.length) throw new IngestConflictError("a messageId was recorded concurrently");
-  return new Map(rows.flatMap((r) => (r.profileId === null ? [] : [[r.profileId, r.stage as TFunnelStage]])));
+    SELECT profile_id AS "profileId", current_stage::text AS stage
+    FROM links WHERE funnel_id = ${w.site.funnelId}`)) as { profileId: string; stage: TFunnelStage }[];
+  return new Map(rows.map((r) => [r.profileId, r.stage]));
 }

@@ -63,6 +63,7 @@ function sqlOn(c: pg.Client, name?: string): TSqlTx {
         answers.push(await (named ? sqlOn(c, named).rows(strings, ...values) : inline(c, strings, values)));
       return answers;
     },
+    commitWith: () => Promise.reject(new Error("the lookups write nothing and commit nothing")),
   };
 }
 

@@ -86,13 +86,14 @@ describe("set-based SQL: statements per request do not grow with the events", ()
     expect(batch.result.events[0]!.merged).toHaveLength(1);
 
     // One simple query (BEGIN, the site check with the advisory locks, then the row locks, owners
-    // and duplicates as EXECUTE of the prepared statement), the write, COMMIT: three round trips,
-    // with or without existing profiles.
-    expect(single.count).toBe(3);
-    expect(batch.count).toBe(3);
+    // and duplicates as EXECUTE of the prepared statement), then the write with COMMIT: two round
+    // trips, with or without existing profiles.
+    expect(single.count).toBe(2);
+    expect(batch.count).toBe(2);
     expect(batch.sql[0]).toMatch(
       /^BEGIN ISOLATION LEVEL READ COMMITTED;.*pg_advisory_xact_lock.*EXECUTE ingest_lock_profiles\(/s,
     );
+    expect(batch.sql[1]).toMatch(/^EXECUTE ingest_write_batch\(.*\);\nCOMMIT$/s);
     expect(await findInvariantViolations(db.prisma, ws.workspace.id)).toEqual([]);
   });
 

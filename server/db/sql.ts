@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import { withSqlClient, type TDatabase } from "./database.ts";
 import { isTransientDatabaseError } from "./transient-errors.ts";
 

@@ -120,9 +120,7 @@ describe("the last statement sent with COMMIT", () => {
     });
     await expect(late).rejects.toThrow(/committed, then failed/);
     const err = await late.catch((e: unknown) => e);
-    expect((err as Error).cause).toEqual(
-      expect.objectContaining({ message: expect.stringMatching(/already committed/) }),
-    );
+    expect(((err as Error).cause as Error).message).toMatch(/already committed/);
     expect(isRetryable(err)).toBe(false);
     expect(await stored()).toContain("committed");
   });

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { TDatabase } from "../db/database.ts";
 import { newId } from "../db/ids.ts";
 import type { TSqlTx } from "../db/sql.ts";
@@ -114,11 +113,11 @@ export async function recordServerEvents(db: TDatabase, input: TRecordInput): Pr
  * so that two requests always lock in the same order. The site is the one the body names: if it
  * is not the workspace's, the request fails before any lock is taken.
  */
-function lockKeysFor({ workspaceId, body }: TRecordInput, identifiers: TIdentifier[], messageIds: string[]): string[] {
-  const keys = new Set<bigint>();
+function lockKeysFor({ workspaceId, body }: TRecordInput, identifiers: TIdentifier[], messageIds: string[]): number[] {
+  const keys = new Set<number>();
   for (const i of identifiers) keys.add(advisoryLockKey(`${workspaceId}|${identifierKey(i)}`));
   for (const messageId of messageIds) keys.add(advisoryLockKey(`${body.siteId}|msg|${messageId}`));
-  return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+  return [...keys].sort((a, b) => a - b);
 }
 
 /** The site must be the workspace's (the batch opened), and for a session any `userId` the caller's own. */
@@ -328,9 +327,27 @@ export function occurredAt(timestamp: string | undefined, sentAt: string | undef
   return new Date(sentAt ? receivedAt.getTime() - (Date.parse(sentAt) - ts) : ts);
 }
 
-/** A signed 64-bit advisory-lock key from the first 8 bytes of SHA-256 (the same in every process). */
-function advisoryLockKey(text: string): bigint {
-  return createHash("sha256").update(text).digest().readBigInt64BE(0);
+/**
+ * A 53-bit advisory-lock key for `text`, the same in every process: cyrb53, a public-domain
+ * non-cryptographic string hash (two multiply-xor lanes over the UTF-16 code units, mixed at the
+ * end). About four times cheaper than SHA-256 through node:crypto, which was 4 % of a REST
+ * request's CPU at 150 keys a batch. Nobody chooses the keys to collide with advantage: a
+ * collision only makes two unrelated requests wait for each other, and the unique constraints
+ * decide correctness whatever the locks do (docs/concurrency.md).
+ */
+export function advisoryLockKey(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ unit, 2654435761);
+    h2 = Math.imul(h2 ^ unit, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 /** `list[i]` for an index the plan guarantees; a miss is a bug, not a request error. */

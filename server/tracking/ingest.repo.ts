@@ -8,16 +8,17 @@ import type { TFunnelStage } from "./stages.ts";
  * number of events (arrays through `unnest`): one simple query with BEGIN, the site check with the
  * advisory locks and, as its own statement, the profile row locks with owners and duplicates (see
  * openBatch); then the write with the COMMIT (see writeBatch). (One more, findOwners, only when a
- * locked profile changed while the lock statement waited for it.) The lock statement, the write and findOwners
- * are prepared statements, so PostgreSQL parses them once per connection; the lock statement also
- * keeps one (generic) plan, and so does the write once the tables are known to be large.
+ * locked profile changed while the lock statement waited for it.) The lock statement, the write
+ * and findOwners are prepared statements, so PostgreSQL parses them once per connection; the lock
+ * statement also keeps one (generic) plan, and so does the write once the tables are known to be
+ * large.
  * Statement boundaries are where they are for READ COMMITTED: a statement only sees what other
  * transactions committed before it started, so whatever must see the work of a lock's previous
  * holder runs in a statement after the one that took the lock.
  */
 type Tx = TSqlTx;
 
-/** A unique constraint fired although the advisory locks should have prevented it: start over. */
+/** A profile the batch needs was merged away while the batch waited for its lock: start over. */
 export class IngestConflictError extends Error {
   override name = "IngestConflictError";
 }
@@ -358,8 +359,7 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
       INSERT INTO profile_identifiers (workspace_id, kind, value, profile_id, created_at)
       SELECT ${w.workspaceId}, k::"IdentifierKind", v, p, ${w.now}
       FROM unnest(${kinds(w.identifiers)}::text[], ${values(w.identifiers)}::text[],
-        ${w.identifiers.map((r) => r.profileId)}::text[]) AS u(k, v, p)
-),
+        ${w.identifiers.map((r) => r.profileId)}::text[]) AS u(k, v, p)),
     moved_timeline AS (
       UPDATE profile_events e SET profile_id = m.survivor FROM m WHERE e.profile_id = m.loser),
     new_events AS (
@@ -376,8 +376,7 @@ export async function writeBatch(tx: Tx, w: TBatchWrite): Promise<Map<string, TF
         ${col("channelRule")}::text[], ${col("props")}::text[], ${col("messageId")}::text[],
         ${iso(col("occurredAt"))}::timestamptz[], ${col("recordedBy")}::text[])
         AS u(id, type, visitor_id, email, user_id, profile_id, path, referrer, utm_source, utm_medium, utm_campaign,
-          utm_term, utm_content, channel, channel_rule, props, message_id, occurred_at, recorded_by)
-),
+          utm_term, utm_content, channel, channel_rule, props, message_id, occurred_at, recorded_by)),
     new_timeline AS (
       INSERT INTO profile_events (id, profile_id, workspace_id, funnel_id, tracking_event_id, type, detail, occurred_at,
         created_at)

@@ -29,7 +29,23 @@ export default tseslint.config(
     rules: { "max-lines-per-function": ["warn", { max: 50, skipBlankLines: true, skipComments: true }] },
   },
   {
-    files: ["**/*.js"],
+    files: ["**/*.js", "**/*.cjs"],
     extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    // CommonJS configuration files (dependency-cruiser reads .dependency-cruiser.cjs).
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } },
+  },
+  {
+    // Configuration is read once, through loadConfig (server/config.ts); nothing else reads the environment.
+    files: ["server/**/*.ts"],
+    ignores: ["server/config.ts"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "env", message: "read configuration through loadConfig (server/config.ts)" },
+      ],
+    },
   },
 );

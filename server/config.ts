@@ -67,6 +67,8 @@ const ZEnv = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   SEED_DEMO: ZBool.optional(),
   SHUTDOWN_TIMEOUT_MS: ZInt(0, 120_000).default(10_000),
+  /** The API key the stdio MCP server (`npm run mcp`) runs as, when `--key` is not given. */
+  FSE_API_KEY: z.string().min(1).optional(),
 });
 
 export type TConfig = ReturnType<typeof loadConfig>;
@@ -129,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    mcpApiKey: e.FSE_API_KEY,
   };
 }
 

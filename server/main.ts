@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { formatBanner, startupWarnings } from "./banner.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { EmbeddedDatabaseLockedError } from "./db/database.ts";
-import { createApp } from "./http/app.ts";
+import { createApp } from "./app.ts";
 import { drainOnShutdown } from "./http/drain.ts";
 import { createLogger } from "./infra/logger.ts";
 import { createRuntime } from "./runtime.ts";

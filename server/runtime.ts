@@ -6,7 +6,7 @@ import { Metrics } from "./infra/metrics.ts";
 import { createRateLimiters } from "./infra/rate-limiters.ts";
 import { closeRedis, connectRedis, type TRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./http/session.ts";
-import type { TDeps } from "./trpc/context.ts";
+import type { TDeps } from "./deps.ts";
 
 export type TRuntime = { deps: TDeps; sessionStore: Store; redis?: TRedis; close(): Promise<void> };
 

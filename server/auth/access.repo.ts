@@ -1,8 +1,9 @@
 import type { WorkspaceRole } from "../../generated/prisma/client.ts";
-import { withSqlClient, type TDatabase } from "../db/database.ts";
+import type { TDatabase } from "../db/database.ts";
+import { preparedQuery } from "../db/sql.ts";
 
 /**
- * The reads every API call makes to check access, on raw `pg` as named prepared statements (a
+ * The reads every API call makes to check access, as named prepared statements on raw `pg` (a
  * Prisma read costs several times the CPU of the same SELECT). Deliberately not cached: a deleted
  * user or a removed member must lose access on the very next request, on every instance.
  */
@@ -19,25 +20,15 @@ export async function findSessionUser(
   userId: string,
   workspaceId: string | null,
 ): Promise<(TSessionUser & { role: WorkspaceRole | null }) | null> {
-  const { rows } = await withSqlClient(db, (client) =>
-    client.query<TSessionUser & { role: WorkspaceRole | null }>({
-      name: "access_session_user_role",
-      text: `SELECT u.id, u.email, u.name, u.session_generation AS "sessionGeneration",
-          (SELECT m.role::text FROM workspace_members m WHERE m.workspace_id = $2 AND m.user_id = u.id) AS role
-        FROM users u WHERE u.id = $1`,
-      values: [userId, workspaceId],
-    }),
-  );
-  return rows[0] ?? null;
+  const [row] = await preparedQuery(db, "access_session_user_role").rows<TSessionUser & { role: WorkspaceRole | null }>`
+    SELECT u.id, u.email, u.name, u.session_generation AS "sessionGeneration",
+      (SELECT m.role::text FROM workspace_members m WHERE m.workspace_id = ${workspaceId} AND m.user_id = u.id) AS role
+    FROM users u WHERE u.id = ${userId}`;
+  return row ?? null;
 }
 
 export async function findRole(db: TDatabase, workspaceId: string, userId: string): Promise<WorkspaceRole | null> {
-  const { rows } = await withSqlClient(db, (client) =>
-    client.query<{ role: WorkspaceRole }>({
-      name: "access_role",
-      text: "SELECT role::text AS role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2",
-      values: [workspaceId, userId],
-    }),
-  );
-  return rows[0]?.role ?? null;
+  const [row] = await preparedQuery(db, "access_role").rows<{ role: WorkspaceRole }>`
+    SELECT role::text AS role FROM workspace_members WHERE workspace_id = ${workspaceId} AND user_id = ${userId}`;
+  return row?.role ?? null;
 }

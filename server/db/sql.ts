@@ -6,15 +6,71 @@ import { isTransientDatabaseError } from "./transient-errors.ts";
  * A statement not sent yet: its text as a tagged template, and the name it is prepared under, if
  * any. TSqlTx.together sends several of them in one round trip.
  */
-export type TSqlStatement = { name?: string; strings: TemplateStringsArray; values: unknown[] };
+export type TSqlStatement = { name?: string; strings: readonly string[]; values: unknown[] };
+
+const FRAGMENT = Symbol("sql fragment");
+
+/**
+ * A piece of a statement: text with its own `${value}`s. Interpolated into a statement it is
+ * spliced in (its text as text, its values as the statement's parameters), never sent as a value.
+ */
+export type TSqlFragment = { readonly [FRAGMENT]: true; strings: readonly string[]; values: unknown[] };
+
+const isFragment = (value: unknown): value is TSqlFragment =>
+  typeof value === "object" && value !== null && FRAGMENT in value;
+
+/** A fragment, written as a tagged template. */
+export const sqlFragment = (strings: TemplateStringsArray, ...values: unknown[]): TSqlFragment => ({
+  [FRAGMENT]: true,
+  strings,
+  values,
+});
+
+/** Constant SQL text (say, a column list built once from a column table), spliced in as it is. */
+export const sqlText = (text: string): TSqlFragment => ({ [FRAGMENT]: true, strings: [text], values: [] });
+
+/** Fragments one after the other, `separator` (constant text) between them. */
+export function sqlJoin(parts: readonly TSqlFragment[], separator: string): TSqlFragment {
+  const strings: string[] = [""];
+  const values: unknown[] = [];
+  parts.forEach((part, i) => {
+    strings[strings.length - 1] += i === 0 ? "" : separator;
+    spliceInto(strings, values, part);
+  });
+  return { [FRAGMENT]: true, strings, values };
+}
+
+/** Appends `fragment` (its fragments spliced in too) to a statement being built. */
+function spliceInto(strings: string[], values: unknown[], fragment: { strings: readonly string[]; values: unknown[] }) {
+  strings[strings.length - 1] += fragment.strings[0] ?? "";
+  fragment.values.forEach((value, i) => {
+    const next = fragment.strings[i + 1] ?? "";
+    if (isFragment(value)) {
+      spliceInto(strings, values, value);
+      strings[strings.length - 1] += next;
+    } else {
+      values.push(value);
+      strings.push(next);
+    }
+  });
+}
+
+/** The statement with its fragments spliced in; as it is when it has none (the common case, no copy). */
+function composed(strings: readonly string[], values: unknown[]): { strings: readonly string[]; values: unknown[] } {
+  if (!values.some(isFragment)) return { strings, values };
+  const out: string[] = [""];
+  const flat: unknown[] = [];
+  spliceInto(out, flat, { strings, values });
+  return { strings: out, values: flat };
+}
 
 /** An unnamed statement for TSqlTx.together (sent with its values as escaped literals). */
-export const sql = (strings: TemplateStringsArray, ...values: unknown[]): TSqlStatement => ({ strings, values });
+export const sql = (strings: TemplateStringsArray, ...values: unknown[]): TSqlStatement => composed(strings, values);
 
 /** A statement prepared under `name` on each connection (one name, one text), for TSqlTx.together. */
 export const namedSql =
   (name: string) =>
-  (strings: TemplateStringsArray, ...values: unknown[]): TSqlStatement => ({ name, strings, values });
+  (strings: TemplateStringsArray, ...values: unknown[]): TSqlStatement => ({ name, ...composed(strings, values) });
 
 /**
  * A transaction on a raw `pg` connection from the same pool Prisma uses. The ingest hot path
@@ -25,7 +81,7 @@ export const namedSql =
  */
 export type TSqlTx = {
   /** Tagged template: `${value}`s become $1, $2… parameters (arrays as PostgreSQL arrays). */
-  rows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
+  rows<T>(strings: readonly string[], ...values: unknown[]): Promise<T[]>;
   /**
    * The same, sent as the named prepared statement `name`: parsed and planned once per connection
    * (PostgreSQL may then keep a generic plan). One name, one statement text.
@@ -47,7 +103,8 @@ export type TSqlTx = {
   commitWith(statement: TSqlStatement): Promise<unknown[]>;
 };
 
-function toQuery(strings: TemplateStringsArray, values: unknown[], name?: string): pg.QueryConfig {
+function toQuery(template: readonly string[], parts: unknown[], name?: string): pg.QueryConfig {
+  const { strings, values } = composed(template, parts);
   return { text: strings.reduce((text, part, i) => `${text}$${i}${part}`), values, ...(name ? { name } : {}) };
 }
 
@@ -140,13 +197,13 @@ class LazyTx implements TSqlTx {
     this.held = preparedNames(client);
   }
 
-  async rows<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
+  async rows<T>(strings: readonly string[], ...values: unknown[]): Promise<T[]> {
     return (await this.extended({ strings, values })) as T[];
   }
 
   prepared(name: string): Pick<TSqlTx, "rows"> {
     return {
-      rows: async <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
+      rows: async <T>(strings: readonly string[], ...values: unknown[]) =>
         (await this.extended({ name, strings, values })) as T[],
     };
   }
@@ -243,7 +300,7 @@ export function inTransaction<T>(
  */
 export function preparedQuery(db: TDatabase, name: string): Pick<TSqlTx, "rows"> {
   return {
-    rows: <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
+    rows: <T>(strings: readonly string[], ...values: unknown[]) =>
       withSqlClient(db, async (client) => (await client.query(toQuery(strings, values, name))).rows as T[]),
   };
 }

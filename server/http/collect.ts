@@ -3,8 +3,8 @@ import { DomainError, validationFailed } from "../errors/domain-error.ts";
 import { consumePoint } from "../infra/rate-limit.ts";
 import { isBotUserAgent } from "../tracking/bots.ts";
 import { collectSiteId, withUtmFromPath, ZCollectBody } from "../tracking/collect.schema.ts";
-import { recordServerEvents } from "../tracking/record-server-events.ts";
-import type { TDeps } from "../trpc/context.ts";
+import { ingestEvents } from "../tracking/ingest/ingest-events.ts";
+import type { TDeps } from "../deps.ts";
 import { findSiteById } from "../workspaces/workspaces.repo.ts";
 import { jsonBody } from "./body.ts";
 import { clientIp } from "./client-ip.ts";
@@ -107,7 +107,7 @@ async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
   }
   const { events, sentAt } = parsed.data;
   await limitVisitors(deps, site.id, events);
-  const result = await recordServerEvents(deps.db, {
+  const result = await ingestEvents(deps.db, {
     workspaceId: site.workspaceId,
     actor: { kind: "browser", siteId: site.id },
     body: { siteId: site.id, sentAt, events: events.map(withUtmFromPath) },

@@ -3,7 +3,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { databaseUnavailable, isTransientDatabaseError } from "../db/transient-errors.ts";
 import { DomainError, type TDomainErrorCode } from "../errors/domain-error.ts";
 import type { TLogger } from "../infra/logger.ts";
-import { errorEnvelope } from "../trpc/error-envelope.ts";
+import { errorEnvelope } from "../errors/error-envelope.ts";
 
 /**
  * Errors raised by Express itself (CSRF guard, body parser, session store) in the same shape

@@ -1,4 +1,4 @@
-import type { TErrorData } from "../trpc/error-envelope.ts";
+import type { TErrorData } from "../errors/error-envelope.ts";
 
 /**
  * The ids the examples use: "Try it out" sends them as they are, so a caller replaces exactly

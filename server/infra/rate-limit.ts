@@ -100,3 +100,10 @@ export async function refundPoint(limiter: RateLimiterAbstract, key: string): Pr
 export async function resetPoints(limiter: RateLimiterAbstract, key: string): Promise<void> {
   await askStore(() => limiter.delete(key));
 }
+
+/** The `RateLimit-*` headers of a limited operation, on whichever door answers it. */
+export function setRateLimitHeaders(setHeader: (n: string, v: string) => void, s: TRateLimitState): void {
+  setHeader("RateLimit-Limit", String(s.limit));
+  setHeader("RateLimit-Remaining", String(s.remaining));
+  setHeader("RateLimit-Reset", String(s.resetSeconds));
+}

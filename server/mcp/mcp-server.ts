@@ -5,7 +5,7 @@ import { databaseUnavailable, isTransientDatabaseError } from "../db/transient-e
 import { DomainError } from "../errors/domain-error.ts";
 import type { TLogger } from "../infra/logger.ts";
 import { RateLimitedError } from "../infra/rate-limit.ts";
-import { errorEnvelope } from "../trpc/error-envelope.ts";
+import { errorEnvelope } from "../errors/error-envelope.ts";
 import { callTool, TOOLS, type TToolContext } from "./tools.ts";
 
 export const MCP_SERVER_INFO = { name: "funnel-server-events", version: "1.0.0" };

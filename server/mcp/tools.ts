@@ -6,9 +6,9 @@ import type { Metrics } from "../infra/metrics.ts";
 import { consumePoint, type TRateLimitState } from "../infra/rate-limit.ts";
 import type { TRateLimiters } from "../infra/rate-limiters.ts";
 import { getProfile, lookupProfile } from "../tracking/read-profiles.ts";
-import { recordServerEvents } from "../tracking/record-server-events.ts";
+import { ingestEvents } from "../tracking/ingest/ingest-events.ts";
 import { ZRecordServerEventsBody } from "../tracking/server-event.schema.ts";
-import { ZLookupInput } from "../trpc/profiles/lookup.types.ts";
+import { ZLookupInput } from "../tracking/profile-lookup.schema.ts";
 
 /** What a tool call runs with: the authenticated key and the process's dependencies. */
 export type TToolContext = {
@@ -73,7 +73,7 @@ export const TOOLS: TTool[] = [
     input: ZRecordServerEventsBody,
     run: async (ctx, body) => {
       const actor = { kind: "apiKey", keyId: ctx.key.id } as const;
-      const result = await recordServerEvents(ctx.db, { workspaceId: ctx.key.workspaceId, actor, body });
+      const result = await ingestEvents(ctx.db, { workspaceId: ctx.key.workspaceId, actor, body });
       ctx.metrics.inc("server_events_recorded_total", "Server events recorded.", {}, result.accepted);
       ctx.metrics.inc("server_events_duplicates_total", "Server events reported as duplicates.", {}, result.duplicates);
       return result;

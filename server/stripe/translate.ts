@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { TIssue } from "../errors/domain-error.ts";
-import type { TDomainEvent } from "../tracking/record-server-events.ts";
+import type { TDomainEvent } from "../tracking/ingest/prepare.ts";
 import { ZServerEvent } from "../tracking/server-event.schema.ts";
 
 /** The Stripe event types the mirror records; every other type is acknowledged and ignored. */

@@ -1,17 +1,4 @@
-import type { TConfig } from "../config.ts";
-import type { TDatabase } from "../db/database.ts";
-import type { TLogger } from "../infra/logger.ts";
-import type { Metrics } from "../infra/metrics.ts";
-import type { TRateLimiters } from "../infra/rate-limiters.ts";
-
-/** Long-lived dependencies, built once per process (server/runtime.ts). */
-export type TDeps = {
-  config: TConfig;
-  db: TDatabase;
-  limiters: TRateLimiters;
-  logger: TLogger;
-  metrics: Metrics;
-};
+import type { TDeps } from "../deps.ts";
 
 /** The caller's session, abstracted from express-session so procedures run without HTTP. */
 export type TSessionHandle = {

@@ -2,7 +2,7 @@ import { initTRPC } from "@trpc/server";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import type { TContext } from "./context.ts";
-import { errorEnvelope } from "./error-envelope.ts";
+import { errorEnvelope } from "../errors/error-envelope.ts";
 
 const t = initTRPC
   .context<TContext>()

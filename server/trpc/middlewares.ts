@@ -6,8 +6,8 @@ import type { TDatabase } from "../db/database.ts";
 import { ZStorableId } from "../db/storable.ts";
 import { databaseUnavailable, isTransientDatabaseError } from "../db/transient-errors.ts";
 import { DomainError } from "../errors/domain-error.ts";
-import { consumePoint, RateLimitedError, type TRateLimitState } from "../infra/rate-limit.ts";
-import { DOMAIN_TO_TRPC } from "./error-map.ts";
+import { consumePoint, RateLimitedError, setRateLimitHeaders } from "../infra/rate-limit.ts";
+import { DOMAIN_TO_TRPC } from "../errors/error-map.ts";
 import { middleware, procedure } from "./init.ts";
 
 /**
@@ -25,12 +25,6 @@ const mapDomainErrors = middleware(async ({ ctx, next }) => {
   if (cause instanceof RateLimitedError) setRateLimitHeaders(ctx.setHeader, cause.rateLimit);
   return { ...result, error: new TRPCError({ code: DOMAIN_TO_TRPC[cause.code], message: cause.message, cause }) };
 });
-
-export function setRateLimitHeaders(setHeader: (n: string, v: string) => void, s: TRateLimitState): void {
-  setHeader("RateLimit-Limit", String(s.limit));
-  setHeader("RateLimit-Remaining", String(s.remaining));
-  setHeader("RateLimit-Reset", String(s.resetSeconds));
-}
 
 /** The role read with the session user, for the workspace the raw input named (see requireRole). */
 type TPrefetchedRole = { workspaceId: string | null; role: WorkspaceRole | null };

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { openDatabase } from "../../server/db/database.ts";
-import { recordServerEvents } from "../../server/tracking/record-server-events.ts";
+import { ingestEvents } from "../../server/tracking/ingest/ingest-events.ts";
 import { ZRecordServerEventsBody } from "../../server/tracking/server-event.schema.ts";
 import { BENCH_PASSWORD, type TTarget } from "./databases.ts";
 import { HttpClient, percentile, runLoad, type TLoadResult, type TSend } from "./load.ts";
@@ -206,7 +206,7 @@ function seedOf(id: string): number {
   return hash >>> 0;
 }
 
-/** The domain function `recordServerEvents` in this process on its own pool: no HTTP, sessions or tRPC. */
+/** The domain function `ingestEvents` in this process on its own pool: no HTTP, sessions or tRPC. */
 export async function measureDomain(
   databaseUrl: string,
   target: TTarget,
@@ -224,7 +224,7 @@ export async function measureDomain(
     const send: TSend = async () => {
       const raw = workload.next();
       const body = ZRecordServerEventsBody.parse(raw);
-      const result = await recordServerEvents(db, {
+      const result = await ingestEvents(db, {
         workspaceId: target.workspaceId,
         actor: { kind: "session", userId: target.userId },
         body,

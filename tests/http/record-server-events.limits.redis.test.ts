@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { RateLimiterRedis } from "rate-limiter-flexible";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../server/http/app.ts";
+import { createApp } from "../../server/app.ts";
 import { createRuntime } from "../../server/runtime.ts";
 import { startTestApp, type TTestApp } from "../support/test-app.ts";
 import { createWire, errorOf, okBody, TRANSPORTS, type TRecordInput, type TWire } from "../support/wire.ts";

@@ -1,7 +1,8 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TDatabase } from "../../server/db/database.ts";
-import { recordServerEvents, type TRecordResult } from "../../server/tracking/record-server-events.ts";
+import { ingestEvents } from "../../server/tracking/ingest/ingest-events.ts";
+import type { TRecordResult } from "../../server/tracking/recorded-event.schema.ts";
 import { ZRecordServerEventsBody } from "../../server/tracking/server-event.schema.ts";
 import { seedWorkspace, type TSeededWorkspace } from "../support/fixtures.ts";
 import { findInvariantViolations } from "../support/ingest-invariants.ts";
@@ -29,7 +30,7 @@ afterAll(async () => {
 
 function record(ws: TSeededWorkspace, events: { type: string; visitorId?: string; email?: string }[]) {
   const body = ZRecordServerEventsBody.parse({ siteId: ws.site.id, events });
-  return recordServerEvents(db, {
+  return ingestEvents(db, {
     workspaceId: ws.workspace.id,
     actor: { kind: "session", userId: ws.owner.id },
     body,

@@ -2,8 +2,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TDatabase } from "../../server/db/database.ts";
 import { sqlLiteral, type TSqlTx } from "../../server/db/sql.ts";
-import { findOwners, openBatch } from "../../server/tracking/ingest.repo.ts";
-import type { TIdentifier } from "../../server/tracking/resolve-profiles.ts";
+import { findOwners, openBatch } from "../../server/tracking/ingest/ingest.repo.ts";
+import type { TIdentifier } from "../../server/tracking/ingest/plan-profiles.ts";
 import { seedWorkspace, type TSeededWorkspace } from "../support/fixtures.ts";
 import { createTestDatabase } from "../support/test-database.ts";
 
@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 /** An unnamed statement as the ingest sends it: in the simple protocol, its values as literals. */
-async function inline(c: pg.Client, strings: TemplateStringsArray, values: unknown[]): Promise<unknown[]> {
+async function inline(c: pg.Client, strings: readonly string[], values: unknown[]): Promise<unknown[]> {
   const text = strings.reduce((sql, part, i) => `${sql}${sqlLiteral(values[i - 1])}${part}`);
   return (await c.query<Record<string, unknown>>(text)).rows;
 }
@@ -51,7 +51,7 @@ async function inline(c: pg.Client, strings: TemplateStringsArray, values: unkno
 /** The repository's statements on this one connection, as the ingest sends them (named, same text). */
 function sqlOn(c: pg.Client, name?: string): TSqlTx {
   return {
-    rows: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => {
+    rows: async <T>(strings: readonly string[], ...values: unknown[]) => {
       const text = strings.reduce((sql, part, i) => `${sql}$${i}${part}`);
       return (await c.query({ text, values, ...(name ? { name } : {}) })).rows as T[];
     },

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import type { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TDatabase } from "../../server/db/database.ts";
-import { recordServerEvents, type TRecordResult } from "../../server/tracking/record-server-events.ts";
+import { ingestEvents } from "../../server/tracking/ingest/ingest-events.ts";
+import type { TRecordResult } from "../../server/tracking/recorded-event.schema.ts";
 import { ZRecordServerEventsBody } from "../../server/tracking/server-event.schema.ts";
 import type { TFunnelStage } from "../../server/tracking/stages.ts";
 import { seedWorkspace, type TSeededWorkspace } from "../support/fixtures.ts";
@@ -30,7 +31,7 @@ afterAll(async () => {
 /** Calls the domain function as the procedure does: the body parsed (trimmed, lower-cased) first. */
 function record(ws: TSeededWorkspace, events: TEventInput[], extra: { sentAt?: string } = {}): Promise<TRecordResult> {
   const body = ZRecordServerEventsBody.parse({ siteId: ws.site.id, ...extra, events });
-  return recordServerEvents(db, {
+  return ingestEvents(db, {
     workspaceId: ws.workspace.id,
     actor: { kind: "session", userId: ws.owner.id },
     body,

@@ -30,7 +30,7 @@ async function admin(...argv: string[]): Promise<string> {
 function stdioClient(env: Record<string, string>, args: string[] = []) {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ["--import", "tsx", "server/mcp/stdio.ts", ...args],
+    args: ["--import", "tsx", "server/cli/mcp-stdio.ts", ...args],
     env: { PATH: process.env.PATH ?? "", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env },
     cwd: process.cwd(),
     stderr: "pipe",

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TDatabase } from "../../server/db/database.ts";
 import { inTransaction, namedSql, sql, type TSqlTx } from "../../server/db/sql.ts";
-import { isRetryable } from "../../server/tracking/transaction-retry.ts";
+import { isRetryable } from "../../server/tracking/ingest/transaction-retry.ts";
 import { createTestDatabase } from "../support/test-database.ts";
 
 /**

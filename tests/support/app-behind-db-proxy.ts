@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { loadConfig } from "../../server/config.ts";
 import { openDatabase, type TDatabase } from "../../server/db/database.ts";
-import { createApp } from "../../server/http/app.ts";
+import { createApp } from "../../server/app.ts";
 import { createRuntime } from "../../server/runtime.ts";
 import { loginCookie, type TBatchTarget } from "./event-load.ts";
 import { seedWorkspace, type TSeededWorkspace } from "./fixtures.ts";

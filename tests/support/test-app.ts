@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { WorkspaceRole } from "../../generated/prisma/client.ts";
 import { loadConfig, type TConfig } from "../../server/config.ts";
 import type { TDatabase } from "../../server/db/database.ts";
-import { createApp } from "../../server/http/app.ts";
+import { createApp } from "../../server/app.ts";
 import { createLogger } from "../../server/infra/logger.ts";
 import { withinStoreTimeout } from "../../server/infra/rate-limit.ts";
 import { closeRedis, connectRedis, type TRedis } from "../../server/infra/redis.ts";

@@ -4,7 +4,8 @@ import type { TDatabase } from "../../server/db/database.ts";
 import { createLogger } from "../../server/infra/logger.ts";
 import { Metrics } from "../../server/infra/metrics.ts";
 import { createRateLimiters } from "../../server/infra/rate-limiters.ts";
-import { createContextInner, type TDeps, type TSessionHandle } from "../../server/trpc/context.ts";
+import type { TDeps } from "../../server/deps.ts";
+import { createContextInner, type TSessionHandle } from "../../server/trpc/context.ts";
 import { createCallerFactory } from "../../server/trpc/init.ts";
 import { appRouter } from "../../server/trpc/router.ts";
 

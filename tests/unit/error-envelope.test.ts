@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DomainError } from "../../server/errors/domain-error.ts";
-import { errorEnvelope } from "../../server/trpc/error-envelope.ts";
+import { errorEnvelope } from "../../server/errors/error-envelope.ts";
 
 const scope = { path: "tracking.recordServerEvents", requestId: "req_1" };
 

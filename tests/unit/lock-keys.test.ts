@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { advisoryLockKey } from "../../server/tracking/record-server-events.ts";
+import { advisoryLockKey } from "../../server/tracking/ingest/lock-keys.ts";
 
 /**
  * Every instance must derive the same advisory-lock key from the same identifier, release after

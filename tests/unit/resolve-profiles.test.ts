@@ -7,7 +7,7 @@ import {
   type TKnownProfile,
   type TPlanEvent,
   type TProfilePlan,
-} from "../../server/tracking/resolve-profiles.ts";
+} from "../../server/tracking/ingest/plan-profiles.ts";
 
 const visitor = (value: string): TIdentifier => ({ kind: "VISITOR", value });
 const email = (value: string): TIdentifier => ({ kind: "EMAIL", value });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { OpenApiMeta } from "trpc-to-openapi";
-import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from "../../db/storable.ts";
+import { ZLookupInput } from "../../tracking/profile-lookup.schema.ts";
 import { ZProfile } from "../shared/profile.types.ts";
 import { READ_ERRORS } from "../shared/read.types.ts";
 
@@ -18,29 +18,8 @@ export const lookupMeta: OpenApiMeta = {
   },
 };
 
-export const ZLookupInput = z
-  .object({
-    visitorId: z
-      .string()
-      .trim()
-      .min(1)
-      .max(128)
-      .refine(isStorableText, UNSTORABLE_TEXT_MESSAGE)
-      .optional()
-      .describe("A visitor id (`_fn_vid`)."),
-    email: z
-      .string()
-      .trim()
-      .toLowerCase()
-      .max(254)
-      .refine(isStorableText, UNSTORABLE_TEXT_MESSAGE)
-      .optional()
-      .describe("An email (case-insensitive)."),
-  })
-  .refine((v) => (v.visitorId === undefined) !== (v.email === undefined), {
-    message: "give exactly one of visitorId or email",
-    path: ["visitorId"],
-  });
+/** The input is the door-shared lookup schema (the MCP tool takes the same). */
+export { ZLookupInput };
 
 export const ZLookupOutput = z.object({ profile: ZProfile.nullable() });
 

@@ -1,4 +1,4 @@
-import { recordServerEvents as record } from "../../tracking/record-server-events.ts";
+import { ingestEvents } from "../../tracking/ingest/ingest-events.ts";
 import { serverEventsProcedure } from "../middlewares.ts";
 import {
   recordServerEventsMeta,
@@ -13,7 +13,7 @@ export const recordServerEvents = serverEventsProcedure
   .mutation(async ({ ctx, input }) => {
     const { workspaceId, ...body } = input;
     const actor = { kind: "session", userId: ctx.user.id } as const;
-    const result = await record(ctx.db, { workspaceId, actor, body });
+    const result = await ingestEvents(ctx.db, { workspaceId, actor, body });
     ctx.metrics.inc("server_events_recorded_total", "Server events recorded.", {}, result.accepted);
     ctx.metrics.inc("server_events_duplicates_total", "Server events reported as duplicates.", {}, result.duplicates);
     return { requestId: ctx.requestId, ...result };

@@ -1,4 +1,4 @@
-import type { TIdentifierKind } from "../db/enums.ts";
+import type { TIdentifierKind } from "../../db/enums.ts";
 
 /**
  * Profile resolution as a pure plan: which profile each event lands on, which profiles are

@@ -1,5 +1,5 @@
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
-import type { TDomainErrorCode } from "../errors/domain-error.ts";
+import type { TDomainErrorCode } from "./domain-error.ts";
 
 /** The one table from domain error codes to tRPC codes, and so (by tRPC's own table) HTTP statuses. */
 export const DOMAIN_TO_TRPC: Record<TDomainErrorCode, TRPC_ERROR_CODE_KEY> = {

@@ -1,6 +1,13 @@
-import type { TDatabase } from "../db/database.ts";
-import { inTransaction, type TSqlTx, type TTransactionOptions } from "../db/sql.ts";
-import { IngestConflictError } from "./ingest.repo.ts";
+import type { TDatabase } from "../../db/database.ts";
+import { inTransaction, type TSqlTx, type TTransactionOptions } from "../../db/sql.ts";
+
+/**
+ * A transaction found that what it read before its locks were held no longer holds (a profile it
+ * needs was merged away meanwhile): nothing of it is kept, and it is worth running again.
+ */
+export class TransactionConflictError extends Error {
+  override name = "TransactionConflictError";
+}
 
 /** Deadlock, serialization failure, unique violation (a lost race): SQLSTATEs worth another go. */
 const RETRYABLE_SQLSTATES = new Set(["40P01", "40001", "23505"]);
@@ -8,7 +15,7 @@ export const MAX_ATTEMPTS = 5;
 
 /** Deadlocks, serialization failures and lost races are worth another go; nothing else is. */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof IngestConflictError) return true;
+  if (err instanceof TransactionConflictError) return true;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" && RETRYABLE_SQLSTATES.has(code);
 }

@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
-import { DomainError, toIssues, type TDomainErrorCode, type TIssue } from "../errors/domain-error.ts";
+import { DomainError, toIssues, type TDomainErrorCode, type TIssue } from "./domain-error.ts";
 import { DOMAIN_TO_TRPC, TRPC_TO_REASON } from "./error-map.ts";
 
 /** `data` of every error body, on both transports and whoever raised the error. */

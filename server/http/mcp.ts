@@ -2,14 +2,13 @@ import { Router, type Request, type Response } from "express";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { authenticateApiKey } from "../api-keys/authenticate-key.ts";
 import { DomainError } from "../errors/domain-error.ts";
-import { RateLimitedError } from "../infra/rate-limit.ts";
-import { jsonBody } from "../http/body.ts";
-import { clientIp } from "../http/client-ip.ts";
-import { sendError } from "../http/errors.ts";
-import { noStore } from "../http/security-headers.ts";
-import type { TDeps } from "../trpc/context.ts";
-import { setRateLimitHeaders } from "../trpc/middlewares.ts";
-import { createMcpServer } from "./mcp-server.ts";
+import { RateLimitedError, setRateLimitHeaders } from "../infra/rate-limit.ts";
+import { jsonBody } from "./body.ts";
+import { clientIp } from "./client-ip.ts";
+import { sendError } from "./errors.ts";
+import { noStore } from "./security-headers.ts";
+import type { TDeps } from "../deps.ts";
+import { createMcpServer } from "../mcp/mcp-server.ts";
 
 /**
  * `/mcp`: the MCP Streamable HTTP transport, stateless (a server per request, JSON responses),

@@ -7,7 +7,7 @@ import { createLogger } from "../infra/logger.ts";
 import { Metrics } from "../infra/metrics.ts";
 import { createRateLimiters } from "../infra/rate-limiters.ts";
 import { connectRedis } from "../infra/redis.ts";
-import { createMcpServer } from "./mcp-server.ts";
+import { createMcpServer } from "../mcp/mcp-server.ts";
 
 /**
  * `npm run mcp -- --key ff_…` (or FSE_API_KEY): the same tools over stdio for a local agent,
@@ -16,9 +16,9 @@ import { createMcpServer } from "./mcp-server.ts";
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { key: { type: "string" } } });
-  const secret = values.key ?? process.env.FSE_API_KEY;
-  if (!secret) throw new Error("give the API key: npm run mcp -- --key ff_… (or set FSE_API_KEY)");
   const config = loadConfig();
+  const secret = values.key ?? config.mcpApiKey;
+  if (!secret) throw new Error("give the API key: npm run mcp -- --key ff_… (or set FSE_API_KEY)");
   const logger = createLogger(config.logLevel, {}, { write: (line: string) => void process.stderr.write(line) });
   const db = await openDatabase({
     databaseUrl: config.database.url,

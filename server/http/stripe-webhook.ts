@@ -1,12 +1,12 @@
 import express, { Router, type Request, type Response } from "express";
 import Stripe from "stripe";
 import { DomainError } from "../errors/domain-error.ts";
-import { sendError } from "../http/errors.ts";
-import { noStore } from "../http/security-headers.ts";
-import type { TDeps } from "../trpc/context.ts";
-import { recordServerEvents } from "../tracking/record-server-events.ts";
-import { translateStripeEvent, type TStripeEvent } from "./translate.ts";
-import { findStripeSite } from "./webhook-secret.ts";
+import { sendError } from "./errors.ts";
+import { noStore } from "./security-headers.ts";
+import type { TDeps } from "../deps.ts";
+import { ingestEvents } from "../tracking/ingest/ingest-events.ts";
+import { translateStripeEvent, type TStripeEvent } from "../stripe/translate.ts";
+import { findStripeSite } from "../stripe/webhook-secret.ts";
 
 /** Stripe's own default: a signature older (or newer) than 5 minutes is refused, which bounds replays. */
 export const STRIPE_TOLERANCE_SECONDS = 300;
@@ -46,7 +46,7 @@ async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
     const error = new DomainError("VALIDATION_FAILED", "The Stripe event cannot be recorded", translated.issues);
     return sendError(req, res, error);
   }
-  const result = await recordServerEvents(deps.db, {
+  const result = await ingestEvents(deps.db, {
     workspaceId: site.workspaceId,
     actor: { kind: "stripe", eventId: stripeEvent.id },
     body: { siteId: site.siteId, events: [translated.event] },

@@ -1,6 +1,5 @@
 import express, { type Express } from "express";
 import type { Store } from "express-session";
-import swaggerUi from "swagger-ui-express";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import { createOpenApiExpressMiddleware } from "trpc-to-openapi";
 import { DomainError } from "./errors/domain-error.ts";
@@ -18,35 +17,13 @@ import { dashboardRoutes } from "./http/dashboard.ts";
 import { jsonErrorHandler, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { requestObservability } from "./http/observability.ts";
-import { buildOpenApiDocument, copyQueryScopeIntoBody, oneErrorShape } from "./http/openapi.ts";
-import { docsContentSecurityPolicy, noStore, securityHeaders } from "./http/security-headers.ts";
+import { docsRoutes } from "./http/docs.ts";
+import { copyQueryScopeIntoBody, oneErrorShape } from "./http/openapi.ts";
+import { noStore, securityHeaders } from "./http/security-headers.ts";
 import { sessionHandle, sessionMiddleware } from "./http/session.ts";
 import { snippetRoutes } from "./http/snippet.ts";
 
 export type TAppOptions = { deps: TDeps; sessionStore: Store; redis?: TRedis; isShuttingDown?: () => boolean };
-
-/** The OpenAPI document at /api/openapi.json and Swagger UI at /api/docs: public, no session. */
-function docsRoutes(config: TAppOptions["deps"]["config"]): express.Router {
-  const routes = express.Router();
-  const openApiDocument = buildOpenApiDocument(appRouter, {
-    baseUrl: `${config.publicUrl ?? ""}/api`,
-    cookieName: config.session.cookieName,
-    serverEventsLimit: config.limits.serverEvents,
-  });
-  routes.get("/api/openapi.json", (_req, res) => void res.json(openApiDocument));
-  routes.use(
-    "/api/docs",
-    docsContentSecurityPolicy(),
-    swaggerUi.serve,
-    // No validator badge: it would fetch an image from validator.swagger.io.
-    swaggerUi.setup(openApiDocument, {
-      customSiteTitle: "Server-side events API",
-      // deepLinking: an operation can be linked to (#/tracking/tracking-recordServerEvents).
-      swaggerOptions: { validatorUrl: null, deepLinking: true },
-    }),
-  );
-  return routes;
-}
 
 /**
  * Assembles the HTTP surface. Order matters: one body reader serves both transports (so they

@@ -1,5 +1,5 @@
 /**
- * Errors the domain raises on purpose. Each code maps, in one table (server/trpc/error-map.ts),
+ * Errors the domain raises on purpose. Each code maps, in one table (server/errors/error-map.ts),
  * to a tRPC code and so to an HTTP status; `issues` name the offending input fields.
  */
 export const DOMAIN_ERROR_CODES = [

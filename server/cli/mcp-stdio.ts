@@ -6,7 +6,7 @@ import { openDatabase } from "../db/database.ts";
 import { createLogger } from "../infra/logger.ts";
 import { Metrics } from "../infra/metrics.ts";
 import { createRateLimiters } from "../infra/rate-limiters.ts";
-import { connectRedis } from "../infra/redis.ts";
+import { closeRedis, connectRedis } from "../infra/redis.ts";
 import { createMcpServer } from "../mcp/mcp-server.ts";
 
 /**
@@ -41,6 +41,34 @@ async function main(): Promise<void> {
     onRateLimit: () => undefined,
   });
   await server.connect(new StdioServerTransport());
+  exitWhenClientLeaves(async () => {
+    await server.close();
+    if (redis) await closeRedis(redis);
+    await db.close();
+  });
+}
+
+/**
+ * A stdio server lives as long as its client: it stops when its stdin ends (the client closed the
+ * pipe or went away), on SIGTERM/SIGINT, and when its parent dies (`npm run mcp` execs node, so
+ * the parent is npm or the client itself; a new ppid means it was left behind). Nothing outlives it.
+ */
+function exitWhenClientLeaves(close: () => Promise<void>): void {
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    // Whatever close does, the process ends: a hung pool must not keep an orphan alive.
+    setTimeout(() => process.exit(0), 2000).unref();
+    close().then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+  };
+  process.stdin.once("end", stop).once("close", stop);
+  process.once("SIGTERM", stop).once("SIGINT", stop).once("SIGHUP", stop);
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && stop(), 1000).unref();
 }
 
 main().catch((err: unknown) => {

@@ -6,6 +6,7 @@ import {
   parseRetryAfter,
   type TRetryPolicy,
 } from "./retry.ts";
+import { unreachable } from "./session-file.ts";
 
 type TFetch = typeof globalThis.fetch;
 
@@ -149,7 +150,7 @@ async function attemptBatch(
     });
   } catch (error) {
     if (opts.signal?.aborted) return { kind: "fail", failure: interrupted(batch, b) };
-    const message = `request failed: ${(error as Error).message}`;
+    const message = `request failed: ${unreachable(origin, error)}`;
     if (attempt >= policy.maxRetries)
       return giveUp({ status: null, message: `${message} (gave up after ${attempt} retries)`, issues: [] });
     return { kind: "retry", reason: message, waitMs: backoffDelayMs(attempt, policy, opts.random) };

@@ -6,6 +6,8 @@ export class UsageError extends Error {}
 export const DEFAULT_BASE_URL = "http://localhost:3000";
 /** The environment variable a password may come from, instead of the command line. */
 export const PASSWORD_ENV = "FSE_PASSWORD";
+/** The environment variable the server's address may come from, instead of `--base-url`. */
+export const BASE_URL_ENV = "FSE_BASE_URL";
 
 export const SEND_EVENTS_USAGE = `Usage:
   npm run send-events -- login  --email <e> [--password -] [--base-url <url>] [--cookie-file <f>]
@@ -22,7 +24,7 @@ Send options:
   --file <f|->          NDJSON events ("-" reads standard input)
   --workspace <id>      workspace id (ws_…)
   --site <id>           site id (site_…)
-  --base-url <url>      server (default: the logged-in session's, else ${DEFAULT_BASE_URL})
+  --base-url <url>      server (default: $${BASE_URL_ENV}, else the logged-in session's, else ${DEFAULT_BASE_URL})
   --dry-run             validate only: no login, nothing sent
   --skip-invalid        send the valid lines; bad ones (and events the server refuses) are skipped
   --rejects <file>      write each bad line as NDJSON {line, reason, issues, original}
@@ -164,9 +166,15 @@ function nonBlank(value: string | undefined, flag: string): string | undefined {
   return value.trim();
 }
 
-function checkBaseUrl(value: string): string {
-  if (!/^https?:\/\/[^/]/.test(value)) throw new UsageError("--base-url must be an http:// or https:// URL");
+function checkBaseUrl(value: string, from = "--base-url"): string {
+  if (!/^https?:\/\/[^/]/.test(value)) throw new UsageError(`${from} must be an http:// or https:// URL`);
   return value.replace(/\/+$/, "");
+}
+
+/** The server's address the user chose: `--base-url`, else $FSE_BASE_URL; undefined when neither is given. */
+export function chosenBaseUrl(flag: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  const fromEnv = env[BASE_URL_ENV];
+  return flag ?? (fromEnv ? checkBaseUrl(fromEnv, BASE_URL_ENV) : undefined);
 }
 
 function wholeNumber(flag: string, value: string, min: number, max: number): number {

@@ -5,6 +5,7 @@ import { formatReject, planBatches, splitLines, type TBatchPlan, type TLineRejec
 import { sendEvents, type TSendFailure, type TSendSummary } from "./event-sender.ts";
 import { createProgressReporter, formatSummary } from "./progress.ts";
 import {
+  chosenBaseUrl,
   DEFAULT_BASE_URL,
   parseSendEventsArgs,
   PASSWORD_ENV,
@@ -31,7 +32,7 @@ export type TSendEventsIo = {
   readFile?: (path: string) => Promise<string>;
   /** Standard input, for `--password -` and `--file -`. */
   readStdin?: () => Promise<string>;
-  /** Defaults to process.env (for FSE_PASSWORD and XDG_CONFIG_HOME). */
+  /** Defaults to process.env (for FSE_PASSWORD, FSE_BASE_URL and XDG_CONFIG_HOME). */
   env?: Record<string, string | undefined>;
   /** Home folder for the default cookie file. */
   home?: string;
@@ -70,7 +71,7 @@ function report(out: TOut, text: string, code: number): number {
 }
 
 const cookieFileOf = (given: string | undefined, io: TSendEventsIo) =>
-  given ?? defaultCookieFile(io.env ?? process.env, io.home ?? homedir());
+  given ?? defaultCookieFile(envOf(io), io.home ?? homedir());
 
 async function readProcessStdin(): Promise<string> {
   let text = "";
@@ -81,7 +82,7 @@ async function readProcessStdin(): Promise<string> {
 /** `--password -` reads standard input, else the flag's value, else $FSE_PASSWORD. */
 async function resolvePassword(given: string | undefined, io: TSendEventsIo): Promise<string> {
   if (given === "-") return (await (io.readStdin ?? readProcessStdin)()).replace(/\r?\n$/, "");
-  const password = given ?? (io.env ?? process.env)[PASSWORD_ENV];
+  const password = given ?? envOf(io)[PASSWORD_ENV];
   if (!password) throw new UsageError(`no password: give --password - (standard input) or set ${PASSWORD_ENV}`);
   return password;
 }
@@ -90,7 +91,7 @@ async function runLogin(args: TLoginArgs, io: TSendEventsIo): Promise<number> {
   const fetch = io.fetch ?? globalThis.fetch;
   const file = cookieFileOf(args.cookieFile, io);
   const password = await resolvePassword(args.password, io);
-  const baseUrl = args.baseUrl ?? DEFAULT_BASE_URL;
+  const baseUrl = chosenBaseUrl(args.baseUrl, envOf(io)) ?? DEFAULT_BASE_URL;
   const login = await logIn(fetch, baseUrl, args.email, password);
   if ("error" in login) return report(io.stderr, `send-events: login failed: ${login.error}\n`, 1);
   // A session replaced here would otherwise live on, unused, until it expires.
@@ -116,18 +117,19 @@ async function runLogout(args: TLogoutArgs, io: TSendEventsIo): Promise<number> 
 
 /** Decides how to authenticate before anything is read or sent, so a missing login fails fast. */
 async function resolveAuth(args: TSendArgs, io: TSendEventsIo): Promise<TAuth> {
-  if (args.cookie) return { baseUrl: args.baseUrl ?? DEFAULT_BASE_URL, cookie: args.cookie, source: "cookie" };
+  const chosen = chosenBaseUrl(args.baseUrl, envOf(io));
+  if (args.cookie) return { baseUrl: chosen ?? DEFAULT_BASE_URL, cookie: args.cookie, source: "cookie" };
   if (args.email) {
     const password = await resolvePassword(args.password, io);
-    return { baseUrl: args.baseUrl ?? DEFAULT_BASE_URL, email: args.email, password, source: "login" };
+    return { baseUrl: chosen ?? DEFAULT_BASE_URL, email: args.email, password, source: "login" };
   }
   const file = cookieFileOf(args.cookieFile, io);
   const session = await loadSession(file);
   if (!session) {
     throw new UsageError(`not logged in: run "send-events login --email …" first (no ${file}), or give --email`);
   }
-  if (args.baseUrl && args.baseUrl !== session.baseUrl) {
-    throw new UsageError(`the session in ${file} is for ${session.baseUrl}, not ${args.baseUrl}: log in there first`);
+  if (chosen && chosen !== session.baseUrl) {
+    throw new UsageError(`the session in ${file} is for ${session.baseUrl}, not ${chosen}: log in there first`);
   }
   return { baseUrl: session.baseUrl, cookie: session.cookie, source: "file", file };
 }
@@ -268,4 +270,8 @@ function formatFailure(failure: TSendFailure, auth: TAuth): string {
     out.push(`  the session in ${auth.file} has ended: run "send-events login" again`);
   }
   return out.join("\n");
+}
+
+function envOf(io: TSendEventsIo): Record<string, string | undefined> {
+  return io.env ?? process.env;
 }

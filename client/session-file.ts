@@ -81,11 +81,19 @@ async function post(fetch: TFetch, url: string, body: unknown, cookie?: string):
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
-    return { error: `cannot reach ${new URL(url).origin}: ${(error as Error).message}` };
+    return { error: unreachable(new URL(url).origin, error) };
   }
 }
 
 async function describe(response: Response): Promise<string> {
   const body = (await response.json().catch(() => null)) as { message?: string } | null;
   return `HTTP ${response.status}: ${body?.message ?? response.statusText}`;
+}
+
+/** A connection failure, with the way to point the CLI at the right server. */
+export function unreachable(origin: string, error: unknown): string {
+  return (
+    `cannot reach ${origin}: ${(error as Error).message}; is the server running there? ` +
+    "Give its address with --base-url <url> (or FSE_BASE_URL)"
+  );
 }

@@ -483,4 +483,33 @@ describe("sessions", () => {
     expect(r.stderr).toContain("HTTP 401");
     expect(r.stderr).toContain(`the session in ${cookieFile} has ended: run "send-events login" again`);
   });
+
+  it("finds the server through FSE_BASE_URL; one it cannot reach is named with the flag to fix it", async () => {
+    const cookieFile = join(dir, "env-base", "session.json");
+    const viaEnv = await cli(["login", "--email", seed.owner.email, "--cookie-file", cookieFile], {
+      password: seed.owner.password,
+      io: { env: { FSE_BASE_URL: app.baseUrl, FSE_PASSWORD: seed.owner.password, XDG_CONFIG_HOME: dir } },
+    });
+    expect(viaEnv).toMatchObject({ code: 0, stderr: "" });
+    expect(viaEnv.stdout).toContain(`logged in to ${app.baseUrl} as ${seed.owner.email}`);
+    const saved = JSON.parse(await readFile(cookieFile, "utf8")) as { baseUrl: string };
+    expect(saved.baseUrl).toBe(app.baseUrl);
+
+    // A port nobody listens on: the message says where it tried and how to point elsewhere.
+    const nowhere = "http://127.0.0.1:9";
+    const refused = await cli(
+      ["login", "--email", seed.owner.email, "--base-url", nowhere, "--cookie-file", cookieFile],
+      {
+        password: seed.owner.password,
+      },
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`cannot reach ${nowhere}`);
+    expect(refused.stderr).toContain("--base-url <url> (or FSE_BASE_URL)");
+    const bad = await cli(["login", "--email", seed.owner.email], {
+      io: { env: { FSE_BASE_URL: "localhost:3000", FSE_PASSWORD: "x", XDG_CONFIG_HOME: dir } },
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("FSE_BASE_URL must be an http:// or https:// URL");
+  });
 });

@@ -57,7 +57,7 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
     createContextInner(deps, {
       requestId: res.locals.requestId as string,
       ip: clientIp(req),
-      session: sessionHandle(req, res, config.session.cookieName),
+      session: sessionHandle(req, res, config.session.cookieName, config.session.secret),
       setHeader: (name, value) => res.setHeader(name, value),
     });
   // The only place an internal error's message and stack go: the body names just the request id.

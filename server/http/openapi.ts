@@ -71,18 +71,22 @@ export const copyQueryScopeIntoBody: RequestHandler = (req, _res, next) => {
 /**
  * The OpenAPI adapter adds zod's raw issues as a top-level `issues` to a REST validation error,
  * next to the formatted `data.issues`: one shape is kept, `{ message, code, data }` as on tRPC.
+ * An error the adapter raises before any procedure runs (no such route) was formatted without a
+ * context, so without the request id: it gets the one the request already has.
  * Mounted just before the adapter, which writes its whole body with one `res.end(json)`.
  */
 export const oneErrorShape: RequestHandler = (_req, res, next) => {
   const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
   res.end = ((chunk?: unknown, ...rest: unknown[]) => {
     if (res.statusCode < 400 || typeof chunk !== "string") return end(chunk, ...rest);
-    return end(withoutAdapterIssues(chunk), ...rest);
+    const requestId: unknown = res.locals.requestId;
+    const body = withoutAdapterIssues(chunk, typeof requestId === "string" ? requestId : null);
+    return end(body, ...rest);
   }) as typeof res.end;
   next();
 };
 
-function withoutAdapterIssues(json: string): string {
+function withoutAdapterIssues(json: string, requestId: string | null): string {
   let body: unknown;
   try {
     body = JSON.parse(json);
@@ -90,8 +94,8 @@ function withoutAdapterIssues(json: string): string {
     return json;
   }
   if (!body || typeof body !== "object" || !("data" in body)) return json;
-  const { message, data } = body as { message: unknown; data: { code?: unknown } };
-  return JSON.stringify({ message, code: data.code, data });
+  const { message, data } = body as { message: unknown; data: { code?: unknown; requestId?: unknown } };
+  return JSON.stringify({ message, code: data.code, data: { ...data, requestId: data.requestId ?? requestId } });
 }
 
 export type TOpenApiOptions = {

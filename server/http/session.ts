@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
 import session, { MemoryStore, type SessionData, type Store } from "express-session";
 import { RedisStore } from "connect-redis";
@@ -102,8 +103,34 @@ export function sessionMiddleware(config: TConfig, store: Store): RequestHandler
     mw(req, res, (err?: unknown) => (err ? next(storeUnavailable("The session store", err)) : next()));
 }
 
+/**
+ * The session id a cookie carries if this server signed it (express-session's `s:<id>.<mac>`,
+ * HMAC-SHA256 with the session secret, base64 without padding), else null: a forged or foreign
+ * cookie names no session of ours.
+ */
+export function signedSessionId(cookieHeader: string | undefined, cookieName: string, secret: string): string | null {
+  const raw = cookieHeader
+    ?.split(";")
+    .map((part) => part.trim())
+    .find((part) => part.startsWith(`${cookieName}=`))
+    ?.slice(cookieName.length + 1);
+  if (!raw) return null;
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+  const dot = value.lastIndexOf(".");
+  if (!value.startsWith("s:") || dot < 3) return null;
+  const sid = value.slice(2, dot);
+  const mac = Buffer.from(value.slice(dot + 1));
+  const expected = Buffer.from(createHmac("sha256", secret).update(sid).digest("base64").replace(/=+$/, ""));
+  return mac.length === expected.length && timingSafeEqual(mac, expected) ? sid : null;
+}
+
 /** The procedures' view of express-session: sign in regenerates the id (no fixation). */
-export function sessionHandle(req: Request, res: Response, cookieName: string): TSessionHandle {
+export function sessionHandle(req: Request, res: Response, cookieName: string, secret: string): TSessionHandle {
   const call = (fn: (cb: (err?: unknown) => void) => void) =>
     new Promise<void>((resolve, reject) =>
       fn((err) => (err ? reject(storeUnavailable("The session store", err)) : resolve())),
@@ -114,6 +141,12 @@ export function sessionHandle(req: Request, res: Response, cookieName: string): 
     },
     get generation() {
       return req.session?.generation ?? 0;
+    },
+    get ended() {
+      // express-session gives a request whose cookie named no stored session a new id.
+      if (req.session?.userId) return false;
+      const sid = signedSessionId(req.headers.cookie, cookieName, secret);
+      return sid !== null && sid !== req.sessionID;
     },
     async signIn(userId, generation) {
       await call((cb) => req.session.regenerate(cb));

@@ -5,6 +5,11 @@ export type TSessionHandle = {
   readonly userId: string | null;
   /** The user's session generation when this session was created (0 for older sessions). */
   readonly generation: number;
+  /**
+   * A session cookie this server signed came with the request, but its session is gone (expired,
+   * logged out or revoked): the caller was logged in and should be told so, not just "log in".
+   */
+  readonly ended: boolean;
   signIn(userId: string, generation: number): Promise<void>;
   signOut(): Promise<void>;
 };

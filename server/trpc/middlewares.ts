@@ -39,6 +39,9 @@ const requireSession = middleware(async ({ ctx, next, getRawInput }) => {
   const userId = ctx.session.userId;
   const workspaceId = userId ? await rawWorkspaceId(getRawInput) : null;
   const row = userId ? await findSessionUser(ctx.db, userId, workspaceId) : null;
+  if (!row && ctx.session.ended) {
+    throw new DomainError("UNAUTHENTICATED", "Your session has expired or was ended: log in again");
+  }
   if (!row) throw new DomainError("UNAUTHENTICATED", "Log in first: this endpoint needs a session cookie");
   const { sessionGeneration, role, ...user } = row;
   if (sessionGeneration !== ctx.session.generation) {

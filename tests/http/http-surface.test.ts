@@ -321,3 +321,23 @@ describe("in development", () => {
     }
   });
 });
+
+describe("every error carries its request id", () => {
+  it("unknown routes under /api, /api/trpc and elsewhere name the request id the response header gives", async () => {
+    for (const [method, path] of [
+      ["GET", "/api/no-such-route"],
+      ["POST", "/api/no/such/route"],
+      ["GET", "/no-such-page"],
+    ] as const) {
+      const res = await fetch(`${app.baseUrl}${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: method === "POST" ? "{}" : undefined,
+      });
+      expect(res.status).toBe(404);
+      const body = await jsonOf<TErrorBody>(res);
+      expect(body.data.requestId).toEqual(stringMatching(/^req_/));
+      expect(body.data.requestId).toBe(res.headers.get("x-request-id"));
+    }
+  });
+});

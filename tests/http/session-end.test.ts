@@ -80,8 +80,8 @@ describe("ending a user's sessions from the admin CLI", () => {
     const cookie = await app.login(seed.owner.email, seed.owner.password);
     expect(await admin("session", "revoke", "--email", seed.owner.email)).toMatchObject({ code: 0 });
     expect((await jsonOf<TErrorBody>(await me(cookie))).message).toMatch(/session has ended/);
-    // Gone from the store: the cookie now names no session at all.
-    expect((await jsonOf<TErrorBody>(await me(cookie))).message).toMatch(/^Log in first/);
+    // Gone from the store: the cookie, still ours, names a session that has ended.
+    expect((await jsonOf<TErrorBody>(await me(cookie))).message).toMatch(/^Your session has expired or was ended/);
   });
 
   it("member remove takes away access to the workspace at once, without logging the user out", async () => {
@@ -96,5 +96,29 @@ describe("ending a user's sessions from the admin CLI", () => {
     expect(refused.status).toBe(403);
     expect((await jsonOf<TErrorBody>(refused)).data.reason).toBe("WORKSPACE_FORBIDDEN");
     expect((await me(cookie)).status).toBe(200);
+  });
+});
+
+describe("what a refused session is told", () => {
+  it("a cookie this server never signed is told to log in; one whose session is gone is told so", async () => {
+    const cookie = await app.login(seed.owner.email, seed.owner.password);
+    const [name, value = ""] = cookie.split("=");
+    const forged = `${name}=${value.slice(0, -3)}abc`;
+    const forgedBody = await jsonOf<TErrorBody>(await me(forged));
+    expect(forgedBody.message).toMatch(/^Log in first/);
+    expect(forgedBody.data.requestId).toEqual(stringMatching(/^req_/));
+
+    // Logged out elsewhere (or expired: either way the store no longer holds the session it names).
+    const logout = await fetch(`${app.baseUrl}/api/auth/logout`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(logout.status).toBe(200);
+    const ended = await jsonOf<TErrorBody>(await me(cookie));
+    expect(ended.data.reason).toBe("UNAUTHENTICATED");
+    expect(ended.message).toMatch(/^Your session has expired or was ended: log in again/);
+    const overTrpc = await jsonOf<{ error: { message: string } }>(await meOverTrpc(cookie));
+    expect(overTrpc.error.message).toMatch(/^Your session has expired/);
   });
 });

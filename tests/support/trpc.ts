@@ -32,6 +32,7 @@ export function createMemorySession(userId: string | null = null, generation = 0
   return {
     userId,
     generation,
+    ended: false,
     signIns: 0,
     signOuts: 0,
     signIn(id, sessionGeneration) {

@@ -35,15 +35,19 @@ export function createDashboardClient({ baseUrl, cookie, fetch }: TDashboardClie
 export type TDashboardClient = ReturnType<typeof createDashboardClient>;
 
 /**
- * A one-origin cookie jar for non-browser callers: its `fetch` stores the cookies a response sets
- * (the session id changes on login) and sends them back. Pass `jar.fetch` and `jar.cookie` to
- * `createDashboardClient` to log in through the client itself.
+ * A one-origin cookie jar for non-browser callers (Node keeps no cookies): its `fetch` stores the
+ * cookies a response sets (the session id changes on login) and sends them with every request
+ * that carries no cookie of its own, so it serves as the `fetch` of any client (openapi-fetch,
+ * the tRPC client). `jar.cookie` reads the current value.
  */
 export function createCookieJar(baseFetch: TFetch = globalThis.fetch) {
   const cookies = new Map<string, string>();
   const cookie = () => (cookies.size ? [...cookies].map(([k, v]) => `${k}=${v}`).join("; ") : undefined);
   const fetch: TFetch = async (input, init) => {
-    const response = await baseFetch(input, init);
+    const request = new Request(input, init);
+    const value = cookie();
+    if (value && !request.headers.has("cookie")) request.headers.set("cookie", value);
+    const response = await baseFetch(request);
     for (const line of response.headers.getSetCookie()) {
       const pair = line.split(";", 1)[0] ?? "";
       const eq = pair.indexOf("=");

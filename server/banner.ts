@@ -13,8 +13,13 @@ export type TBannerInput = {
   seedDemo: boolean;
 };
 
-/** The visitor id of the example event, so the read-back command finds what the record command wrote. */
-const EXAMPLE_VISITOR = "v_1";
+/**
+ * The example event's visitor id, shaped like the ones the snippet makes (`v_` + 32 hex digits),
+ * so the read-back command finds what the record command wrote; its messageId makes running the
+ * record command again answer `duplicate` instead of recording a second signup.
+ */
+const EXAMPLE_VISITOR = "v_8f14e45fceea167a5a36dedd4bea2543";
+const EXAMPLE_MESSAGE_ID = "signup-user@example.com";
 
 /** The start-up text for people, true for the mode the server runs in. */
 export function formatBanner({ base, database, demo, known = null, seedDemo }: TBannerInput): string {
@@ -56,7 +61,7 @@ function knownLines(base: string, known: TKnownWorkspace): string[] {
 function tryLines(base: string, login: { email: string; password: string }, workspaceId: string, siteId: string) {
   const record = JSON.stringify({
     siteId,
-    events: [{ type: "signup", visitorId: EXAMPLE_VISITOR, email: "user@example.com" }],
+    events: [{ type: "signup", visitorId: EXAMPLE_VISITOR, email: "user@example.com", messageId: EXAMPLE_MESSAGE_ID }],
   });
   return [
     `    curl -c cookies.txt -H 'Content-Type: application/json' -d '${JSON.stringify(login)}' ${base}/api/auth/login`,

@@ -27,6 +27,9 @@ export function csrfGuard(allowedOrigins: readonly string[], publicUrl?: string)
       );
     }
     const origin = req.headers.origin;
+    // A write with no body at all (curl's `-X POST` to log out) is an empty JSON request: the
+    // adapters refuse a POST without a content type, and there is nothing here a form could forge.
+    if (!hasBody && !type) req.headers["content-type"] = "application/json";
     if (origin !== undefined) {
       const own = `${req.protocol}://${req.get("host")}`;
       if (origin !== own && !trusted.includes(origin)) {

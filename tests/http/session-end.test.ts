@@ -122,3 +122,27 @@ describe("what a refused session is told", () => {
     expect(overTrpc.error.message).toMatch(/^Your session has expired/);
   });
 });
+
+describe("logout from curl", () => {
+  it("a logout with no body nor content type ends the session; a cross-site one is refused", async () => {
+    const cookie = await app.login(seed.owner.email, seed.owner.password);
+    const crossSite = await fetch(`${app.baseUrl}/api/auth/logout`, {
+      method: "POST",
+      headers: { cookie, origin: "https://evil.example" },
+    });
+    expect(crossSite.status).toBe(403);
+    expect((await jsonOf<TErrorBody>(crossSite)).data.reason).toBe("CROSS_SITE_REQUEST");
+    expect((await me(cookie)).status).toBe(200);
+
+    const res = await fetch(`${app.baseUrl}/api/auth/logout`, { method: "POST", headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect((await me(cookie)).status).toBe(401);
+    // A form-encoded body is still refused: a plain HTML form cannot log anyone out either.
+    const form = await fetch(`${app.baseUrl}/api/auth/logout`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: "a=1",
+    });
+    expect(form.status).toBe(415);
+  });
+});

@@ -5,8 +5,9 @@ import { createCookieJar, createDashboardClient } from "../../client/trpc-client
 function fakeTrpc(respond: (url: string) => { data: unknown; setCookie?: string }) {
   const requests: { url: string; method: string; cookie: string | null }[] = [];
   const fetch = ((input: string | URL | Request, init?: RequestInit) => {
-    const url = input instanceof Request ? input.url : input.toString();
-    requests.push({ url, method: init?.method ?? "GET", cookie: new Headers(init?.headers).get("cookie") });
+    const request = new Request(input, init);
+    const url = request.url;
+    requests.push({ url, method: request.method, cookie: request.headers.get("cookie") });
     const { data, setCookie } = respond(url);
     const headers = new Headers({ "content-type": "application/json" });
     if (setCookie) headers.append("set-cookie", setCookie);

@@ -22,7 +22,15 @@ export function loginCurl(origin: string, email: string): string {
 export function recordCurl(origin: string, workspaceId: string, siteId: string): string {
   const body = JSON.stringify({
     siteId,
-    events: [{ type: "signup", visitorId: "v_1", email: "user@example.com" }],
+    // Shaped like a real visitor id; the messageId makes a second run a duplicate, not a second signup.
+    events: [
+      {
+        type: "signup",
+        visitorId: "v_8f14e45fceea167a5a36dedd4bea2543",
+        email: "user@example.com",
+        messageId: "signup-user@example.com",
+      },
+    ],
   });
   const url = `${origin}/api/tracking/server-events?workspaceId=${encodeURIComponent(workspaceId)}`;
   return `curl -b cookies.txt -H 'Content-Type: application/json' \\\n  -d ${sq(body)} \\\n  ${sq(url)}`;

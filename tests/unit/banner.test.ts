@@ -25,7 +25,9 @@ describe("the start-up banner", () => {
   it("prints a read-back command that finds the profile the record command writes", () => {
     const text = formatBanner({ base, database: "embedded", demo, seedDemo: true });
     expect(text).toContain('"visitorId":"v_8f14e45fceea167a5a36dedd4bea2543"');
-    expect(text).toContain(`curl -b cookies.txt '${base}/api/profiles/lookup?workspaceId=ws_1&visitorId=v_8f14e45fceea167a5a36dedd4bea2543'`);
+    expect(text).toContain(
+      `curl -b cookies.txt '${base}/api/profiles/lookup?workspaceId=ws_1&visitorId=v_8f14e45fceea167a5a36dedd4bea2543'`,
+    );
   });
 
   it("prints the tracking snippet's tag for the site", () => {
@@ -46,7 +48,9 @@ describe("the start-up banner", () => {
     expect(text).toMatch(/^\s+Site\s+site_9 \(example\.com\)$/m);
     expect(text).toContain(`-d '{"email":"demo@example.com","password":"<password>"}'`);
     expect(text).toContain(`'${base}/api/tracking/server-events?workspaceId=ws_9'`);
-    expect(text).toContain(`'${base}/api/profiles/lookup?workspaceId=ws_9&visitorId=v_8f14e45fceea167a5a36dedd4bea2543'`);
+    expect(text).toContain(
+      `'${base}/api/profiles/lookup?workspaceId=ws_9&visitorId=v_8f14e45fceea167a5a36dedd4bea2543'`,
+    );
     expect(text).not.toContain("Demo login");
     expect(text).not.toMatch(/^\s+password\s/m);
   });

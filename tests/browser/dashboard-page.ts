@@ -4,9 +4,15 @@ import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import type { TServerEventInput, TRecordOutput } from "../support/wire.ts";
 
-const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), "../../docs/screenshots");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
+/**
+ * Test runs write their screenshots into the ignored .test-results/ (so `npm test` leaves the work
+ * tree as it found it); `npm run screenshots` refreshes the committed pictures of docs/screenshots.
+ */
+const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === "1" ? join(ROOT, "docs/screenshots") : join(ROOT, ".test-results/screenshots");
 
-/** Writes docs/screenshots/<name>.png (1280×800, the launchBrowser viewport), referenced from the README. */
+/** Writes <name>.png (1280×800, the launchBrowser viewport) into SCREENSHOTS. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });

@@ -16,19 +16,41 @@ function randomChunk(): Buffer {
   return pool.subarray(offset - RANDOM_BYTES_PER_ID, offset);
 }
 
+/** The last id's time and random part: the next id of the same millisecond counts up from it. */
+let lastTime = -1;
+let lastRandom: number[] = [];
+
 /**
- * A prefixed, URL-safe id such as `evt_01hx…`: 10 characters of millisecond time (so ids sort
- * roughly by creation) and 16 of randomness (80 bits). Generated in the app so set-based raw
- * inserts and Prisma writes share one scheme.
+ * A prefixed, URL-safe id such as `evt_01hx…`: 10 characters of millisecond time and 16 of
+ * randomness (80 bits). Ids a process makes are strictly increasing: within one millisecond (or
+ * if the clock steps back) the random part of the last id is counted up by one instead of drawn
+ * anew, so ids sort in the order they were made — a batch's events whose times tie stay in the
+ * order they were sent on the timeline, which breaks ties by id. Generated in the app so
+ * set-based raw inserts and Prisma writes share one scheme.
  */
 export function newId(prefix: string, now: number = Date.now()): string {
+  if (now > lastTime) {
+    lastTime = now;
+    lastRandom = [...randomChunk()].map((byte) => byte % 32);
+  } else {
+    increment(lastRandom);
+  }
   let time = "";
-  let t = now;
+  let t = lastTime;
   for (let i = 0; i < 10; i++) {
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
   let rand = "";
-  for (const byte of randomChunk()) rand += ALPHABET[byte % 32];
+  for (const digit of lastRandom) rand += ALPHABET[digit];
   return `${prefix}_${time}${rand}`;
+}
+
+/** Adds one to a base-32 number held as digits (most significant first); 80 bits do not run out. */
+function increment(digits: number[]): void {
+  for (let i = digits.length - 1; i >= 0; i--) {
+    const digit = (digits[i] ?? 0) + 1;
+    digits[i] = digit % 32;
+    if (digit < 32) return;
+  }
 }

@@ -1,42 +1,8 @@
-import type { TErrorData } from "../errors/error-envelope.ts";
+import type { TErrorExample, TProcedureExamples } from "../trpc/meta.types.ts";
+import { EXAMPLE_IDS } from "../trpc/shared/examples.types.ts";
 
-/**
- * The ids the examples use: "Try it out" sends them as they are, so a caller replaces exactly
- * these (the start-up banner prints the real ones of the demo workspace).
- */
-export const EXAMPLE_IDS = {
-  workspaceId: "ws_123",
-  siteId: "site_456",
-  profileId: "prf_789",
-  keyId: "key_123",
-} as const;
-
-/**
- * One request body per operation (by operationId) that the server accepts as it is once the ids
- * are replaced. No `sentAt` or `timestamp`: a fixed date would drift out of the accepted window;
- * the `messageId` makes a second "Try it out" come back as a duplicate, not a second event.
- */
-export const REQUEST_EXAMPLES: Record<string, unknown> = {
-  "auth-login": { email: "demo@example.com", password: "the password printed at first start" },
-  "auth-logout": {},
-  "apiKeys-create": { name: "billing backend", scopes: ["write:custom_events", "read:profiles"] },
-  "apiKeys-revoke": { keyId: EXAMPLE_IDS.keyId },
-  // Stripe shows the endpoint's real secret on its dashboard; this one has the right shape.
-  "sites-setStripeSecret": { siteId: EXAMPLE_IDS.siteId, secret: "whsec_replace_with_your_endpoint_secret" },
-  "tracking-recordServerEvents": {
-    siteId: EXAMPLE_IDS.siteId,
-    events: [
-      {
-        type: "signup",
-        visitorId: "v_8f14e45fceea167a",
-        email: "user@example.com",
-        path: "/signup?utm_source=newsletter&utm_medium=email",
-        props: { plan: "pro" },
-        messageId: "signup-user@example.com",
-      },
-    ],
-  },
-};
+// What every operation shares. An operation's own request and error examples are declared in
+// its procedure's meta (`examples` in server/trpc/<area>/<name>.types.ts).
 
 /** Descriptions, bounds and examples of query and path parameters the generator leaves bare. */
 export const PARAMETER_NOTES: Record<string, { description: string; example?: unknown }> = {
@@ -59,59 +25,7 @@ export const PARAMETER_NOTES: Record<string, { description: string; example?: un
   },
 };
 
-type TErrorExample = Pick<TErrorData, "reason" | "issues"> & { message: string };
-
-const INVALID_LIMIT: TErrorExample = {
-  reason: "VALIDATION_FAILED",
-  message: "Input validation failed",
-  issues: [{ path: ["limit"], code: "too_big", message: "must be at most 200" }],
-};
-
-/** The 400 each operation most likely answers, naming one of its own fields. */
-const VALIDATION_EXAMPLES: Record<string, TErrorExample> = {
-  "auth-login": {
-    reason: "VALIDATION_FAILED",
-    message: "Input validation failed",
-    issues: [{ path: ["password"], code: "too_small", message: "Too small: expected string to have >=1 characters" }],
-  },
-  "tracking-recordServerEvents": {
-    reason: "VALIDATION_FAILED",
-    message: "Input validation failed",
-    issues: [
-      {
-        path: ["events", 0, "timestamp"],
-        code: "invalid_format",
-        message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-26T12:00:00Z",
-      },
-    ],
-  },
-  "tracking-listEvents": INVALID_LIMIT,
-  "profiles-get": INVALID_LIMIT,
-  "profiles-lookup": {
-    reason: "VALIDATION_FAILED",
-    message: "Input validation failed",
-    issues: [{ path: ["visitorId"], code: "custom", message: "give exactly one of visitorId or email" }],
-  },
-};
-
-const NOT_A_MEMBER: TErrorExample = {
-  reason: "WORKSPACE_FORBIDDEN",
-  message: "You are not a member of this workspace",
-  issues: [{ path: ["workspaceId"], code: "forbidden", message: "not a workspace you belong to" }],
-};
-
-/** The 403 each operation most likely answers. */
-const FORBIDDEN_EXAMPLES: Record<string, TErrorExample> = {
-  "tracking-recordServerEvents": {
-    reason: "SITE_NOT_IN_WORKSPACE",
-    message: "siteId is not a tracking site of this workspace",
-    issues: [{ path: ["siteId"], code: "forbidden", message: "not a tracking site of this workspace" }],
-  },
-  "auth-login": { reason: "CROSS_SITE_REQUEST", message: "Cross-site request refused", issues: [] },
-  "auth-logout": { reason: "CROSS_SITE_REQUEST", message: "Cross-site request refused", issues: [] },
-};
-
-/** By status, for every operation that has no example of its own above. */
+/** By status, for every operation that declares no example of its own for it. */
 const STATUS_EXAMPLES: Record<string, TErrorExample> = {
   "400": {
     reason: "MALFORMED_JSON",
@@ -119,7 +33,11 @@ const STATUS_EXAMPLES: Record<string, TErrorExample> = {
     issues: [],
   },
   "401": { reason: "UNAUTHENTICATED", message: "Log in first: this endpoint needs a session cookie", issues: [] },
-  "403": NOT_A_MEMBER,
+  "403": {
+    reason: "WORKSPACE_FORBIDDEN",
+    message: "You are not a member of this workspace",
+    issues: [{ path: ["workspaceId"], code: "forbidden", message: "not a workspace you belong to" }],
+  },
   "404": {
     reason: "NOT_FOUND",
     message: "No such profile in this workspace",
@@ -140,18 +58,9 @@ const STATUS_EXAMPLES: Record<string, TErrorExample> = {
   },
 };
 
-const LOGIN_401: TErrorExample = {
-  reason: "INVALID_CREDENTIALS",
-  message: "Email or password is incorrect",
-  issues: [],
-};
-
 /** The example error of one operation and status, or undefined for a status without one. */
-export function errorExample(operationId: string, status: string): TErrorExample | undefined {
-  if (status === "400" && VALIDATION_EXAMPLES[operationId]) return VALIDATION_EXAMPLES[operationId];
-  if (status === "403" && FORBIDDEN_EXAMPLES[operationId]) return FORBIDDEN_EXAMPLES[operationId];
-  if (status === "401" && operationId === "auth-login") return LOGIN_401;
-  return STATUS_EXAMPLES[status];
+export function errorExample(own: TProcedureExamples, status: string): TErrorExample | undefined {
+  return (own.errors as Record<string, TErrorExample | undefined> | undefined)?.[status] ?? STATUS_EXAMPLES[status];
 }
 
 /** A request id as the server writes them (also sent as X-Request-Id). */

@@ -1,7 +1,8 @@
 import type { RequestHandler } from "express";
-import { generateOpenApiDocument, type OpenAPIObject, type OpenApiMeta } from "trpc-to-openapi";
+import { generateOpenApiDocument, type OpenAPIObject } from "trpc-to-openapi";
+import type { TErrorExample, TProcedureExamples, TProcedureMeta } from "../trpc/meta.types.ts";
 import type { AppRouter } from "../trpc/router.ts";
-import { EXAMPLE_REQUEST_ID, PARAMETER_NOTES, REQUEST_EXAMPLES, errorExample } from "./openapi-examples.ts";
+import { EXAMPLE_REQUEST_ID, PARAMETER_NOTES, errorExample } from "./openapi-examples.ts";
 import { SERVER_EVENTS_RATE_LIMIT_SLOT } from "../trpc/tracking/record-server-events.types.ts";
 
 type TSchema = {
@@ -129,7 +130,7 @@ export function buildOpenApiDocument(router: AppRouter, opts: TOpenApiOptions): 
     for (const op of Object.values(item as Record<string, TOperation>)) if (op?.responses) allowErrorData(op, doc);
   }
   restoreErrorWording(doc, router);
-  addExamples(doc);
+  addExamples(doc, router);
   tidySchemas(doc);
   fillConfiguredValues(doc, { [SERVER_EVENTS_RATE_LIMIT_SLOT]: describeLimit(opts.serverEventsLimit) });
   return doc;
@@ -142,13 +143,11 @@ export function buildOpenApiDocument(router: AppRouter, opts: TOpenApiOptions): 
  * the shared error schemas lose the title and example messages that were the first procedure's.
  */
 function restoreErrorWording(doc: OpenAPIObject, router: AppRouter): void {
-  for (const procedure of Object.values(router._def.procedures) as unknown as { _def: { meta?: OpenApiMeta } }[]) {
-    const openapi = procedure._def.meta?.openapi;
-    const own = openapi?.errorResponses;
-    if (!openapi || !own || Array.isArray(own)) continue;
-    const op = (doc.paths?.[openapi.path] as Record<string, TOperation> | undefined)?.[openapi.method.toLowerCase()];
+  for (const { meta, op } of proceduresOf(doc, router)) {
+    const own = meta.openapi?.errorResponses;
+    if (!own || Array.isArray(own)) continue;
     for (const [status, description] of Object.entries(own)) {
-      const res = op?.responses?.[status];
+      const res = op.responses?.[status];
       if (res) op.responses![status] = { ...res, description };
     }
   }
@@ -250,7 +249,21 @@ function fillConfiguredValues(doc: OpenAPIObject, values: Record<string, string>
   }
 }
 
-/** Every operation of the document, with its path and method. */
+/**
+ * Each procedure of the router that the document has an operation for: its dotted path (as in
+ * `data.path` of its errors), its meta and that operation.
+ */
+function proceduresOf(doc: OpenAPIObject, router: AppRouter): { path: string; meta: TProcedureMeta; op: TOperation }[] {
+  const procedures = router._def.procedures as unknown as Record<string, { _def: { meta?: TProcedureMeta } }>;
+  return Object.entries(procedures).flatMap(([path, procedure]) => {
+    const meta = procedure._def.meta ?? {};
+    const at = meta.openapi;
+    const op = at && (doc.paths?.[at.path] as Record<string, TOperation> | undefined)?.[at.method.toLowerCase()];
+    return op ? [{ path, meta, op }] : [];
+  });
+}
+
+/** Every operation of the document. */
 function operationsOf(doc: OpenAPIObject): TOperation[] {
   return Object.values(doc.paths ?? {}).flatMap((item) =>
     Object.values(item as Record<string, TOperation | undefined>).filter((op): op is TOperation => !!op),
@@ -259,27 +272,25 @@ function operationsOf(doc: OpenAPIObject): TOperation[] {
 
 /**
  * Examples that work: the generator would derive them from the schemas ("string" as a userId, a
- * date-time made up from a regex), which "Try it out" then sends and the server refuses. Objects
- * are copied before they change: the generator shares response objects between operations.
+ * date-time made up from a regex), which "Try it out" then sends and the server refuses. Each
+ * procedure's own come from its meta (`examples`); the rest are shared by every operation.
+ * Objects are copied before they change: the generator shares response objects between operations.
  */
-function addExamples(doc: OpenAPIObject): void {
-  for (const op of operationsOf(doc)) {
-    const id = op.operationId ?? "";
+function addExamples(doc: OpenAPIObject, router: AppRouter): void {
+  for (const { path, meta, op } of proceduresOf(doc, router)) {
+    const own: TProcedureExamples = meta.examples ?? {};
     const media = op.requestBody?.content?.["application/json"];
-    if (media && id in REQUEST_EXAMPLES) {
-      op.requestBody = {
-        ...op.requestBody,
-        content: { "application/json": { ...media, example: REQUEST_EXAMPLES[id] } },
-      };
+    if (media && own.request !== undefined) {
+      op.requestBody = { ...op.requestBody, content: { "application/json": { ...media, example: own.request } } };
     }
     op.parameters = op.parameters?.map((p) => describeParameter(p));
     for (const [status, res] of Object.entries(op.responses ?? {})) {
-      const example = errorExample(id, status);
+      const example = errorExample(own, status);
       const errorMedia = res.content?.["application/json"];
       if (!example || !errorMedia || !/^[45]/.test(status)) continue;
       op.responses![status] = {
         ...res,
-        content: { "application/json": { ...errorMedia, example: errorBody(id, Number(status), example) } },
+        content: { "application/json": { ...errorMedia, example: errorBody(path, Number(status), example) } },
       };
     }
   }
@@ -303,9 +314,9 @@ const OUTSIDE_PROCEDURES = new Set([
   "SERVICE_UNAVAILABLE",
 ]);
 
-function errorBody(operationId: string, httpStatus: number, example: NonNullable<ReturnType<typeof errorExample>>) {
+function errorBody(procedurePath: string, httpStatus: number, example: TErrorExample) {
   const code = TRPC_CODE_BY_STATUS[httpStatus] ?? "INTERNAL_SERVER_ERROR";
-  const path = OUTSIDE_PROCEDURES.has(example.reason) ? null : operationId.replace("-", ".");
+  const path = OUTSIDE_PROCEDURES.has(example.reason) ? null : procedurePath;
   return {
     message: example.message,
     code,

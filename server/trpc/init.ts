@@ -1,12 +1,12 @@
 import { initTRPC } from "@trpc/server";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import type { TContext } from "./context.ts";
+import type { TProcedureMeta } from "./meta.types.ts";
 import { errorEnvelope } from "../errors/error-envelope.ts";
 
 const t = initTRPC
   .context<TContext>()
-  .meta<OpenApiMeta>()
+  .meta<TProcedureMeta>()
   .create({
     // Stack traces never reach a client, whatever NODE_ENV says (docs/trpc-openapi.md #7).
     isDev: false,

@@ -1,7 +1,7 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXAMPLE_IDS } from "../../server/http/openapi-examples.ts";
+import { EXAMPLE_IDS } from "../../server/trpc/shared/examples.types.ts";
 import { appRouter } from "../../server/trpc/router.ts";
 import { TEST_PASSWORD, type TSeededWorkspace } from "../support/fixtures.ts";
 import { jsonOf, startTestApp, type TErrorBody, type TTestApp } from "../support/test-app.ts";

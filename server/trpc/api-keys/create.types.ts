@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZWorkspaceScope } from "../middlewares.ts";
 import { API_KEY_ERRORS, ZApiKeyScope, ZApiKeyView } from "./api-key.types.ts";
+import type { TProcedureMeta, TRestBody } from "../meta.types.ts";
 
-export const createApiKeyMeta: OpenApiMeta = {
+export const createApiKeyMeta: TProcedureMeta = {
   openapi: {
     method: "POST",
     path: "/api-keys",
@@ -15,6 +15,11 @@ export const createApiKeyMeta: OpenApiMeta = {
     protect: true,
     successDescription: "The key, with its secret (shown once).",
     errorResponses: API_KEY_ERRORS,
+  },
+  examples: {
+    request: { name: "billing backend", scopes: ["write:custom_events", "read:profiles"] } satisfies TRestBody<
+      z.input<typeof ZCreateApiKeyInput>
+    >,
   },
 };
 

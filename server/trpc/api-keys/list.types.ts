@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import { API_KEY_ERRORS, ZApiKeyView } from "./api-key.types.ts";
+import type { TProcedureMeta } from "../meta.types.ts";
 
-export const listApiKeysMeta: OpenApiMeta = {
+export const listApiKeysMeta: TProcedureMeta = {
   openapi: {
     method: "GET",
     path: "/api-keys",

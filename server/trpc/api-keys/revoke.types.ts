@@ -1,10 +1,11 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZStorableId } from "../../db/storable.ts";
 import { ZWorkspaceScope } from "../middlewares.ts";
 import { API_KEY_ERRORS } from "./api-key.types.ts";
+import type { TProcedureMeta, TRestBody } from "../meta.types.ts";
+import { EXAMPLE_IDS } from "../shared/examples.types.ts";
 
-export const revokeApiKeyMeta: OpenApiMeta = {
+export const revokeApiKeyMeta: TProcedureMeta = {
   openapi: {
     method: "POST",
     path: "/api-keys/revoke",
@@ -17,6 +18,7 @@ export const revokeApiKeyMeta: OpenApiMeta = {
     successDescription: "The key as revoked.",
     errorResponses: { ...API_KEY_ERRORS, 404: "No such key in the workspace" },
   },
+  examples: { request: { keyId: EXAMPLE_IDS.keyId } satisfies TRestBody<z.input<typeof ZRevokeApiKeyInput>> },
 };
 
 export const ZRevokeApiKeyInput = z.strictObject({

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from "../../db/storable.ts";
 import { ZSessionUser } from "../shared/session-user.types.ts";
+import type { TProcedureMeta } from "../meta.types.ts";
+import { CROSS_SITE_EXAMPLE } from "../shared/examples.types.ts";
 
 /** Strict like every request body: an unknown key is a 400, not silently ignored. */
 export const ZLoginInput = z.strictObject({
@@ -21,7 +22,7 @@ export const ZLoginInput = z.strictObject({
     .meta({ example: "correct horse battery staple" }),
 });
 
-export const loginMeta: OpenApiMeta = {
+export const loginMeta: TProcedureMeta = {
   openapi: {
     method: "POST",
     path: "/auth/login",
@@ -39,6 +40,22 @@ export const loginMeta: OpenApiMeta = {
       415: "Body is not JSON",
       429: "Too many failed logins",
       503: "Session store unavailable",
+    },
+  },
+  examples: {
+    request: { email: "demo@example.com", password: "the password printed at first start" } satisfies z.input<
+      typeof ZLoginInput
+    >,
+    errors: {
+      400: {
+        reason: "VALIDATION_FAILED",
+        message: "Input validation failed",
+        issues: [
+          { path: ["password"], code: "too_small", message: "Too small: expected string to have >=1 characters" },
+        ],
+      },
+      401: { reason: "INVALID_CREDENTIALS", message: "Email or password is incorrect", issues: [] },
+      403: CROSS_SITE_EXAMPLE,
     },
   },
 };

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
+import type { TProcedureMeta } from "../meta.types.ts";
+import { CROSS_SITE_EXAMPLE } from "../shared/examples.types.ts";
 
-export const logoutMeta: OpenApiMeta = {
+export const logoutMeta: TProcedureMeta = {
   openapi: {
     method: "POST",
     path: "/auth/logout",
@@ -11,6 +12,7 @@ export const logoutMeta: OpenApiMeta = {
     description: "Destroys the session in the session store and clears the cookie.",
     errorResponses: { 403: "Cross-site request refused", 415: "Body is not JSON", 503: "Session store unavailable" },
   },
+  examples: { request: {} satisfies z.input<typeof ZLogoutInput>, errors: { 403: CROSS_SITE_EXAMPLE } },
 };
 
 export const ZLogoutInput = z.object({});

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZSessionUser } from "../shared/session-user.types.ts";
+import type { TProcedureMeta } from "../meta.types.ts";
 
-export const meMeta: OpenApiMeta = {
+export const meMeta: TProcedureMeta = {
   openapi: {
     method: "GET",
     path: "/auth/me",

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import { EVENT_SOURCES } from "../../db/enums.ts";
 import { ZStorableId } from "../../db/storable.ts";
 import { ZProfile } from "../shared/profile.types.ts";
-import { READ_ERRORS, ZIsoDateTime, ZPageOf, ZPageQuery } from "../shared/read.types.ts";
+import { INVALID_LIMIT_EXAMPLE, READ_ERRORS, ZIsoDateTime, ZPageOf, ZPageQuery } from "../shared/read.types.ts";
+import type { TProcedureMeta } from "../meta.types.ts";
 
-export const getMeta: OpenApiMeta = {
+export const getMeta: TProcedureMeta = {
   openapi: {
     method: "GET",
     path: "/profiles/{profileId}",
@@ -17,6 +17,7 @@ export const getMeta: OpenApiMeta = {
     protect: true,
     errorResponses: READ_ERRORS,
   },
+  examples: { errors: { 400: INVALID_LIMIT_EXAMPLE } },
 };
 
 export const ZTimelineItem = z.object({

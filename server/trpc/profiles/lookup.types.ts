@@ -1,10 +1,10 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZLookupInput } from "../../tracking/profile-lookup.schema.ts";
 import { ZProfile } from "../shared/profile.types.ts";
 import { READ_ERRORS } from "../shared/read.types.ts";
+import type { TProcedureMeta } from "../meta.types.ts";
 
-export const lookupMeta: OpenApiMeta = {
+export const lookupMeta: TProcedureMeta = {
   openapi: {
     method: "GET",
     path: "/profiles/lookup",
@@ -15,6 +15,15 @@ export const lookupMeta: OpenApiMeta = {
       "`profile: null` when none.",
     protect: true,
     errorResponses: READ_ERRORS,
+  },
+  examples: {
+    errors: {
+      400: {
+        reason: "VALIDATION_FAILED",
+        message: "Input validation failed",
+        issues: [{ path: ["visitorId"], code: "custom", message: "give exactly one of visitorId or email" }],
+      },
+    },
   },
 };
 

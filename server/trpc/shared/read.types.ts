@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CURSOR_MESSAGE, DEFAULT_PAGE_SIZE, parseCursor } from "../../tracking/read-profiles.ts";
+import type { TErrorExample } from "../meta.types.ts";
 
 /** What every read procedure shares: its error responses, dates, and the page query and page shapes. */
 export const READ_ERRORS = {
@@ -8,6 +9,13 @@ export const READ_ERRORS = {
   403: "Not a member of the workspace",
   404: "Not found",
   503: "Session store unavailable",
+};
+
+/** The 400 a paged read most likely answers: a `limit` out of bounds. */
+export const INVALID_LIMIT_EXAMPLE: TErrorExample = {
+  reason: "VALIDATION_FAILED",
+  message: "Input validation failed",
+  issues: [{ path: ["limit"], code: "too_big", message: "must be at most 200" }],
 };
 
 export const ZIsoDateTime = z.string().describe("ISO 8601 date-time.");

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import { READ_ERRORS } from "../shared/read.types.ts";
+import type { TProcedureMeta } from "../meta.types.ts";
 
-export const listSitesMeta: OpenApiMeta = {
+export const listSitesMeta: TProcedureMeta = {
   openapi: {
     method: "GET",
     path: "/sites",

@@ -1,10 +1,11 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZStorableId } from "../../db/storable.ts";
 import { ZStripeWebhookSecret } from "../../stripe/webhook-secret.ts";
 import { ZWorkspaceScope } from "../middlewares.ts";
+import type { TProcedureMeta, TRestBody } from "../meta.types.ts";
+import { EXAMPLE_IDS } from "../shared/examples.types.ts";
 
-export const setStripeSecretMeta: OpenApiMeta = {
+export const setStripeSecretMeta: TProcedureMeta = {
   openapi: {
     method: "POST",
     path: "/sites/stripe-secret",
@@ -22,6 +23,12 @@ export const setStripeSecretMeta: OpenApiMeta = {
       403: "Not an ADMIN of the workspace, the site is not the workspace's, or a cross-site Origin",
       503: "Session store or database temporarily unavailable",
     },
+  },
+  examples: {
+    // Stripe shows the endpoint's real secret on its dashboard; this one has the right shape.
+    request: { siteId: EXAMPLE_IDS.siteId, secret: "whsec_replace_with_your_endpoint_secret" } satisfies TRestBody<
+      z.input<typeof ZSetStripeSecretInput>
+    >,
   },
 };
 

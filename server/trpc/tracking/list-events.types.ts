@@ -1,11 +1,11 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import { EVENT_SOURCES } from "../../db/enums.ts";
 import { ZStorableId } from "../../db/storable.ts";
 import { CHANNELS } from "../../tracking/channel-rules.ts";
-import { READ_ERRORS, ZIsoDateTime, ZPageOf, ZPageQuery } from "../shared/read.types.ts";
+import { INVALID_LIMIT_EXAMPLE, READ_ERRORS, ZIsoDateTime, ZPageOf, ZPageQuery } from "../shared/read.types.ts";
+import type { TProcedureMeta } from "../meta.types.ts";
 
-export const listEventsMeta: OpenApiMeta = {
+export const listEventsMeta: TProcedureMeta = {
   openapi: {
     method: "GET",
     path: "/tracking/events",
@@ -16,6 +16,7 @@ export const listEventsMeta: OpenApiMeta = {
     protect: true,
     errorResponses: READ_ERRORS,
   },
+  examples: { errors: { 400: INVALID_LIMIT_EXAMPLE } },
 };
 
 export const ZTrackingEventView = z.object({

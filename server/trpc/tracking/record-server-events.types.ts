@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { OpenApiMeta } from "trpc-to-openapi";
 import {
   MAX_EVENTS_PER_REQUEST,
   MAX_PROPS_BYTES,
@@ -8,11 +7,13 @@ import {
 } from "../../tracking/server-event.schema.ts";
 import { ZRecordResult } from "../../tracking/recorded-event.schema.ts";
 import { ZWorkspaceScope } from "../middlewares.ts";
+import type { TProcedureMeta, TRestBody } from "../meta.types.ts";
+import { EXAMPLE_IDS } from "../shared/examples.types.ts";
 
 /** Filled in from the configuration when the document is built (`SERVER_EVENTS_RATE_LIMIT` and its window). */
 export const SERVER_EVENTS_RATE_LIMIT_SLOT = "{serverEventsRateLimit}";
 
-export const recordServerEventsMeta: OpenApiMeta = {
+export const recordServerEventsMeta: TProcedureMeta = {
   openapi: {
     method: "POST",
     path: "/tracking/server-events",
@@ -54,6 +55,41 @@ export const recordServerEventsMeta: OpenApiMeta = {
       503: "Session store, rate limiter or database temporarily unavailable; see Retry-After",
     },
   },
+  examples: {
+    // No `sentAt` or `timestamp`: a fixed date would drift out of the accepted window. The
+    // `messageId` makes a second "Try it out" come back as a duplicate, not a second event.
+    request: {
+      siteId: EXAMPLE_IDS.siteId,
+      events: [
+        {
+          type: "signup",
+          visitorId: "v_8f14e45fceea167a",
+          email: "user@example.com",
+          path: "/signup?utm_source=newsletter&utm_medium=email",
+          props: { plan: "pro" },
+          messageId: "signup-user@example.com",
+        },
+      ],
+    } satisfies TRestBody<z.input<typeof ZRecordServerEventsInput>>,
+    errors: {
+      400: {
+        reason: "VALIDATION_FAILED",
+        message: "Input validation failed",
+        issues: [
+          {
+            path: ["events", 0, "timestamp"],
+            code: "invalid_format",
+            message: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-26T12:00:00Z",
+          },
+        ],
+      },
+      403: {
+        reason: "SITE_NOT_IN_WORKSPACE",
+        message: "siteId is not a tracking site of this workspace",
+        issues: [{ path: ["siteId"], code: "forbidden", message: "not a tracking site of this workspace" }],
+      },
+    },
+  },
 };
 
 /**
@@ -66,18 +102,6 @@ export const ZRecordServerEventsInput = z
   .meta({
     description:
       "A batch of server-side events for one tracking site (`workspaceId` goes in the query string on REST).",
-    example: {
-      siteId: "site_456",
-      events: [
-        {
-          type: "signup",
-          visitorId: "v_8f14e45fceea167a",
-          email: "user@example.com",
-          path: "/api/signup",
-          props: { plan: "pro" },
-        },
-      ],
-    },
   });
 
 export const ZRecordServerEventsOutput = z

@@ -59,7 +59,7 @@ describe("every record example is safe to repeat", () => {
         const banner = formatBanner({
           base: "http://localhost:3000",
           database: "embedded",
-          demo: { email: "demo@example.com", password: "p", workspaceId: "ws_1", siteId: "site_1" },
+          demo: { email: "demo@example.com", password: "p", workspaceId: "ws_1", siteId: "site_1", funnelId: "fnl_1" },
           seedDemo: true,
         });
         const line = banner.split("\n").find((l) => l.includes('-d \'{"siteId"'));

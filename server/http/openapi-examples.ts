@@ -14,7 +14,7 @@ export const PARAMETER_NOTES: Record<string, { description: string; example?: un
   limit: { description: "Page size: a whole number from 1 to 200 (default 50).", example: 20 },
   visitorId: {
     description: "A visitor id (the browser's `_fn_vid` cookie). Give exactly one of `visitorId` or `email`.",
-    example: "v_8f14e45fceea167a",
+    example: "v_8f14e45fceea167a5a36dedd4bea2543",
   },
   // No example: "Try it out" would send it next to visitorId's, and exactly one of the two is allowed.
   email: { description: "An email, matched case-insensitively. Give exactly one of `visitorId` or `email`." },

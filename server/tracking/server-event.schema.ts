@@ -119,7 +119,7 @@ export const ZServerEvent = z
     visitorId: ZIdentifier(128)
       .optional()
       .describe("The browser's visitor id (the `_fn_vid` cookie).")
-      .meta({ example: "v_8f14e45fceea167a" }),
+      .meta({ example: "v_8f14e45fceea167a5a36dedd4bea2543" }),
     email: z
       .string()
       .trim()

@@ -63,7 +63,7 @@ export const recordServerEventsMeta: TProcedureMeta = {
       events: [
         {
           type: "signup",
-          visitorId: "v_8f14e45fceea167a",
+          visitorId: "v_8f14e45fceea167a5a36dedd4bea2543",
           email: "user@example.com",
           path: "/signup?utm_source=newsletter&utm_medium=email",
           props: { plan: "pro" },

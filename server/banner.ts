@@ -91,16 +91,23 @@ function adminLines(database: TBannerInput["database"], seedDemo: boolean): stri
 /** Configurations that start but will not behave as an operator expects, one log line each. */
 export function startupWarnings(config: TConfig): string[] {
   const warnings: string[] = [];
-  if (!config.session.secretConfigured && !config.production) {
+  if (config.localSecretsFile) {
     warnings.push(
-      "SESSION_SECRET not set: using a random one, sessions end with this process and no other instance accepts them",
+      `${unset(config)} not set: generated once and kept in ${config.localSecretsFile} (mode 0600), so logins ` +
+        "and Stripe signing secrets survive a restart; set them in the environment to choose your own",
     );
-  }
-  if (!config.secrets.keyConfigured && !config.production) {
-    warnings.push(
-      "SECRETS_KEY not set: using a random one, Stripe signing secrets set now are unreadable after a restart " +
-        "and by the admin CLI's other process",
-    );
+  } else {
+    if (!config.session.secretConfigured && !config.production) {
+      warnings.push(
+        "SESSION_SECRET not set: using a random one, sessions end with this process and no other instance accepts them",
+      );
+    }
+    if (!config.secrets.keyConfigured && !config.production) {
+      warnings.push(
+        "SECRETS_KEY not set: using a random one, Stripe signing secrets set now are unreadable after a restart " +
+          "and by the admin CLI's other process",
+      );
+    }
   }
   if (config.session.secureCookie && (config.trustProxy === false || config.trustProxy === 0)) {
     warnings.push(
@@ -109,4 +116,12 @@ export function startupWarnings(config: TConfig): string[] {
     );
   }
   return warnings;
+}
+
+function unset(config: TConfig): string {
+  const names = [
+    ...(config.session.secretConfigured ? [] : ["SESSION_SECRET"]),
+    ...(config.secrets.keyConfigured ? [] : ["SECRETS_KEY"]),
+  ];
+  return names.join(" and ");
 }

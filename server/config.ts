@@ -132,6 +132,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     mcpApiKey: e.FSE_API_KEY,
+    /** Set by withLocalSecrets (server/infra/local-secrets.ts) when it keeps generated secrets in a file. */
+    localSecretsFile: undefined as string | undefined,
   };
 }
 
@@ -201,7 +203,7 @@ function isOrigin(value: string): boolean {
 }
 
 /** Encrypts stored third-party secrets (Stripe signing secrets). Random without one (development only). */
-function secretsOf(configured: string | undefined): { key: Buffer; keyConfigured: boolean } {
+function secretsOf(configured: string | undefined): { key: Buffer; keyConfigured: boolean; keptIn?: string } {
   const key = configured === undefined ? undefined : decodeKey(configured);
   return { key: key ?? randomBytes(32), keyConfigured: key !== undefined };
 }

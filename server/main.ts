@@ -4,13 +4,14 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { EmbeddedDatabaseLockedError } from "./db/database.ts";
 import { createApp } from "./app.ts";
 import { drainOnShutdown } from "./http/drain.ts";
+import { withLocalSecrets } from "./infra/local-secrets.ts";
 import { createLogger } from "./infra/logger.ts";
 import { createRuntime } from "./runtime.ts";
 import { findKnownWorkspace, seedDemoIfEmpty } from "./seed/demo.ts";
 
 /** Starts the service: config, database (migrated), Redis, HTTP; stops gracefully on SIGTERM/SIGINT. */
 async function main() {
-  const config = loadConfig();
+  const config = await withLocalSecrets(loadConfig());
   const logger = createLogger(config.logLevel);
   const runtime = await createRuntime(config, { logger });
   const demo = config.seedDemo ? await seedDemoIfEmpty(runtime.deps.db) : null;

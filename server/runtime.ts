@@ -48,7 +48,7 @@ export async function createRuntime(
   const deps: TDeps = { config, db, limiters: createRateLimiters(config, redis, prefix), logger, metrics };
   return {
     deps,
-    sessionStore: createSessionStore(config, redis, prefix),
+    sessionStore: createSessionStore(config, db, redis, prefix),
     redis,
     async close() {
       if (redis && opts.redis === undefined) await closeRedis(redis);

@@ -19,7 +19,7 @@ export type TCommandContext = {
   db: TDatabase;
   log: (line: string) => void;
   /** The secrets key of the configuration (read only by the commands that store secrets). */
-  secrets: () => TConfig["secrets"];
+  secrets: () => Promise<TConfig["secrets"]>;
 };
 
 /**

@@ -3,6 +3,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { findKeyBySecret } from "../api-keys/api-keys.ts";
 import { loadConfig } from "../config.ts";
 import { openDatabase } from "../db/database.ts";
+import { withLocalSecrets } from "../infra/local-secrets.ts";
 import { createLogger } from "../infra/logger.ts";
 import { Metrics } from "../infra/metrics.ts";
 import { createRateLimiters } from "../infra/rate-limiters.ts";
@@ -16,7 +17,7 @@ import { createMcpServer } from "../mcp/mcp-server.ts";
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { key: { type: "string" } } });
-  const config = loadConfig();
+  const config = await withLocalSecrets(loadConfig());
   const secret = values.key ?? config.mcpApiKey;
   if (!secret) throw new Error("give the API key: npm run mcp -- --key ff_… (or set FSE_API_KEY)");
   const logger = createLogger(config.logLevel, {}, { write: (line: string) => void process.stderr.write(line) });

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../config.ts";
+import { ConfigError, loadConfig, type TConfig } from "../config.ts";
+import { withLocalSecrets } from "../infra/local-secrets.ts";
 import { EmbeddedDatabaseLockedError, openDatabase, type TDatabase } from "../db/database.ts";
 import { CommandFailedError, describeInputError, UsageError, type TCommand } from "./command.ts";
 import { keyCreate, keyList, keyRevoke } from "./commands/key.ts";
@@ -18,6 +19,8 @@ export type TAdminIo = {
   db?: TDatabase;
   /** Environment for loadConfig when `db` is not given (defaults to process.env). */
   env?: Record<string, string | undefined>;
+  /** The secrets key to encrypt with (the server's, when it runs the command); else from the configuration. */
+  secrets?: TConfig["secrets"];
   /** Reads standard input, for `--password -` and `--secret -` (defaults to the process's stdin). */
   readStdin?: () => Promise<string>;
 };
@@ -113,7 +116,8 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
   try {
     if (!db) db = await openConfiguredDatabase(io, !command.migratesItself);
     const log = (line: string) => io.stderr.write(`${line}\n`);
-    const result = await command.run({ db, log, secrets: () => loadConfig(io.env).secrets }, input);
+    const secrets = async () => (io.secrets ?? (await withLocalSecrets(loadConfig(io.env))).secrets);
+    const result = await command.run({ db, log, secrets }, input);
     const text = json ? JSON.stringify(result.json) : result.text;
     if (text) io.stdout.write(`${text}\n`);
     return 0;

@@ -1,11 +1,13 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
-import session, { MemoryStore, type SessionData, type Store } from "express-session";
+import session, { type SessionData, type Store } from "express-session";
 import { RedisStore } from "connect-redis";
 import type { TConfig } from "../config.ts";
+import type { TDatabase } from "../db/database.ts";
 import { STORE_TIMEOUT_MS, startStoreTimer, storeUnavailable } from "../infra/rate-limit.ts";
 import type { TRedis } from "../infra/redis.ts";
 import type { TSessionHandle } from "../trpc/context.ts";
+import { DatabaseSessionStore } from "./database-session-store.ts";
 
 declare module "express-session" {
   interface SessionData {
@@ -14,9 +16,21 @@ declare module "express-session" {
   }
 }
 
-/** Sessions in Redis (shared by every instance) when configured, in memory for one embedded process. */
-export function createSessionStore(config: TConfig, redis?: TRedis, prefix = config.redis?.keyPrefix ?? ""): Store {
-  if (!redis) return new MemoryStore();
+/**
+ * Sessions in Redis (shared by every instance) when configured, else in the database's `sessions`
+ * table (the embedded default), so a restart keeps everyone logged in.
+ */
+export function createSessionStore(
+  config: TConfig,
+  db: TDatabase,
+  redis?: TRedis,
+  prefix = config.redis?.keyPrefix ?? "",
+): Store {
+  if (!redis)
+    return touchAtMostEvery(
+      new DatabaseSessionStore(db, config.session.ttlSeconds),
+      touchIntervalMs(config.session.ttlSeconds),
+    );
   const store = new RedisStore({ client: redis, prefix: `${prefix}sess:`, ttl: config.session.ttlSeconds });
   return answerWithin(touchAtMostEvery(store, touchIntervalMs(config.session.ttlSeconds)), STORE_TIMEOUT_MS);
 }

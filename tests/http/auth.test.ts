@@ -218,7 +218,7 @@ describe("REST /api/auth", () => {
     expect((await getMe(cookie)).status).toBe(401);
   });
 
-  it("keeps sessions in the configured store: Redis under the app's prefix with the TTL, else memory", async () => {
+  it("keeps sessions in the configured store: Redis under the prefix with the TTL, else the database", async () => {
     const cookie = await app.login(seed.owner.email, seed.owner.password);
     const sid = sessionIdOf(cookie);
     if (app.redis) {
@@ -229,7 +229,11 @@ describe("REST /api/auth", () => {
       expect(ttl).toBeGreaterThan(app.config.session.ttlSeconds - 60);
       expect(ttl).toBeLessThanOrEqual(app.config.session.ttlSeconds);
     } else {
-      expect(app.runtime.sessionStore.constructor.name).toBe("MemoryStore");
+      const [row] = await app.db.prisma.$queryRaw<{ sess: { userId: string }; ttl: number }[]>`
+        SELECT sess, extract(epoch FROM expires_at - now())::int AS ttl FROM sessions WHERE sid = ${sid}`;
+      expect(row?.sess.userId).toBe(seed.owner.id);
+      expect(row?.ttl).toBeGreaterThan(app.config.session.ttlSeconds - 60);
+      expect(row?.ttl).toBeLessThanOrEqual(app.config.session.ttlSeconds);
     }
     expect(await storedSessionUser(sid)).toBe(seed.owner.id);
   });

@@ -126,11 +126,11 @@ describe("the server process (npm start on the embedded default)", () => {
       expect(login.status).toBe(200);
       const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
       const found = await fetch(
-        `${baseUrl}/api/profiles/lookup?workspaceId=${field(first, "workspace")}&visitorId=v_1`,
+        `${baseUrl}/api/profiles/lookup?workspaceId=${field(first, "workspace")}&visitorId=v_8f14e45fceea167a5a36dedd4bea2543`,
         { headers: { cookie } },
       );
       expect(await found.json()).toMatchObject({
-        profile: { eventCount: 1, identifiers: arrayContaining([{ kind: "VISITOR", value: "v_1" }]) },
+        profile: { eventCount: 1, identifiers: arrayContaining([{ kind: "VISITOR", value: "v_8f14e45fceea167a5a36dedd4bea2543" }]) },
       });
 
       expect(await stop(server)).toBe(0);

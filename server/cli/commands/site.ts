@@ -97,14 +97,15 @@ export const siteList = defineCommand({
 
 export const siteStripeSecret = defineCommand({
   name: "site stripe-secret",
-  summary: "Set a site's Stripe webhook signing secret (stored encrypted with SECRETS_KEY)",
+  summary: "Set a site's Stripe webhook signing secret (stored encrypted with SECRETS_KEY, or the kept local key)",
   usage: "site stripe-secret --site <id> --secret <whsec_…|->",
   options: { site: { required: true }, secret: { required: true } },
   input: z.object({ site: ZCliId, secret: ZStripeWebhookSecret }),
   async run({ db, secrets }, input) {
-    const { key, keyConfigured } = secrets();
+    const { key, keyConfigured, keptIn } = await secrets();
     // A random per-process key would seal a secret that the server can never read.
-    if (!keyConfigured) throw new CommandFailedError("SECRETS_KEY is not set: the server could not read the secret");
+    if (!keyConfigured && !keptIn)
+      throw new CommandFailedError("SECRETS_KEY is not set: the server could not read the secret");
     if (!(await setStripeWebhookSecret(db.prisma, key, { siteId: input.site, secret: input.secret })))
       throw new CommandFailedError(`no site ${input.site}`);
     return { text: input.site, json: { siteId: input.site, stripeWebhookSecretSet: true } };

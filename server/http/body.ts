@@ -18,7 +18,8 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * Reads and checks every JSON body under /api, the same way for tRPC and REST: media type
  * `application/json` matched case-insensitively, charset UTF-8 (or none), no Content-Encoding,
  * valid UTF-8, at most `limitBytes`, at most MAX_BODY_DEPTH deep, no `__proto__` key and no
- * number beyond a double (both would be changed silently on the way to the database). REST gets
+ * number a double does not keep as written (all would be changed silently on the way to the
+ * database). REST gets
  * the parsed value in `req.body`; tRPC gets the checked text, which it parses itself.
  */
 export function jsonBody(limitBytes: number): RequestHandler {
@@ -88,16 +89,17 @@ type TFrame = { isArray: boolean; key: string | number };
 /**
  * One pass over JSON text, without recursion, that finds what JSON.parse would accept but this
  * service must refuse: nesting deeper than `maxDepth`, a `__proto__` key (dropped by object
- * spreads and zod), a number that overflows a double (1e400 would become null). Syntax errors
- * are left to JSON.parse. The issue's path names the field like zod's, cut to 3 segments (e.g.
- * `["events", 0, "props"]`); its message gives the full location.
+ * spreads and zod), a number a double does not keep as written (see `numberProblem`). Syntax
+ * errors are left to JSON.parse. The issue's path names the field like zod's, cut to 3 segments
+ * (e.g. `["events", 0, "props"]`), except a number's, which names the number itself (e.g.
+ * `["events", 0, "props", "id"]`); its message gives the full location.
  */
 // eslint-disable-next-line max-lines-per-function -- one state machine over the text; split, it would share state.
 export function scanJson(text: string, maxDepth: number): TIssue | undefined {
   const stack: TFrame[] = [];
   const pathOf = () => stack.map((f) => f.key);
-  const issue = (path: (string | number)[], code: string, message: string): TIssue => ({
-    path: path.slice(0, 3),
+  const issue = (path: (string | number)[], code: string, message: string, cut = 3): TIssue => ({
+    path: path.slice(0, cut),
     code,
     message: `${message} (at ${describePath("body", path)})`,
   });
@@ -137,9 +139,8 @@ export function scanJson(text: string, maxDepth: number): TIssue | undefined {
       top.key = key;
     } else if (c === "-" || (c >= "0" && c <= "9")) {
       const end = numberEnd(text, i);
-      if (Math.abs(Number(text.slice(i, end))) === Infinity) {
-        return issue(pathOf(), "number_too_large", "is a number beyond what a double holds");
-      }
+      const problem = numberProblem(text.slice(i, end));
+      if (problem) return issue(pathOf(), problem.code, problem.message, Infinity);
       i = end - 1;
     }
   }
@@ -159,6 +160,44 @@ function numberEnd(text: string, start: number): number {
   let i = start + 1;
   while (i < text.length && /[0-9eE.+-]/.test(text[i]!)) i++;
   return i;
+}
+
+/**
+ * Why a JSON number token would not be stored as written, or undefined. What is stored is the
+ * double JSON.parse makes of it, written back by JSON.stringify in its shortest form; the token
+ * is kept only when that form has the same decimal value: `9007199254740993` (stored …992),
+ * `12345678901234567890` (…567000), `0.1000000000000000055511151231257827` (0.1), `1e-400` (0)
+ * and `-0` (0: JSON.stringify and jsonb both drop the sign) are refused; `0.1`, `1.50`, `1e21`
+ * and `9007199254740991` pass. A malformed token is left to JSON.parse.
+ */
+export function numberProblem(token: string): { code: string; message: string } | undefined {
+  const value = Number(token);
+  const sent = decimalOf(token);
+  if (sent === undefined || Number.isNaN(value)) return undefined;
+  if (!Number.isFinite(value)) return { code: "number_too_large", message: "is a number beyond what a double holds" };
+  const stored = String(value);
+  if (decimalOf(stored) === sent) return undefined;
+  const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token;
+  return {
+    code: "number_not_exact",
+    message: `is ${shown}, which would be stored as ${stored}: send it as a string to keep it exactly`,
+  };
+}
+
+/**
+ * A JSON number's decimal value as one canonical string (sign, significant digits, exponent),
+ * so `1.50`, `15e-1` and `1.5` compare equal; `-0` keeps its sign. Undefined if not a number.
+ */
+function decimalOf(token: string): string | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(token);
+  if (!m) return undefined;
+  const [, sign, int, frac = "", exp = "0"] = m;
+  const digits = `${int}${frac}`.replace(/^0+/, "");
+  const significant = digits.replace(/0+$/, "");
+  if (significant === "") return `${sign}0`;
+  // BigInt: an exponent of any length is exact.
+  const exponent = BigInt(exp) - BigInt(frac.length) + BigInt(digits.length - significant.length);
+  return `${sign}${significant}e${exponent}`;
 }
 
 function parseKey(literal: string): string | undefined {

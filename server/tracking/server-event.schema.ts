@@ -28,10 +28,11 @@ export const PLACEHOLDER_IDENTIFIERS: ReadonlySet<string> = new Set([
 ]);
 
 /** A string PostgreSQL stores exactly as sent: no NUL characters, valid Unicode. */
-const ZText = (max: number) =>
+export const ZText = (max: number) =>
   z.string().max(max, `must be at most ${max} characters`).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
 
-const ZIdentifier = (max: number) =>
+/** An identity value: trimmed, 1..max characters, storable, not a placeholder such as "null". */
+export const ZIdentifier = (max: number) =>
   z
     .string()
     .trim()
@@ -154,7 +155,8 @@ export const ZServerEvent = z
       .optional()
       .describe(
         `Free-form JSON object, at most ${MAX_PROPS_BYTES} bytes as UTF-8 JSON and ${MAX_PROPS_DEPTH} levels deep; ` +
-          "no `__proto__` keys, no numbers beyond what a double holds.",
+          "no `__proto__` keys, no number a double does not keep as written " +
+          "(`9007199254740993`, `-0`, `1e400`: send those as strings). Stored exactly as sent or refused.",
       )
       .meta({ example: { plan: "pro" } }),
     timestamp: ZTimestamp.optional().describe(

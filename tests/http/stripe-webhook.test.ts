@@ -26,6 +26,8 @@ type TAnswer = {
   received?: boolean;
   outcome?: string;
   reason?: string;
+  field?: string;
+  issues?: { path: unknown[]; message: string }[];
   profileId?: string;
   siteId?: string;
   events: { profileId: string }[];
@@ -47,9 +49,9 @@ function stripeEvent(name: string, vary: { object?: Record<string, unknown>; typ
 
 type TDelivery = { secret: string; siteId: string; timestamp?: number; signature?: string | null };
 
-/** Posts an event as Stripe does: raw JSON, signed with the `stripe` package's own test helper. */
+/** Posts an event as Stripe does: raw JSON (or the text given), signed with the `stripe` package's own test helper. */
 async function deliver(event: unknown, { secret, siteId, timestamp, signature }: TDelivery) {
-  const payload = JSON.stringify(event, null, 2);
+  const payload = typeof event === "string" ? event : JSON.stringify(event, null, 2);
   const header =
     signature === undefined ? Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp }) : signature;
   const res = await fetch(`${app.baseUrl}/api/webhooks/stripe/${siteId}`, {
@@ -101,11 +103,10 @@ async function connectedSite() {
   return { ...own, secret, cookie: await app.login(own.owner.email, own.owner.password) };
 }
 
-async function metric(type: string, outcome: string): Promise<number> {
+async function metric(type: string, outcome: string, reason = ""): Promise<number> {
   const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
-  const line = text
-    .split("\n")
-    .find((l) => l.startsWith(`stripe_webhook_events_total{type="${type}",outcome="${outcome}"}`));
+  const labels = `{type="${type}",outcome="${outcome}",reason="${reason}"}`;
+  const line = text.split("\n").find((l) => l.startsWith(`stripe_webhook_events_total${labels}`));
   return line ? Number(line.split(" ").at(-1)) : 0;
 }
 
@@ -258,6 +259,10 @@ describe("POST /api/webhooks/stripe/{siteId}", () => {
       await deliver(event, { siteId: site, secret: own.secret, signature: null }),
       await deliver(event, { siteId: site, secret: own.secret, signature: "t=1,v1=deadbeef" }),
       await deliver(event, { siteId: site, secret: own.secret, timestamp: Math.floor(Date.now() / 1000) - 301 }),
+      await deliver(event, { siteId: site, secret: own.secret, timestamp: Math.floor(Date.now() / 1000) - 360 }),
+      // Dated ahead: constructEvent checks only age, so this one is ours to refuse.
+      await deliver(event, { siteId: site, secret: own.secret, timestamp: Math.floor(Date.now() / 1000) + 3600 }),
+      await deliver(event, { siteId: site, secret: own.secret, timestamp: Math.floor(Date.now() / 1000) + 360 }),
       await deliver(event, { siteId: "site_unknown0000000", secret: own.secret }),
       await deliver(event, { siteId: unconnected.site.id, secret: own.secret }),
     ];
@@ -281,32 +286,98 @@ describe("POST /api/webhooks/stripe/{siteId}", () => {
       body: payload.replace("2900", "1"),
     });
     expect(altered.status).toBe(400);
-    // Within the tolerance, the same event is accepted.
+    // Within the tolerance either way, the same event is accepted (once; then it is a duplicate).
+    const ahead = await deliver(event, {
+      siteId: site,
+      secret: own.secret,
+      timestamp: Math.floor(Date.now() / 1000) + 240,
+    });
+    expect(ahead.body).toMatchObject({ outcome: "recorded" });
     const recent = await deliver(event, {
       siteId: site,
       secret: own.secret,
       timestamp: Math.floor(Date.now() / 1000) - 240,
     });
     expect(recent.status).toBe(200);
+    expect(recent.body).toMatchObject({ outcome: "duplicate" });
   });
 
   it("acknowledges other event types with 2xx, writes nothing, and counts them in /metrics", async () => {
     const own = await connectedSite();
-    const before = await metric("invoice.paid", "ignored");
+    const before = await metric("invoice.paid", "ignored", "unhandled_type");
     const ignored = await deliver(stripeEvent("invoice.paid"), { secret: own.secret, siteId: own.site.id });
     expect(ignored.status).toBe(200);
     expect(ignored.body).toEqual({ received: true, outcome: "ignored", reason: "unhandled_type" });
     expect(await countIngestRows(app.db.prisma, own.workspace.id)).toEqual(NOTHING_WRITTEN);
-    expect(await metric("invoice.paid", "ignored")).toBe(before + 1);
+    expect(await metric("invoice.paid", "ignored", "unhandled_type")).toBe(before + 1);
   });
 
-  it("refuses a checkout whose client_reference_id is not a usable visitor id, naming the field", async () => {
+  it("acknowledges a checkout whose client_reference_id is not a usable visitor id, naming the field", async () => {
     const own = await connectedSite();
+    const before = await metric("checkout.session.completed", "ignored", "invalid_field");
     const event = stripeEvent("checkout.session.completed", { object: { client_reference_id: "undefined" } });
-    const refused = await deliver(event, { secret: own.secret, siteId: own.site.id });
-    expect(refused.status).toBe(400);
-    expect(refused.body.data.reason).toBe("VALIDATION_FAILED");
-    expect(refused.body.data.issues[0]?.path).toEqual(["data", "object", "client_reference_id"]);
+    const ignored = await deliver(event, { secret: own.secret, siteId: own.site.id });
+    expect(ignored.status).toBe(200);
+    expect(ignored.body).toMatchObject({
+      received: true,
+      outcome: "ignored",
+      reason: "invalid_field",
+      field: "data.object.client_reference_id",
+      issues: [{ path: ["data", "object", "client_reference_id"], message: "is a placeholder, not an identifier" }],
+    });
+    expect(await countIngestRows(app.db.prisma, own.workspace.id)).toEqual(NOTHING_WRITTEN);
+    expect(await metric("checkout.session.completed", "ignored", "invalid_field")).toBe(before + 1);
+  });
+
+  it.each([
+    ["255 characters", `cus_${"x".repeat(251)}`, "must be at most 254 characters"],
+    ["a NUL", "cus_R7m\u0000x", "must not contain NUL characters or unpaired UTF-16 surrogates"],
+    ["a lone surrogate", "cus_R7m\ud800", "must not contain NUL characters or unpaired UTF-16 surrogates"],
+    ["the placeholder null", "null", "is a placeholder, not an identifier"],
+    ["nothing", "", "must not be empty or blank"],
+  ])(
+    "acknowledges a subscription whose customer is %s: 200 ignored naming it, nothing written",
+    async (_, customer, message) => {
+      const own = await connectedSite();
+      const type = "customer.subscription.updated";
+      const before = await metric(type, "ignored", "invalid_field");
+      const ignored = await deliver(stripeEvent(type, { object: { customer } }), {
+        secret: own.secret,
+        siteId: own.site.id,
+      });
+      expect(ignored.status).toBe(200);
+      expect(ignored.body).toEqual({
+        received: true,
+        outcome: "ignored",
+        reason: "invalid_field",
+        field: "data.object.customer",
+        issues: [expect.objectContaining({ path: ["data", "object", "customer"], message })],
+      });
+      expect(await countIngestRows(app.db.prisma, own.workspace.id)).toEqual(NOTHING_WRITTEN);
+      expect(await metric(type, "ignored", "invalid_field")).toBe(before + 1);
+    },
+  );
+
+  it("acknowledges a checkout with an unusable customer, amount or date, naming the field", async () => {
+    const own = await connectedSite();
+    const target = { secret: own.secret, siteId: own.site.id };
+    const checkout = () => stripeEvent("checkout.session.completed", { object: { client_reference_id: `v_${uid()}` } });
+    const fieldOf = async (payload: unknown) => {
+      const answer = await deliver(payload, target);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ outcome: "ignored", reason: "invalid_field" });
+      return answer.body.field;
+    };
+    expect(await fieldOf(stripeEvent("checkout.session.completed", { object: { customer: "cus_\u0000" } }))).toBe(
+      "data.object.customer",
+    );
+    // Numbers JSON.parse alters (the signature covers this exact text).
+    for (const amount of ["9007199254740993", "-0", "12.5"]) {
+      const text = JSON.stringify(checkout()).replace('"amount_total":2900', `"amount_total":${amount}`);
+      expect(text).toContain(`"amount_total":${amount}`);
+      expect(await fieldOf(text)).toBe("data.object.amount_total");
+    }
+    expect(await fieldOf({ ...checkout(), created: 1e15 })).toBe("created");
     expect(await countIngestRows(app.db.prisma, own.workspace.id)).toEqual(NOTHING_WRITTEN);
   });
 

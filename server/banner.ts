@@ -115,6 +115,12 @@ export function startupWarnings(config: TConfig): string[] {
         "like plain HTTP: login answers 200 but sets no cookie. Serve through an HTTPS proxy and set TRUST_PROXY",
     );
   }
+  if (config.trustProxy === true) {
+    warnings.push(
+      "TRUST_PROXY=true believes every X-Forwarded-For entry: each client can choose its address and so escape " +
+        "every per-IP limit (refused in production). Set the hop count (1 behind one proxy) or the proxies' addresses",
+    );
+  }
   return warnings;
 }
 

@@ -38,8 +38,8 @@ const ZEnv = z.object({
     .string()
     .refine(
       isTrustProxy,
-      "must be true, false, a hop count, or a comma-separated list of addresses, subnets " +
-        "or loopback/linklocal/uniquelocal",
+      "must be false, a hop count, a comma-separated list of addresses, subnets " +
+        "or loopback/linklocal/uniquelocal, or true (not in production)",
     )
     .default("false"),
   ALLOWED_ORIGINS: z
@@ -55,6 +55,7 @@ const ZEnv = z.object({
   LOGIN_EMAIL_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(15 * 60),
   LOGIN_MAX_FAILURES_PER_IP: ZInt(1, 100_000).default(100),
   LOGIN_IP_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(3600),
+  LOGIN_EMAIL_AND_IP_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(3600),
   API_KEY_RATE_LIMIT: ZInt(1, 1_000_000).default(600),
   API_KEY_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(3600),
   API_KEY_MAX_FAILURES_PER_IP: ZInt(1, 100_000).default(20),
@@ -63,6 +64,8 @@ const ZEnv = z.object({
   COLLECT_IP_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(60),
   COLLECT_VISITOR_RATE_LIMIT: ZInt(1, 1_000_000).default(120),
   COLLECT_VISITOR_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(60),
+  COLLECT_IDENTITY_RATE_LIMIT: ZInt(1, 1_000_000).default(600),
+  COLLECT_IDENTITY_RATE_WINDOW_SECONDS: ZInt(1, 60 * 60 * 24).default(60),
   BODY_LIMIT_BYTES: ZInt(1024, 50 * 1024 * 1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   SEED_DEMO: ZBool.optional(),
@@ -123,6 +126,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       serverEvents: { points: e.SERVER_EVENTS_RATE_LIMIT, durationSeconds: e.SERVER_EVENTS_RATE_WINDOW_SECONDS },
       loginPerEmail: { points: e.LOGIN_MAX_FAILURES_PER_EMAIL, durationSeconds: e.LOGIN_EMAIL_WINDOW_SECONDS },
       loginPerIp: { points: e.LOGIN_MAX_FAILURES_PER_IP, durationSeconds: e.LOGIN_IP_WINDOW_SECONDS },
+      // One point: while an email is over its budget, only an address with no failure on it is checked.
+      loginPerEmailAndIp: { points: 1, durationSeconds: e.LOGIN_EMAIL_AND_IP_WINDOW_SECONDS },
       apiKey: { points: e.API_KEY_RATE_LIMIT, durationSeconds: e.API_KEY_RATE_WINDOW_SECONDS },
       apiKeyFailuresPerIp: { points: e.API_KEY_MAX_FAILURES_PER_IP, durationSeconds: e.API_KEY_FAILURE_WINDOW_SECONDS },
       bodyBytes: e.BODY_LIMIT_BYTES,
@@ -137,25 +142,39 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-/** Production refuses to start without a session secret, a secrets key, PostgreSQL and Redis. */
+/**
+ * Production refuses to start without a session secret, a secrets key, PostgreSQL and Redis, and
+ * with TRUST_PROXY=true, which believes every X-Forwarded-For entry.
+ */
 function requireProductionSettings(e: z.infer<typeof ZEnv>): void {
   const missing = (["SESSION_SECRET", "SECRETS_KEY", "REDIS_URL", "DATABASE_URL"] as const).filter((k) => !e[k]);
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `Invalid configuration:\n${missing.map((k) => `  ${k}: required when NODE_ENV=production`).join("\n")}`,
+  const lines = missing.map((k) => `  ${k}: required when NODE_ENV=production`);
+  if (e.TRUST_PROXY === "true") {
+    lines.push(
+      "  TRUST_PROXY: true is refused when NODE_ENV=production: every client could choose its address " +
+        "(X-Forwarded-For) and so escape the per-IP limits; " +
+        "set the hop count (1 behind one proxy) or the proxies' addresses",
     );
   }
+  if (lines.length > 0) throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
 }
 
-/** The tracking snippet's door (POST /api/collect): batches per client IP, and per visitor of a site. */
+/**
+ * The tracking snippet's door (POST /api/collect): batches per client IP, per visitor of a site,
+ * and identities (visitor ids and email-only emails, each a profile) per site and client IP.
+ */
 function collectLimitsOf(e: z.infer<typeof ZEnv>) {
   return {
     perIp: { points: e.COLLECT_IP_RATE_LIMIT, durationSeconds: e.COLLECT_IP_RATE_WINDOW_SECONDS },
     perVisitor: { points: e.COLLECT_VISITOR_RATE_LIMIT, durationSeconds: e.COLLECT_VISITOR_RATE_WINDOW_SECONDS },
+    identitiesPerIp: { points: e.COLLECT_IDENTITY_RATE_LIMIT, durationSeconds: e.COLLECT_IDENTITY_RATE_WINDOW_SECONDS },
   };
 }
 
-/** Express's `trust proxy`: true/false, a hop count, or a comma-separated list of addresses. */
+/**
+ * Express's `trust proxy`: false, a hop count, or a comma-separated list of proxy addresses; true
+ * (trust every hop, so the client's own X-Forwarded-For) only outside production.
+ */
 function parseTrustProxy(value: string): boolean | number | string[] {
   if (value === "true") return true;
   if (value === "false") return false;

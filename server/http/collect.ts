@@ -27,7 +27,8 @@ type TCollectSite = { id: string; workspaceId: string; domain: string };
  * `POST /api/collect` (and its CORS preflight): the tracking snippet's door. Public — no
  * session, no CSRF guard, no API key — so it is mounted before all three; what stands in for
  * authentication is the site's domain, which the page's Origin must match, and rate limits per
- * client IP and per visitor. Batches are recorded by the one ingest use case as CLIENT events.
+ * client IP, per site and client IP (identities) and per visitor. Batches are recorded by the
+ * one ingest use case as CLIENT events.
  */
 export function collectRoutes(deps: TDeps): Router {
   const routes = Router();
@@ -106,7 +107,7 @@ async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
     return sendError(req, res, validationFailed(parsed.error.issues));
   }
   const { events, sentAt } = parsed.data;
-  await limitVisitors(deps, site.id, events);
+  await limitIdentities(deps, req, site.id, events);
   const result = await ingestEvents(deps.db, {
     workspaceId: site.workspaceId,
     actor: { kind: "browser", siteId: site.id },
@@ -129,9 +130,30 @@ async function siteFor(deps: TDeps, req: Request, body: unknown): Promise<TColle
   ]);
 }
 
-/** One point per distinct visitor of the batch, so one browser cannot flood a site however it batches. */
-async function limitVisitors(deps: TDeps, siteId: string, events: { visitorId?: string }[]): Promise<void> {
+/**
+ * One point per distinct identity of the batch (its visitor ids, and the emails of events without
+ * one: each may be a new profile) per site and client IP, so one address cannot mint profiles
+ * however it batches; then one point per distinct visitor, so one browser cannot flood a site.
+ */
+async function limitIdentities(
+  deps: TDeps,
+  req: Request,
+  siteId: string,
+  events: { visitorId?: string; email?: string }[],
+): Promise<void> {
   const visitors = new Set(events.flatMap((e) => (e.visitorId === undefined ? [] : [e.visitorId])));
+  const emailsOnly = new Set(events.flatMap((e) => (e.visitorId === undefined && e.email ? [e.email] : [])));
+  try {
+    await consumePoint(
+      deps.limiters.collectIdentitiesPerIp,
+      `${siteId}:${clientIp(req)}`,
+      "Too many visitors and emails from this address",
+      visitors.size + emailsOnly.size,
+    );
+  } catch (err) {
+    countOutcome(deps, err instanceof DomainError ? `identity_${err.code.toLowerCase()}` : "error");
+    throw err;
+  }
   try {
     for (const visitorId of visitors) {
       await consumePoint(deps.limiters.collectPerVisitor, `${siteId}:${visitorId}`, "Too many tracking requests");

@@ -72,22 +72,39 @@ async function askStore<T>(op: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Spends one point. Resolves with the state for the headers; rejects with RATE_LIMITED (carrying
- * the state and Retry-After) when the budget is spent, or SERVICE_UNAVAILABLE when the store fails.
+ * Spends one point (or `points`). Resolves with the state for the headers; rejects with
+ * RATE_LIMITED (carrying the state and Retry-After) when the budget is spent, or
+ * SERVICE_UNAVAILABLE when the store fails.
  */
 export async function consumePoint(
   limiter: RateLimiterAbstract,
   key: string,
   message?: string,
+  points = 1,
 ): Promise<TRateLimitState> {
+  const spent = await spendPoint(limiter, key, points);
+  if (!spent.over) return spent.state;
+  throw new RateLimitedError(
+    message ?? `Rate limit of ${limiter.points} requests per ${limiter.duration} s exceeded`,
+    spent.state,
+  );
+}
+
+/**
+ * Spends points and says whether that went over the budget, for callers that weigh several
+ * budgets together; rejects only when the store fails (SERVICE_UNAVAILABLE). Points spent over
+ * the budget still count, so hammering a spent budget does not refill it.
+ */
+export async function spendPoint(
+  limiter: RateLimiterAbstract,
+  key: string,
+  points = 1,
+): Promise<{ over: boolean; state: TRateLimitState }> {
   try {
-    return stateOf(limiter, await askStore(() => limiter.consume(key)));
+    return { over: false, state: stateOf(limiter, await askStore(() => limiter.consume(key, points))) };
   } catch (err) {
     if (!(err instanceof RateLimiterRes)) throw err;
-    throw new RateLimitedError(
-      message ?? `Rate limit of ${limiter.points} requests per ${limiter.duration} s exceeded`,
-      stateOf(limiter, err),
-    );
+    return { over: true, state: stateOf(limiter, err) };
   }
 }
 

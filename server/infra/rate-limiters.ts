@@ -5,16 +5,24 @@ import type { TRedis } from "./redis.ts";
 export type TRateLimiters = {
   /** Requests to tracking.recordServerEvents per session user. */
   serverEvents: RateLimiterAbstract;
-  /** Failed logins per email and per client IP, against password guessing. */
+  /**
+   * Failed logins per email, per client IP, and per (email, client IP) pair, against password
+   * guessing without lockout: the rule is in server/auth/login.ts.
+   */
   loginPerEmail: RateLimiterAbstract;
   loginPerIp: RateLimiterAbstract;
+  loginPerEmailAndIp: RateLimiterAbstract;
   /** MCP tool calls per API key. */
   apiKey: RateLimiterAbstract;
   /** Failed API key attempts per client IP, against secret guessing. */
   apiKeyFailuresPerIp: RateLimiterAbstract;
-  /** Tracking snippet batches (POST /api/collect) per client IP, and per site and visitor id. */
+  /**
+   * Tracking snippet batches (POST /api/collect) per client IP, and per site and visitor id; and
+   * identities (new profiles at most) per site and client IP.
+   */
   collectPerIp: RateLimiterAbstract;
   collectPerVisitor: RateLimiterAbstract;
+  collectIdentitiesPerIp: RateLimiterAbstract;
 };
 
 /**
@@ -37,9 +45,11 @@ export function createRateLimiters(
     serverEvents: make("server-events", config.limits.serverEvents),
     loginPerEmail: make("login-email", config.limits.loginPerEmail),
     loginPerIp: make("login-ip", config.limits.loginPerIp),
+    loginPerEmailAndIp: make("login-email-ip", config.limits.loginPerEmailAndIp),
     apiKey: make("api-key", config.limits.apiKey),
     apiKeyFailuresPerIp: make("api-key-fail-ip", config.limits.apiKeyFailuresPerIp),
     collectPerIp: make("collect-ip", config.collect.perIp),
     collectPerVisitor: make("collect-visitor", config.collect.perVisitor),
+    collectIdentitiesPerIp: make("collect-identity-ip", config.collect.identitiesPerIp),
   };
 }

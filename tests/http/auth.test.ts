@@ -141,13 +141,16 @@ describe("REST /api/auth", () => {
     }
   });
 
-  it(`throttles an email after ${EMAIL_LIMIT} failures, from any address, even with the right password`, async () => {
+  it(`failures from one address never stop the right password from another (no lockout)`, async () => {
     const user = await createTestUser(app.db.prisma);
-    for (let i = 0; i < EMAIL_LIMIT; i++) {
+    const stranger = freshIp();
+    for (let i = 0; i < EMAIL_LIMIT + 1; i++) {
       const email = i % 2 ? user.email.toUpperCase() : user.email; // one budget per address, whatever the case
-      expect((await postLogin({ email, password: `guess-${i}` }, { ip: freshIp() })).status).toBe(401);
+      const res = await postLogin({ email, password: `guess-${i}` }, { ip: stranger });
+      expect(res.status).toBe(i < EMAIL_LIMIT ? 401 : 429);
     }
-    const blocked = await postLogin({ email: user.email, password: user.password }, { ip: freshIp() });
+    // The stranger's own address stays blocked for this email, even with the right password.
+    const blocked = await postLogin({ email: user.email, password: user.password }, { ip: stranger });
     expect(blocked.status).toBe(429);
     const retryAfter = Number(blocked.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
@@ -157,33 +160,57 @@ describe("REST /api/auth", () => {
       data: { reason: "RATE_LIMITED", httpStatus: 429 },
     });
     expect(sessionCookieOf(blocked)).toBeUndefined();
-    // Other accounts are not affected.
-    expect(
-      (await postLogin({ email: seed.owner.email, password: seed.owner.password }, { ip: freshIp() })).status,
-    ).toBe(200);
+    // The owner, from an address with no failure on this email, logs in.
+    const owner = await postLogin({ email: user.email, password: user.password }, { ip: freshIp() });
+    expect(owner.status).toBe(200);
+    expect(sessionCookieOf(owner)).toBeDefined();
   });
 
-  it(`parallel guesses cannot pass the throttle: of ${EMAIL_LIMIT * 3} at once, ≤ ${EMAIL_LIMIT} checked`, async () => {
+  it(`over the email's budget, a guesser gets one guess per address: the guesses per email stay bounded`, async () => {
     const user = await createTestUser(app.db.prisma);
+    const first = freshIp();
+    for (let i = 0; i < EMAIL_LIMIT; i++)
+      expect((await postLogin({ email: user.email, password: `guess-${i}` }, { ip: first })).status).toBe(401);
+    for (let a = 0; a < 4; a++) {
+      const ip = freshIp();
+      expect((await postLogin({ email: user.email, password: `spread-${a}` }, { ip })).status).toBe(401);
+      for (const password of ["again", user.password])
+        expect((await postLogin({ email: user.email, password }, { ip })).status).toBe(429);
+    }
+    // Other accounts are not affected, from any of those addresses.
+    expect((await postLogin({ email: seed.owner.email, password: seed.owner.password }, { ip: first })).status).toBe(
+      200,
+    );
+  });
+
+  it(`parallel guesses from one address: of ${EMAIL_LIMIT * 3} at once, ≤ ${EMAIL_LIMIT} checked`, async () => {
+    const user = await createTestUser(app.db.prisma);
+    const ip = freshIp();
     const answers = await Promise.all(
       Array.from({ length: EMAIL_LIMIT * 3 }, (_, i) =>
-        postLogin({ email: user.email, password: `guess-${i}` }, { ip: freshIp() }),
+        postLogin({ email: user.email, password: `guess-${i}` }, { ip }),
       ),
     );
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 401)).toHaveLength(EMAIL_LIMIT);
     expect(statuses.filter((s) => s === 429)).toHaveLength(EMAIL_LIMIT * 2);
-    expect((await postLogin({ email: user.email, password: user.password }, { ip: freshIp() })).status).toBe(429);
+    expect((await postLogin({ email: user.email, password: user.password }, { ip })).status).toBe(429);
+    expect((await postLogin({ email: user.email, password: user.password }, { ip: freshIp() })).status).toBe(200);
   });
 
-  it("a successful login forgives the email's earlier failures", async () => {
+  it("a successful login clears the address's failures on that email", async () => {
     const user = await createTestUser(app.db.prisma);
-    const ip = freshIp;
-    for (let i = 0; i < EMAIL_LIMIT - 1; i++)
-      expect((await postLogin({ email: user.email, password: "nope" }, { ip: ip() })).status).toBe(401);
-    expect((await postLogin({ email: user.email, password: user.password }, { ip: ip() })).status).toBe(200);
+    const mine = freshIp();
+    expect((await postLogin({ email: user.email, password: "typo" }, { ip: mine })).status).toBe(401);
+    expect((await postLogin({ email: user.email, password: user.password }, { ip: mine })).status).toBe(200);
+    const stranger = freshIp();
+    const statuses = [];
     for (let i = 0; i < EMAIL_LIMIT; i++)
-      expect((await postLogin({ email: user.email, password: "nope" }, { ip: ip() })).status).toBe(401);
+      statuses.push((await postLogin({ email: user.email, password: "nope" }, { ip: stranger })).status);
+    // The typo counts for the email too: the stranger's last guess found the email over its budget.
+    expect(statuses).toEqual([...Array<number>(EMAIL_LIMIT - 1).fill(401), 429]);
+    // The email is over its budget now; this address's typo was forgiven by the login, so it is clean.
+    expect((await postLogin({ email: user.email, password: user.password }, { ip: mine })).status).toBe(200);
   });
 
   it(`throttles an address after ${IP_LIMIT} failures across emails; other addresses still log in`, async () => {
@@ -284,15 +311,16 @@ describe("tRPC auth.* through the dashboard client", () => {
     });
   });
 
-  it("throttles per email on tRPC too, with Retry-After on the 429", async () => {
+  it("throttles on tRPC too, with Retry-After on the 429", async () => {
     const user = await createTestUser(app.db.prisma);
+    const ip = freshIp();
     let last: Response | undefined;
     const client = createDashboardClient({
       baseUrl: app.baseUrl,
       fetch: async (input, init) =>
         (last = await fetch(input, {
           ...init,
-          headers: { ...(init?.headers as Record<string, string>), "x-forwarded-for": freshIp() },
+          headers: { ...(init?.headers as Record<string, string>), "x-forwarded-for": ip },
         })),
     });
     for (let i = 0; i < EMAIL_LIMIT; i++) {

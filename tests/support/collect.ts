@@ -30,6 +30,8 @@ export type TCollectRequest = {
   site?: string;
   /** The body as sent: an object is sent as JSON text. */
   body: unknown;
+  /** More request headers (X-Forwarded-For, say). */
+  headers?: Record<string, string>;
 };
 
 /** `POST /api/collect` as a page's snippet would send it (text/plain JSON, a browser's agent). */
@@ -39,6 +41,7 @@ export function postCollect(baseUrl: string, req: TCollectRequest): Promise<Resp
     "user-agent": req.userAgent ?? BROWSER_UA,
   });
   if (req.origin !== null) headers.set("origin", req.origin ?? "https://shop.example.com");
+  for (const [name, value] of Object.entries(req.headers ?? {})) headers.set(name, value);
   const query = req.site === undefined ? "" : `?site=${encodeURIComponent(req.site)}`;
   const body = typeof req.body === "string" ? req.body : JSON.stringify(req.body);
   return fetch(`${baseUrl}/api/collect${query}`, { method: "POST", headers, body });

@@ -93,8 +93,16 @@ describe("start-up warnings", () => {
     expect(warning).toMatch(/login answers 200 but sets no cookie.*TRUST_PROXY/);
   });
 
-  it.each(["true", "1", "loopback"])("production with TRUST_PROXY=%s: nothing to say", (trustProxy) => {
+  it.each(["1", "loopback", "10.0.0.7"])("production with TRUST_PROXY=%s: nothing to say", (trustProxy) => {
     expect(startupWarnings(loadConfig({ ...production, TRUST_PROXY: trustProxy }))).toEqual([]);
+  });
+
+  it("TRUST_PROXY=true outside production: every client could choose its address, said at start-up", () => {
+    const configured = { NODE_ENV: "development", SESSION_SECRET: "y".repeat(32), SECRETS_KEY: "cd".repeat(32) };
+    expect(startupWarnings(loadConfig({ ...configured, TRUST_PROXY: "true" }))).toEqual([
+      expect.stringMatching(/^TRUST_PROXY=true .*choose its address.*per-IP limit/),
+    ]);
+    expect(startupWarnings(loadConfig({ ...configured, TRUST_PROXY: "1" }))).toEqual([]);
   });
 
   it("development without SESSION_SECRET or SECRETS_KEY: nothing survives a restart or is shared", () => {

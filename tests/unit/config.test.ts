@@ -45,6 +45,7 @@ describe("loadConfig", () => {
       serverEvents: { points: 600, durationSeconds: 3600 },
       loginPerEmail: { points: 5, durationSeconds: 900 },
       loginPerIp: { points: 100, durationSeconds: 3600 },
+      loginPerEmailAndIp: { points: 1, durationSeconds: 3600 },
       apiKey: { points: 600, durationSeconds: 3600 },
       apiKeyFailuresPerIp: { points: 20, durationSeconds: 900 },
       bodyBytes: 1024 * 1024,
@@ -82,6 +83,12 @@ describe("loadConfig", () => {
     ["SEED_DEMO", "maybe"],
     ["TRUST_PROXY", "yes"],
     ["TRUST_PROXY", "10.0.0.0/99"],
+    ["TRUST_PROXY", "-1"],
+    ["TRUST_PROXY", "1.5"],
+    ["TRUST_PROXY", "10.0.0.1/8/8"],
+    ["TRUST_PROXY", "anywhere"],
+    ["LOGIN_EMAIL_AND_IP_WINDOW_SECONDS", "0"],
+    ["COLLECT_IDENTITY_RATE_LIMIT", "0"],
     ["ALLOWED_ORIGINS", "not an origin"],
     ["ALLOWED_ORIGINS", "https://app.example.com/dashboard"],
   ])("names the variable when %s=%s is invalid", (name, value) => {
@@ -98,6 +105,21 @@ describe("loadConfig", () => {
     const onlyRedis = configError(withoutRedis);
     expect(onlyRedis).toContain("REDIS_URL");
     expect(onlyRedis).not.toContain("SESSION_SECRET");
+  });
+
+  it("refuses TRUST_PROXY=true in production, naming it and why; a hop count or a list is fine", () => {
+    const message = configError({ ...PRODUCTION, TRUST_PROXY: "true" });
+    expect(message.split("\n")).toHaveLength(2);
+    expect(message).toMatch(
+      /TRUST_PROXY: true is refused when NODE_ENV=production: every client could choose its address/,
+    );
+    expect(configError({ NODE_ENV: "production", TRUST_PROXY: "true" })).toMatch(/SESSION_SECRET[^]*TRUST_PROXY: true/);
+    expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: "1" }).trustProxy).toBe(1);
+    expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: "10.0.0.0/8,fd00::1" }).trustProxy).toEqual([
+      "10.0.0.0/8",
+      "fd00::1",
+    ]);
+    expect(loadConfig({ NODE_ENV: "development", TRUST_PROXY: "true" }).trustProxy).toBe(true);
   });
 
   it("reads SECRETS_KEY as 32 bytes of hex or base64 and refuses any other length, naming it", () => {
@@ -128,7 +150,10 @@ describe("loadConfig", () => {
     ["false", false],
     ["1", 1],
     ["2", 2],
+    ["0", 0],
     ["loopback", ["loopback"]],
+    ["linklocal,uniquelocal", ["linklocal", "uniquelocal"]],
+    ["203.0.113.7", ["203.0.113.7"]],
     ["loopback, 10.0.0.0/8 ,::1,192.168.0.0/255.255.0.0", ["loopback", "10.0.0.0/8", "::1", "192.168.0.0/255.255.0.0"]],
   ] as const)("parses TRUST_PROXY=%s", (value, expected) => {
     expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);

@@ -32,7 +32,8 @@ export const loginMeta: TProcedureMeta = {
     description:
       "Checks email and password and starts a new session " +
       "(a fresh session id, set as an HttpOnly SameSite=Lax cookie). " +
-      "Failed attempts are throttled per email and per client IP: over the budget the answer is 429 with Retry-After.",
+      "Failed attempts are throttled per client IP and per email and address, never locking the account out: " +
+      "over the budget the answer is 429 with Retry-After.",
     errorResponses: {
       400: "Invalid input",
       401: "Wrong email or password",

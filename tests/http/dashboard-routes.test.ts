@@ -13,7 +13,8 @@ const get = (path: string) => fetch(`${app.baseUrl}${path}`, { redirect: "manual
 
 describe("/app: the dashboard's files", () => {
   it("index.html for /app/ and any app route, never cached, under the dashboard's own CSP", async () => {
-    for (const path of ["/app/", "/app/login", "/app/w/ws_1/sites/site_1/events"]) {
+    // A malformed address too (finding row 8): the page itself shows what is wrong with it.
+    for (const path of ["/app/", "/app/login", "/app/w/ws_1/sites/site_1/events", "/app/w/%E0%A4%A/search?q=%"]) {
       const res = await get(path);
       expect(res.status, path).toBe(200);
       expect(res.headers.get("content-type")).toMatch(/^text\/html/);

@@ -1,6 +1,7 @@
-import { Component, type ComponentChildren } from "preact";
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, toApiError, whenSessionEnds, type TApiError, type TSessionUser } from "./api.ts";
+import { BadAddressPage, ErrorBoundary, NotFoundPage } from "./error-pages.tsx";
 import { EventsPage } from "./pages/events.tsx";
 import { HomePage } from "./pages/home.tsx";
 import { InstallPage } from "./pages/install.tsx";
@@ -9,18 +10,18 @@ import { ProfilePage } from "./pages/profile.tsx";
 import { SearchForm, SearchPage } from "./pages/search.tsx";
 import { matchRoute, navigate, paths, useLocation, type TRoute } from "./router.ts";
 import { SessionContext } from "./session.ts";
-import { ErrorBox, Link, Loading, PageTitle } from "./ui.tsx";
+import { ErrorBox, Link, Loading } from "./ui.tsx";
 
 /**
  * The shell: who is logged in (`auth.me` once at start), the header, and the page for the URL.
  * Any 401 after that (expired or revoked session) sends the user to log in, then back.
  */
 export function App() {
-  const { path, query } = useLocation();
+  const { path, search, query } = useLocation();
   const [session, setSession] = useState<TSessionUser | null | undefined>(undefined);
   const [notice, setNotice] = useState<string>();
   const [startError, setStartError] = useState<TApiError>();
-  const route = matchRoute(path);
+  const route = matchRoute(path, search);
 
   useEffect(() => {
     whenSessionEnds(() => {
@@ -74,9 +75,9 @@ export function App() {
           </>
         }
       >
-        <Boundary key={path}>
+        <ErrorBoundary key={path}>
           <Page route={route} query={query} />
-        </Boundary>
+        </ErrorBoundary>
       </Shell>
     </SessionContext.Provider>
   );
@@ -99,16 +100,11 @@ function Page({ route, query }: { route: TRoute; query: URLSearchParams }) {
       return <ProfilePage workspaceId={route.workspaceId} profileId={route.profileId} />;
     case "search":
       return <SearchPage workspaceId={route.workspaceId} by={query.get("by") ?? "email"} q={query.get("q") ?? ""} />;
+    case "badAddress":
+      return <BadAddressPage part={route.part} />;
     case "login":
     case "notFound":
-      return (
-        <section>
-          <PageTitle>Page not found</PageTitle>
-          <p>
-            There is no dashboard page at this address. <Link href={paths.home()}>Go to your sites</Link>.
-          </p>
-        </section>
-      );
+      return <NotFoundPage />;
   }
 }
 
@@ -127,15 +123,4 @@ function Shell({ header, children }: { header?: ComponentChildren; children: Com
       <main id="main">{children}</main>
     </>
   );
-}
-
-/** A page that throws while rendering shows the error instead of a blank screen. */
-class Boundary extends Component<{ children: ComponentChildren }, { error?: TApiError }> {
-  override state: { error?: TApiError } = {};
-  override componentDidCatch(err: unknown) {
-    this.setState({ error: toApiError(err) });
-  }
-  override render() {
-    return this.state.error ? <ErrorBox error={this.state.error} /> : this.props.children;
-  }
 }

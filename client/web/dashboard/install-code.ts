@@ -1,25 +1,29 @@
-/** The install instructions of a site, filled in with this server's origin and the site's ids. */
+import type { TValidId } from "./ids.ts";
+import { htmlAttr, shellQuote } from "./quote.ts";
+
+/**
+ * The install instructions of a site, filled in with this server's origin and the site's ids. Ids
+ * are only taken validated (`TValidId`), and every value is still escaped for where it lands.
+ */
 
 export const QUEUE_STUB =
   "window.funnelfizz=window.funnelfizz||function(){(funnelfizz.q=funnelfizz.q||[]).push(arguments)}";
 
-export function snippetTag(origin: string, siteId: string): string {
-  return `<script async src="${origin}/fz.js" data-site="${siteId}"></script>`;
+export function snippetTag(origin: string, siteId: TValidId): string {
+  return `<script async src="${htmlAttr(origin)}/fz.js" data-site="${htmlAttr(siteId)}"></script>`;
 }
 
 export function stubTag(): string {
   return `<script>${QUEUE_STUB}</script>`;
 }
 
-/** Shell-quoted for single quotes. */
-const sq = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
-
 export function loginCurl(origin: string, email: string): string {
   const body = JSON.stringify({ email, password: "<password>" });
-  return `curl -c cookies.txt -H 'Content-Type: application/json' \\\n  -d ${sq(body)} ${origin}/api/auth/login`;
+  const url = shellQuote(`${origin}/api/auth/login`);
+  return `curl -c cookies.txt -H 'Content-Type: application/json' \\\n  -d ${shellQuote(body)} ${url}`;
 }
 
-export function recordCurl(origin: string, workspaceId: string, siteId: string): string {
+export function recordCurl(origin: string, workspaceId: TValidId, siteId: TValidId): string {
   const body = JSON.stringify({
     siteId,
     // Shaped like a real visitor id; the messageId makes a second run a duplicate, not a second signup.
@@ -32,8 +36,8 @@ export function recordCurl(origin: string, workspaceId: string, siteId: string):
       },
     ],
   });
-  const url = `${origin}/api/tracking/server-events?workspaceId=${encodeURIComponent(workspaceId)}`;
-  return `curl -b cookies.txt -H 'Content-Type: application/json' \\\n  -d ${sq(body)} \\\n  ${sq(url)}`;
+  const url = shellQuote(`${origin}/api/tracking/server-events?workspaceId=${encodeURIComponent(workspaceId)}`);
+  return `curl -b cookies.txt -H 'Content-Type: application/json' \\\n  -d ${shellQuote(body)} \\\n  ${url}`;
 }
 
 /** The event the "Send a test server event" button records: its own visitor, so it is easy to find. */

@@ -3,14 +3,23 @@ import { api, toApiError, type TApiError, type TRecordResult } from "../api.ts";
 import { loginCurl, recordCurl, snippetTag, stubTag, testEvent } from "../install-code.ts";
 import { paths } from "../router.ts";
 import { roleIn, useSession } from "../session.ts";
-import { ErrorBox, Link, PageTitle } from "../ui.tsx";
+import { ErrorBox, Link, Loading, PageTitle } from "../ui.tsx";
 import { SiteNav } from "./site-nav.tsx";
+import { SiteNotFound, useSiteOfWorkspace } from "./site-of-workspace.tsx";
 
 const WRITE_ROLES = new Set(["ADMIN", "MANAGER"]);
 
-/** What to paste where: the browser snippet, the curl for server events, and a test event button. */
-export function InstallPage({ workspaceId, siteId }: { workspaceId: string; siteId: string }) {
+/**
+ * What to paste where: the browser snippet, the curl for server events, and a test event button.
+ * Only for a site of the workspace, and built from its validated ids: the URL's text is never copied.
+ */
+export function InstallPage(props: { workspaceId: string; siteId: string }) {
   const session = useSession();
+  const found = useSiteOfWorkspace(props.workspaceId, props.siteId);
+  if (found.state === "loading") return <Loading what="the site" />;
+  if (found.state === "failed") return <ErrorBox error={found.error} />;
+  if (found.state === "missing") return <SiteNotFound error={found.error} />;
+  const { workspaceId, siteId } = found;
   const origin = location.origin;
   return (
     <section>

@@ -122,16 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     // Normalized like a browser's Origin header (lower-case host, no default port) so they compare equal.
     allowedOrigins: splitList(e.ALLOWED_ORIGINS).map((o) => new URL(o).origin),
-    limits: {
-      serverEvents: { points: e.SERVER_EVENTS_RATE_LIMIT, durationSeconds: e.SERVER_EVENTS_RATE_WINDOW_SECONDS },
-      loginPerEmail: { points: e.LOGIN_MAX_FAILURES_PER_EMAIL, durationSeconds: e.LOGIN_EMAIL_WINDOW_SECONDS },
-      loginPerIp: { points: e.LOGIN_MAX_FAILURES_PER_IP, durationSeconds: e.LOGIN_IP_WINDOW_SECONDS },
-      // One point: while an email is over its budget, only an address with no failure on it is checked.
-      loginPerEmailAndIp: { points: 1, durationSeconds: e.LOGIN_EMAIL_AND_IP_WINDOW_SECONDS },
-      apiKey: { points: e.API_KEY_RATE_LIMIT, durationSeconds: e.API_KEY_RATE_WINDOW_SECONDS },
-      apiKeyFailuresPerIp: { points: e.API_KEY_MAX_FAILURES_PER_IP, durationSeconds: e.API_KEY_FAILURE_WINDOW_SECONDS },
-      bodyBytes: e.BODY_LIMIT_BYTES,
-    },
+    limits: limitsOf(e),
     collect: collectLimitsOf(e),
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
@@ -157,6 +148,20 @@ function requireProductionSettings(e: z.infer<typeof ZEnv>): void {
     );
   }
   if (lines.length > 0) throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+}
+
+/** The request limits: per session user, logins, API keys, and the body size. */
+function limitsOf(e: z.infer<typeof ZEnv>) {
+  return {
+    serverEvents: { points: e.SERVER_EVENTS_RATE_LIMIT, durationSeconds: e.SERVER_EVENTS_RATE_WINDOW_SECONDS },
+    loginPerEmail: { points: e.LOGIN_MAX_FAILURES_PER_EMAIL, durationSeconds: e.LOGIN_EMAIL_WINDOW_SECONDS },
+    loginPerIp: { points: e.LOGIN_MAX_FAILURES_PER_IP, durationSeconds: e.LOGIN_IP_WINDOW_SECONDS },
+    // One point: while an email is over its budget, only an address with no failure on it is checked.
+    loginPerEmailAndIp: { points: 1, durationSeconds: e.LOGIN_EMAIL_AND_IP_WINDOW_SECONDS },
+    apiKey: { points: e.API_KEY_RATE_LIMIT, durationSeconds: e.API_KEY_RATE_WINDOW_SECONDS },
+    apiKeyFailuresPerIp: { points: e.API_KEY_MAX_FAILURES_PER_IP, durationSeconds: e.API_KEY_FAILURE_WINDOW_SECONDS },
+    bodyBytes: e.BODY_LIMIT_BYTES,
+  };
 }
 
 /**

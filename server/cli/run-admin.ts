@@ -116,7 +116,7 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
   try {
     if (!db) db = await openConfiguredDatabase(io, !command.migratesItself);
     const log = (line: string) => io.stderr.write(`${line}\n`);
-    const secrets = async () => (io.secrets ?? (await withLocalSecrets(loadConfig(io.env))).secrets);
+    const secrets = async () => io.secrets ?? (await withLocalSecrets(loadConfig(io.env))).secrets;
     const result = await command.run({ db, log, secrets }, input);
     const text = json ? JSON.stringify(result.json) : result.text;
     if (text) io.stdout.write(`${text}\n`);

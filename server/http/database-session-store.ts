@@ -34,8 +34,7 @@ export class DatabaseSessionStore extends Store {
 
   override set(sid: string, session: SessionData, callback?: TCallback): void {
     this.sweepNowAndThen();
-    preparedQuery(this.db, "session_set")
-      .rows`INSERT INTO sessions (sid, sess, expires_at)
+    preparedQuery(this.db, "session_set").rows`INSERT INTO sessions (sid, sess, expires_at)
         VALUES (${sid}, ${JSON.stringify(session)}::jsonb, ${this.expiryOf(session)})
         ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expires_at = EXCLUDED.expires_at`.then(
       () => callback?.(),

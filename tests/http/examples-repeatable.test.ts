@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asValidId } from "../../client/web/dashboard/ids.ts";
 import { recordCurl } from "../../client/web/dashboard/install-code.ts";
 import { formatBanner } from "../../server/banner.ts";
 import type { TSeededWorkspace } from "../support/fixtures.ts";
@@ -66,7 +67,14 @@ describe("every record example is safe to repeat", () => {
         return Promise.resolve(bodyOf(line ?? ""));
       },
     ],
-    ["the Install page", () => Promise.resolve(bodyOf(recordCurl("http://localhost:3000", "ws_1", "site_1")))],
+    [
+      "the Install page",
+      () => {
+        const [ws, site] = [asValidId(seed.workspace.id), asValidId(seed.site.id)];
+        if (!ws || !site) throw new Error("the seeded ids are not valid ids");
+        return Promise.resolve(bodyOf(recordCurl("http://localhost:3000", ws, site)));
+      },
+    ],
     ["the README", () => documentedBody("README.md")],
     ["docs/api.md", () => documentedBody("docs/api.md")],
   ];

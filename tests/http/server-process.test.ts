@@ -13,6 +13,8 @@ import { arrayContaining, stringMatching } from "../support/matchers.ts";
  */
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const START_TIMEOUT_MS = 120_000;
+/** The visitor of the banner's example event. */
+const VISITOR = "v_8f14e45fceea167a5a36dedd4bea2543";
 
 type TServer = { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> };
 
@@ -126,11 +128,11 @@ describe("the server process (npm start on the embedded default)", () => {
       expect(login.status).toBe(200);
       const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
       const found = await fetch(
-        `${baseUrl}/api/profiles/lookup?workspaceId=${field(first, "workspace")}&visitorId=v_8f14e45fceea167a5a36dedd4bea2543`,
+        `${baseUrl}/api/profiles/lookup?workspaceId=${field(first, "workspace")}&visitorId=${VISITOR}`,
         { headers: { cookie } },
       );
       expect(await found.json()).toMatchObject({
-        profile: { eventCount: 1, identifiers: arrayContaining([{ kind: "VISITOR", value: "v_8f14e45fceea167a5a36dedd4bea2543" }]) },
+        profile: { eventCount: 1, identifiers: arrayContaining([{ kind: "VISITOR", value: VISITOR }]) },
       });
 
       expect(await stop(server)).toBe(0);

@@ -23,6 +23,7 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   "apiKeys-revoke": { keyId: EXAMPLE_IDS.keyId },
   // Stripe shows the endpoint's real secret on its dashboard; this one has the right shape.
   "sites-setStripeSecret": { siteId: EXAMPLE_IDS.siteId, secret: "whsec_replace_with_your_endpoint_secret" },
+  "sites-setBrowserStageCeiling": { siteId: EXAMPLE_IDS.siteId, ceiling: "CONSIDERATION" },
   "tracking-recordServerEvents": {
     siteId: EXAMPLE_IDS.siteId,
     events: [

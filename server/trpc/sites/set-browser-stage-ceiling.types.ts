@@ -33,7 +33,7 @@ export const ZBrowserStageCeiling = z
 export const ZSetBrowserStageCeilingInput = z.strictObject({
   ...ZWorkspaceScope.shape,
   siteId: ZStorableId(40).describe("A tracking site of the workspace.").meta({ example: "site_456" }),
-  ceiling: ZBrowserStageCeiling.meta({ example: "CONSIDERATION" }),
+  ceiling: ZBrowserStageCeiling,
 });
 
 export const ZSetBrowserStageCeilingOutput = z.object({

@@ -1,4 +1,11 @@
-import { Channel, EventSource, FunnelStage, IdentifierKind, WorkspaceRole } from "../../generated/prisma/enums.ts";
+import {
+  Channel,
+  EventSource,
+  FunnelStage,
+  IdentifierKind,
+  MessageScope,
+  WorkspaceRole,
+} from "../../generated/prisma/enums.ts";
 
 /**
  * The database's enums as ordered tuples (for `z.enum` and ordered comparisons) and types. Their
@@ -24,3 +31,7 @@ export type TWorkspaceRole = WorkspaceRole;
 
 export const EVENT_SOURCES = valuesOf(EventSource);
 export type TEventSource = EventSource;
+
+/** The messageId namespaces: an id is unique per (site, namespace). */
+export const MESSAGE_SCOPES = valuesOf(MessageScope);
+export type TMessageScope = MessageScope;

@@ -9,7 +9,8 @@ export const ZRecordedEvent = z.object({
   status: z
     .enum(["recorded", "duplicate"])
     .describe(
-      "`recorded` now, or `duplicate`: its messageId was already recorded for the site, nothing was written again.",
+      "`recorded` now, or `duplicate`: its messageId was already recorded for the site through a door of the same " +
+        "trust (the browser's ids and the backends' are apart), nothing was written again.",
     ),
   channel: z.enum(CHANNELS).describe("Acquisition channel categorized from referrer, UTM and click ids."),
   stage: z.enum(FUNNEL_STAGES).describe("The profile's stage in the site's funnel after this request."),
@@ -23,12 +24,23 @@ export const ZRecordedEvent = z.object({
     .describe(
       "Profiles sharing an identifier with this event that were NOT merged because they carry a different email.",
     ),
+  stageCapped: z
+    .object({ requested: z.enum(FUNNEL_STAGES), ceiling: z.enum(FUNNEL_STAGES) })
+    .optional()
+    .describe(
+      "Set when the event's type implies a stage past what its door may reach (the browser door: the site's " +
+        "ceiling, TRIAL by default, never CUSTOMER): the event is recorded as sent, but it moved the profile to " +
+        "`ceiling` at most, not to `requested`.",
+    ),
 });
 export type TRecordedEvent = z.infer<typeof ZRecordedEvent>;
 
 export const ZRecordResult = z.object({
   accepted: z.number().int().describe("Events recorded now."),
-  duplicates: z.number().int().describe("Events already recorded earlier (same messageId for the site)."),
+  duplicates: z
+    .number()
+    .int()
+    .describe("Events already recorded earlier (same messageId for the site, through a door of the same trust)."),
   events: z.array(ZRecordedEvent).describe("One entry per event of the request, in request order."),
 });
 export type TRecordResult = z.infer<typeof ZRecordResult>;

@@ -1,5 +1,6 @@
 import type { PrismaClient, WorkspaceRole } from "../../generated/prisma/client.ts";
 import { newId } from "../db/ids.ts";
+import type { TFunnelStage } from "../db/enums.ts";
 import type { TDatabase } from "../db/database.ts";
 import { preparedQuery } from "../db/sql.ts";
 
@@ -70,6 +71,22 @@ export function createSite(
       name: data.name ?? domain,
     },
   });
+}
+
+/**
+ * Sets how far the site's browser door may advance a stage (the caller passes one of
+ * BROWSER_STAGE_CEILINGS; the column's CHECK refuses anything else). A workspace id scopes it to
+ * that workspace's sites; none: any site (the admin CLI). False when there is no such site.
+ */
+export async function setBrowserStageCeiling(
+  prisma: PrismaClient,
+  input: { siteId: string; workspaceId?: string; ceiling: TFunnelStage },
+): Promise<boolean> {
+  const { count } = await prisma.trackingSite.updateMany({
+    where: { id: input.siteId, ...(input.workspaceId === undefined ? {} : { workspaceId: input.workspaceId }) },
+    data: { browserStageCeiling: input.ceiling },
+  });
+  return count === 1;
 }
 
 export function listSites(prisma: PrismaClient, workspaceId: string) {

@@ -77,10 +77,12 @@ const SEED_STATEMENTS: { sql: string; params: (t: TSeedTarget) => unknown[] }[] 
   },
   {
     sql: `
-      INSERT INTO tracking_events (id, workspace_id, site_id, source, type, visitor_id, email, user_id, profile_id,
-        path, referrer, utm_source, utm_medium, channel, channel_rule, props, message_id, occurred_at, received_at)
+      INSERT INTO tracking_events (id, workspace_id, site_id, source, message_scope, type, visitor_id, email, user_id,
+        profile_id, path, referrer, utm_source, utm_medium, channel, channel_rule, props, message_id, occurred_at,
+        received_at)
       SELECT 'evt_seed_' || n || '_' || k, $1, $2,
         CASE WHEN k = 4 THEN 'SERVER' ELSE 'CLIENT' END::"EventSource",
+        CASE WHEN k = 4 THEN 'TRUSTED' ELSE 'PUBLIC' END::"MessageScope",
         CASE WHEN k = 4 THEN 'signup' ELSE 'pageview' END,
         'sv_' || n,
         CASE WHEN k = 4 AND n <= $4::int / 4 THEN 's' || n || '@seed.example' END,

@@ -2,7 +2,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, revokeApiKey, type TApiKeyScope } from "../../server/api-keys/api-keys.ts";
-import { type TSeededWorkspace, uid } from "../support/fixtures.ts";
+import { setBrowserStageCeiling } from "../../server/workspaces/workspaces.repo.ts";
+import { createTestSite, type TSeededWorkspace, uid } from "../support/fixtures.ts";
 import { jsonOf, startTestApp, type TTestApp } from "../support/test-app.ts";
 
 const KEY_RATE_LIMIT = 8;
@@ -131,6 +132,27 @@ describe("MCP over Streamable HTTP", () => {
     expect(found.timeline.map((t) => t.type)).toEqual(["signup", "visit"]);
     const row = await app.db.prisma.apiKey.findUniqueOrThrow({ where: { id: key.id } });
     expect(row.lastUsedAt).not.toBeNull();
+    await client.close();
+  });
+
+  it("advances stages as far as the rules say: the browser door's ceiling does not bind a key", async () => {
+    const site = await createTestSite(app.db.prisma, { workspaceId: seed.workspace.id, funnelId: seed.funnel.id });
+    await setBrowserStageCeiling(app.db.prisma, { siteId: site.id, ceiling: "AWARENESS" });
+    const client = await connect((await newKey()).secret);
+    const written = await client.callTool({
+      name: "write_custom_events",
+      arguments: {
+        siteId: site.id,
+        events: [
+          { type: "trial_start", visitorId: `v_${uid()}` },
+          { type: "subscription_active", visitorId: `v_${uid()}` },
+        ],
+      },
+    });
+    expect(bodyOf<TWritten>(written).events.map((e) => [e.status, e.stage])).toEqual([
+      ["recorded", "TRIAL"],
+      ["recorded", "CUSTOMER"],
+    ]);
     await client.close();
   });
 

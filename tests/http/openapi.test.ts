@@ -85,6 +85,7 @@ describe("GET /api/openapi.json", () => {
       ["/profiles/lookup", "get"],
       ["/profiles/{profileId}", "get"],
       ["/sites/stripe-secret", "post"],
+      ["/sites/browser-stage-ceiling", "post"],
     ] as const) {
       expect(security(path, method), `${method} ${path}`).toEqual([{ sessionCookie: [] }]);
     }

@@ -160,7 +160,7 @@ describe(`OpenAPI: POST ${PATH}`, () => {
     expect(schema.required).toEqual(["requestId", "accepted", "duplicates", "events"]);
     const event = schema.properties!.events!.items!;
     expect(Object.keys(event.properties!).sort()).toEqual(
-      ["channel", "eventId", "index", "merged", "mergeRefused", "profileId", "stage", "status"].sort(),
+      ["channel", "eventId", "index", "merged", "mergeRefused", "profileId", "stage", "stageCapped", "status"].sort(),
     );
     expect(event.properties!.status).toMatchObject({ enum: ["recorded", "duplicate"] });
     const undescribed = [

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAdmin } from "../../server/cli/run-admin.ts";
+import { setBrowserStageCeiling } from "../../server/workspaces/workspaces.repo.ts";
 import { uid, type TSeededWorkspace } from "../support/fixtures.ts";
 import { countIngestRows, loadProfile, NOTHING_WRITTEN } from "../support/ingest-state.ts";
 import { jsonOf, startTestApp, type TTestApp } from "../support/test-app.ts";
@@ -174,6 +175,8 @@ describe("setting the signing secret", () => {
 describe("POST /api/webhooks/stripe/{siteId}", () => {
   it("checkout then subscription active: CUSTOMER on one timeline with a REST event; resends: nothing", async () => {
     const own = await connectedSite();
+    // The browser door's ceiling binds the browser door only.
+    await setBrowserStageCeiling(app.db.prisma, { siteId: own.site.id, ceiling: "AWARENESS" });
     const visitorId = `v_${uid()}`;
     const target = { secret: own.secret, siteId: own.site.id };
     const signup = await rest(`/tracking/server-events?workspaceId=${own.workspace.id}`, own.cookie, {

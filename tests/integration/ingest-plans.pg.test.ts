@@ -76,13 +76,10 @@ async function lookUp(identifiers: TIdentifier[], messageIds: string[]) {
   plans.length = 0;
   await client.query("BEGIN");
   try {
-    const opened = await openBatch(
-      tx,
-      { workspaceId: ws.workspace.id, siteId: ws.site.id },
-      [],
-      identifiers,
-      messageIds,
-    );
+    const opened = await openBatch(tx, { workspaceId: ws.workspace.id, siteId: ws.site.id }, [], identifiers, {
+      scope: "TRUSTED",
+      ids: messageIds,
+    });
     const state = opened!.locked;
     const owners = await findOwners(tx, ws.workspace.id, identifiers);
     return { state, owners };
@@ -106,10 +103,10 @@ async function grow() {
     [ws.workspace.id, GROWN],
   );
   await client.query(
-    `INSERT INTO tracking_events (id, workspace_id, site_id, source, type, profile_id, channel, channel_rule,
-       message_id, occurred_at, received_at)
-     SELECT 'evt_grown_' || n, $1, $2, 'SERVER', 'pageview', 'prf_grown_' || n, 'direct', 'none', 'm_grown_' || n,
-       now(), now()
+    `INSERT INTO tracking_events (id, workspace_id, site_id, source, message_scope, type, profile_id, channel,
+       channel_rule, message_id, occurred_at, received_at)
+     SELECT 'evt_grown_' || n, $1, $2, 'SERVER', 'TRUSTED', 'pageview', 'prf_grown_' || n, 'direct', 'none',
+       'm_grown_' || n, now(), now()
      FROM generate_series(1, $3::int) AS n`,
     [ws.workspace.id, ws.site.id, GROWN],
   );

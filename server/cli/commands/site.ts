@@ -1,7 +1,14 @@
 import { z } from "zod";
 import type { PrismaClient } from "../../../generated/prisma/client.ts";
 import { setStripeWebhookSecret, ZStripeWebhookSecret } from "../../stripe/webhook-secret.ts";
-import { createSite, findDefaultFunnel, findFunnel, listSites } from "../../workspaces/workspaces.repo.ts";
+import { BROWSER_STAGE_CEILINGS } from "../../tracking/ingest/trust.ts";
+import {
+  createSite,
+  findDefaultFunnel,
+  findFunnel,
+  listSites,
+  setBrowserStageCeiling,
+} from "../../workspaces/workspaces.repo.ts";
 import { CommandFailedError, defineCommand, ZCliId, ZCliName } from "../command.ts";
 import { requireWorkspace } from "./workspace.ts";
 
@@ -109,5 +116,25 @@ export const siteStripeSecret = defineCommand({
     if (!(await setStripeWebhookSecret(db.prisma, key, { siteId: input.site, secret: input.secret })))
       throw new CommandFailedError(`no site ${input.site}`);
     return { text: input.site, json: { siteId: input.site, stripeWebhookSecretSet: true } };
+  },
+});
+
+export const siteBrowserStageCeiling = defineCommand({
+  name: "site browser-stage-ceiling",
+  summary: `Set how far the tracking snippet's events may advance a stage (${BROWSER_STAGE_CEILINGS.join("|")})`,
+  usage: `site browser-stage-ceiling --site <id> --stage <${BROWSER_STAGE_CEILINGS.join("|")}>`,
+  options: { site: { required: true }, stage: { required: true } },
+  input: z.object({
+    site: ZCliId,
+    stage: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .pipe(z.enum(BROWSER_STAGE_CEILINGS, `must be one of ${BROWSER_STAGE_CEILINGS.join(", ")} (never CUSTOMER)`)),
+  }),
+  async run({ db }, input) {
+    if (!(await setBrowserStageCeiling(db.prisma, { siteId: input.site, ceiling: input.stage })))
+      throw new CommandFailedError(`no site ${input.site}`);
+    return { text: input.site, json: { siteId: input.site, browserStageCeiling: input.stage } };
   },
 });

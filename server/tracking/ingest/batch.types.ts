@@ -1,10 +1,11 @@
-import type { TEventSource } from "../../db/enums.ts";
+import type { TEventSource, TMessageScope } from "../../db/enums.ts";
 import type { TFunnelStage } from "../stages.ts";
 import type { TIdentifier, TMerge } from "./plan-profiles.ts";
 
 /** The shapes the ingest's two statements read and write (ingest.repo.ts, write-batch.repo.ts). */
 
-export type TSite = { id: string; funnelId: string; domain: string };
+/** The site a batch is for; `browserStageCeiling` caps the browser door's stages (trust.ts). */
+export type TSite = { id: string; funnelId: string; domain: string; browserStageCeiling: TFunnelStage };
 
 /** The request's scope: the workspace acting and the site it names (not yet known to be the workspace's). */
 export type TScope = { workspaceId: string; siteId: string };
@@ -83,6 +84,8 @@ export type TBatchWrite = {
   now: Date;
   /** Where the batch's events come from: a backend (SERVER) or the tracking snippet (CLIENT). */
   source: TEventSource;
+  /** The namespace the batch's messageIds are unique in: its door's (trust.ts). */
+  messageScope: TMessageScope;
   /** Profiles to create; their delta is their whole history so far. */
   newProfiles: TProfileDelta[];
   /** Existing live profiles the batch touches. */

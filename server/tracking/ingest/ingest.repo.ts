@@ -1,3 +1,4 @@
+import type { TMessageScope } from "../../db/enums.ts";
 import { namedSql, sql, type TSqlTx } from "../../db/sql.ts";
 import type { TFunnelStage } from "../stages.ts";
 import type { TLockedState, TOwnerRow, TScope, TSite, TStoredEvent } from "./batch.types.ts";
@@ -19,14 +20,18 @@ import type { TIdentifier } from "./plan-profiles.ts";
 type Tx = TSqlTx;
 
 /**
- * The site, if it belongs to the workspace; with it, the transaction's advisory locks (in the
- * given sorted order, so two requests never deadlock). The locks serialize requests about the
- * same identifiers and messageIds; others do not wait. No site: no locks taken.
+ * The site, if it belongs to the workspace, with its browser stage ceiling (trust.ts); with it,
+ * the transaction's advisory locks (in the given sorted order, so two requests never deadlock).
+ * The locks serialize requests about the same identifiers and messageIds; others do not wait. No
+ * site: no locks taken.
  */
 const siteAndLocks = (scope: TScope, sortedKeys: number[]) => sql`
-    SELECT s.id, s.funnel_id AS "funnelId", s.domain,
+    SELECT s.id, s.funnel_id AS "funnelId", s.domain, s.browser_stage_ceiling AS "browserStageCeiling",
       (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k) FROM unnest(${sortedKeys}::bigint[]) AS k) AS l) AS locks
     FROM tracking_sites s WHERE s.id = ${scope.siteId} AND s.workspace_id = ${scope.workspaceId}`;
+
+/** The batch's messageIds and the namespace they are unique in (the door's, trust.ts). */
+export type TMessageIds = { scope: TMessageScope; ids: string[] };
 
 /**
  * Opens the batch in ONE round trip: BEGIN, the site check with the advisory locks, then (its own
@@ -38,7 +43,7 @@ export async function openBatch(
   scope: TScope,
   sortedKeys: number[],
   identifiers: TIdentifier[],
-  messageIds: string[],
+  messageIds: TMessageIds,
 ): Promise<{ site: TSite; locked: TLockedState } | null> {
   const [sites, lockRows] = await tx.together(
     siteAndLocks(scope, sortedKeys),
@@ -47,7 +52,7 @@ export async function openBatch(
   const site = (sites as TSite[])[0];
   if (!site) return null;
   return {
-    site: { id: site.id, funnelId: site.funnelId, domain: site.domain },
+    site: { id: site.id, funnelId: site.funnelId, domain: site.domain, browserStageCeiling: site.browserStageCeiling },
     locked: lockedState(lockRows as TLockRow[]),
   };
 }
@@ -80,7 +85,8 @@ type TLockRow = {
 
 /**
  * Locks the live profiles that own any of the batch's identifiers, in id order (so two lockers
- * never deadlock), finds the events already recorded under the batch's messageIds, and reads who
+ * never deadlock), finds the events already recorded under the batch's messageIds in its
+ * namespace (never the other's: the public door must not learn of, nor shadow, a trusted id), and reads who
  * owns each identifier, with the owner's age and email (for merge decisions). The advisory locks
  * only cover the identifiers a request names; a profile is also reachable through its other
  * identifiers, so everything a request changes on an existing profile (a new email, a merge,
@@ -102,7 +108,7 @@ type TLockRow = {
  * deltas are index plans only when the planner knows the tables are large, so it is planned per
  * call until they are (CACHED_WRITE_PLAN_MIN_BYTES), and cached from then on.
  */
-const lockStatement = (scope: TScope, identifiers: TIdentifier[], messageIds: string[]) =>
+const lockStatement = (scope: TScope, identifiers: TIdentifier[], messageIds: TMessageIds) =>
   namedSql("ingest_lock_profiles")`
     WITH site AS MATERIALIZED (SELECT s.id, s.funnel_id FROM tracking_sites s
       WHERE s.id = ${scope.siteId} AND s.workspace_id = ${scope.workspaceId}),
@@ -130,9 +136,10 @@ const lockStatement = (scope: TScope, identifiers: TIdentifier[], messageIds: st
     UNION ALL
     SELECT 'recorded', p.live_id, e.message_id, e.id, e.channel::text, l.current_stage::text,
       NULL, NULL, NULL, NULL
-    FROM site CROSS JOIN (SELECT DISTINCT unnest(${messageIds}::text[])) AS m(message_id)
+    FROM site CROSS JOIN (SELECT DISTINCT unnest(${messageIds.ids}::text[])) AS m(message_id)
     CROSS JOIN LATERAL (SELECT e.message_id, e.id, e.profile_id, e.channel FROM tracking_events e
-      WHERE e.site_id = site.id AND e.message_id = m.message_id LIMIT 1) e
+      WHERE e.site_id = site.id AND e.message_scope = ${messageIds.scope}::"MessageScope"
+        AND e.message_id = m.message_id LIMIT 1) e
     CROSS JOIN LATERAL (SELECT COALESCE(p.merged_into_id, p.id) AS live_id FROM profiles p
       WHERE p.id = e.profile_id LIMIT 1) p
     LEFT JOIN LATERAL (SELECT l.current_stage FROM profile_funnel_links l

@@ -1,18 +1,22 @@
+import type { TMessageScope } from "../../db/enums.ts";
 import { identifierKey, type TIdentifier } from "./plan-profiles.ts";
 
 /**
- * Advisory-lock keys for the batch's identifiers (per workspace) and messageIds (per site), sorted
- * so that two requests always lock in the same order. The site is the one the body names: if it
- * is not the workspace's, the request fails before any lock is taken.
+ * Advisory-lock keys for the batch's identifiers (per workspace) and messageIds (per site and
+ * namespace: ids in different namespaces never conflict, so they need not wait for each other),
+ * sorted so that two requests always lock in the same order. The site is the one the body names:
+ * if it is not the workspace's, the request fails before any lock is taken.
  */
 export function lockKeysFor(
   scope: { workspaceId: string; siteId: string },
   identifiers: TIdentifier[],
+  messageScope: TMessageScope,
   messageIds: string[],
 ): number[] {
   const keys = new Set<number>();
   for (const i of identifiers) keys.add(advisoryLockKey(`${scope.workspaceId}|${identifierKey(i)}`));
-  for (const messageId of messageIds) keys.add(advisoryLockKey(`${scope.siteId}|msg|${messageId}`));
+  const prefix = `${scope.siteId}|msg|${messageScope}|`;
+  for (const messageId of messageIds) keys.add(advisoryLockKey(prefix + messageId));
   return [...keys].sort((a, b) => a - b);
 }
 

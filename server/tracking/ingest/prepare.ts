@@ -5,6 +5,7 @@ import type { TRecordServerEventsBody, TServerEvent } from "../server-event.sche
 import { stageForEvent, type TFunnelStage } from "../stages.ts";
 import type { TSite } from "./batch.types.ts";
 import { identifierKey, type TIdentifier } from "./plan-profiles.ts";
+import { cappedStage, type TStageCapped } from "./trust.ts";
 
 /**
  * An event as the use case takes it: the public shape plus fields only our own translators set
@@ -26,7 +27,10 @@ export type TPrepared = {
   occurredAt: Date;
   channel: TChannel;
   channelRule: string;
+  /** The stage it moves its profile to: its rule's, at most the door's ceiling. */
   stage: TFunnelStage;
+  /** Set when the ceiling lowered the rule's stage. */
+  stageCapped: TStageCapped | undefined;
 };
 
 /** The identifiers an event names, in a fixed order: visitor, email, user id, Stripe customer. */
@@ -46,17 +50,21 @@ export function uniqueIdentifiers(lists: TIdentifier[][]): TIdentifier[] {
   return [...seen.values()];
 }
 
-/** Decides what can be decided of an event before the database is read: id, channel, stage, time. */
+/**
+ * Decides what can be decided of an event before the database is read: id, channel, stage (capped
+ * at the door's ceiling, null for none), time.
+ */
 export function prepare(
   event: TDomainEvent,
   index: number,
   identifiers: TIdentifier[],
-  sentAt: string | undefined,
-  site: TSite,
-  now: Date,
+  batch: { sentAt: string | undefined; site: TSite; ceiling: TFunnelStage | null; now: Date },
 ): TPrepared {
+  const { sentAt, site, ceiling, now } = batch;
   const { referrer, path, utm } = event;
   const { channel, rule } = categorizeChannel({ referrer, path, utm, siteDomain: site.domain });
+  const requested = stageForEvent(event.type);
+  const stage = cappedStage(requested, ceiling);
   return {
     index,
     event,
@@ -65,7 +73,8 @@ export function prepare(
     channelRule: rule,
     id: newId("evt"),
     occurredAt: occurredAt(event.timestamp, sentAt, now),
-    stage: stageForEvent(event.type),
+    stage,
+    stageCapped: stage === requested ? undefined : { requested, ceiling: stage },
   };
 }
 

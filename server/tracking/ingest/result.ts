@@ -35,6 +35,7 @@ export function buildResult(
       stage: stages.get(profileId) ?? p.stage,
       ...(merged.length ? { merged } : {}),
       ...(refused ? { mergeRefused: { profileIds: refused, reason: "different_email" as const } } : {}),
+      ...(p.stageCapped ? { stageCapped: p.stageCapped } : {}),
     };
   });
   return { accepted: fresh.length, duplicates: duplicates.size, events };

@@ -4,6 +4,7 @@ import { recordedBy, sourceOf, storedUserId, type TActor } from "./actor.ts";
 import type { TBatchWrite, TEventRow, TProfileDelta, TSite } from "./batch.types.ts";
 import type { TPrepared } from "./prepare.ts";
 import type { TResolved } from "./resolve.ts";
+import { trustOf } from "./trust.ts";
 
 /** Everything the batch writes, as rows: one statement stores it all. */
 export function toBatchWrite(
@@ -39,6 +40,7 @@ export function toBatchWrite(
     merges,
     identifiers: plan.newIdentifiers,
     source: sourceOf(actor),
+    messageScope: trustOf(actor).messageScope,
     events: fresh.map((p, i) => toEventRow(p, profileOf(i), actor)),
     timeline: [...mergeEntries, ...eventEntries],
   };

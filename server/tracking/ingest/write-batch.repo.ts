@@ -136,8 +136,9 @@ export async function writeBatch(tx: TSqlTx, w: TBatchWrite): Promise<Map<string
     moved_timeline AS (
       UPDATE profile_events e SET profile_id = m.survivor FROM m WHERE e.profile_id = m.loser),
     new_events AS (
-      INSERT INTO tracking_events (workspace_id, site_id, source, received_at, ${EVENT_INSERT_COLUMNS})
-      SELECT ${w.workspaceId}, ${w.site.id}, ${w.source}::"EventSource", ${w.now}, ${EVENT_SELECT_LIST}
+      INSERT INTO tracking_events (workspace_id, site_id, source, message_scope, received_at, ${EVENT_INSERT_COLUMNS})
+      SELECT ${w.workspaceId}, ${w.site.id}, ${w.source}::"EventSource", ${w.messageScope}::"MessageScope", ${w.now},
+        ${EVENT_SELECT_LIST}
       FROM unnest(${eventArrays(w.events, iso)}) AS u(${EVENT_INSERT_COLUMNS})),
     new_timeline AS (
       INSERT INTO profile_events (id, profile_id, workspace_id, funnel_id, tracking_event_id, type, detail, occurred_at,

@@ -4,7 +4,7 @@ import { EmbeddedDatabaseLockedError, openDatabase, type TDatabase } from "../db
 import { CommandFailedError, describeInputError, UsageError, type TCommand } from "./command.ts";
 import { keyCreate, keyList, keyRevoke } from "./commands/key.ts";
 import { migrate } from "./commands/migrate.ts";
-import { siteCreate, siteList, siteStripeSecret } from "./commands/site.ts";
+import { siteCreate, siteIdentity, siteList, siteStripeSecret } from "./commands/site.ts";
 import { userCreate, userPassword } from "./commands/user.ts";
 import { sessionRevoke } from "./commands/session.ts";
 import { memberAdd, memberRemove, workspaceCreate } from "./commands/workspace.ts";
@@ -42,6 +42,7 @@ const COMMANDS: TCommand[] = [
   siteCreate,
   siteList,
   siteStripeSecret,
+  siteIdentity,
   keyCreate,
   keyList,
   keyRevoke,

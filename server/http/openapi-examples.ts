@@ -23,6 +23,8 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   "apiKeys-revoke": { keyId: EXAMPLE_IDS.keyId },
   // Stripe shows the endpoint's real secret on its dashboard; this one has the right shape.
   "sites-setStripeSecret": { siteId: EXAMPLE_IDS.siteId, secret: "whsec_replace_with_your_endpoint_secret" },
+  // Rotating with `required: false` first gets the secret to your backend before browsers must send HMACs.
+  "sites-setIdentityVerification": { siteId: EXAMPLE_IDS.siteId, required: true },
   "tracking-recordServerEvents": {
     siteId: EXAMPLE_IDS.siteId,
     events: [

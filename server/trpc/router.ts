@@ -9,6 +9,7 @@ import { get } from "./profiles/get.ts";
 import { lookup } from "./profiles/lookup.ts";
 import { listEvents } from "./tracking/list-events.ts";
 import { list as listSites } from "./sites/list.ts";
+import { setIdentityVerification } from "./sites/set-identity-verification.ts";
 import { setStripeSecret } from "./sites/set-stripe-secret.ts";
 import { recordServerEvents } from "./tracking/record-server-events.ts";
 
@@ -18,7 +19,7 @@ export const appRouter = router({
   tracking: router({ recordServerEvents, listEvents }),
   profiles: router({ lookup, get }),
   apiKeys: router({ create: createApiKey, list: listApiKeys, revoke: revokeApiKey }),
-  sites: router({ list: listSites, setStripeSecret }),
+  sites: router({ list: listSites, setStripeSecret, setIdentityVerification }),
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,7 +4,13 @@
  */
 type TFunnelfizzCommand =
   | [command: "event", name: string, props?: Record<string, unknown>]
-  | [command: "identify", email: string, traits?: Record<string, unknown>];
+  | [
+      command: "identify",
+      email: string,
+      traits?: Record<string, unknown> | null,
+      /** `emailHmac`: your backend's HMAC of the email, for a site that requires identity verification. */
+      options?: { emailHmac?: string },
+    ];
 
 interface Window {
   funnelfizz: ((...command: TFunnelfizzCommand) => void) & { q?: TFunnelfizzCommand[] };

@@ -5,8 +5,8 @@ import { EmbeddedDatabaseLockedError, openDatabase, type TDatabase } from "../db
 import { CommandFailedError, describeInputError, UsageError, type TCommand } from "./command.ts";
 import { keyCreate, keyList, keyRevoke } from "./commands/key.ts";
 import { migrate } from "./commands/migrate.ts";
-import { siteBrowserStageCeiling, siteCreate, siteList, siteStripeSecret } from "./commands/site.ts";
 import { userCreate, userPassword } from "./commands/user.ts";
+import { siteBrowserStageCeiling, siteCreate, siteIdentity, siteList, siteStripeSecret } from "./commands/site.ts";
 import { sessionRevoke } from "./commands/session.ts";
 import { memberAdd, memberRemove, workspaceCreate } from "./commands/workspace.ts";
 
@@ -46,6 +46,7 @@ const COMMANDS: TCommand[] = [
   siteList,
   siteStripeSecret,
   siteBrowserStageCeiling,
+  siteIdentity,
   keyCreate,
   keyList,
   keyRevoke,

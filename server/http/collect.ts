@@ -2,10 +2,12 @@ import { Router, type NextFunction, type Request, type Response } from "express"
 import { DomainError, validationFailed } from "../errors/domain-error.ts";
 import { consumePoint } from "../infra/rate-limit.ts";
 import { isBotUserAgent } from "../tracking/bots.ts";
-import { collectSiteId, withUtmFromPath, ZCollectBody } from "../tracking/collect.schema.ts";
+import { collectSiteId, withUtmFromPath, ZCollectBody, type TCollectBody } from "../tracking/collect.schema.ts";
+import { withoutEmailHmacs, withVerifiedEmails } from "../tracking/identity-verification.ts";
+import { openIdentitySecret } from "../tracking/identity-verification.repo.ts";
 import { ingestEvents } from "../tracking/ingest/ingest-events.ts";
 import type { TDeps } from "../deps.ts";
-import { findSiteById } from "../workspaces/workspaces.repo.ts";
+import { findSiteById, type TSiteDomain } from "../workspaces/workspaces.repo.ts";
 import { jsonBody } from "./body.ts";
 import { clientIp } from "./client-ip.ts";
 import { allowOrigin, answerPreflight, originMatchesDomain, originRefused } from "./collect-cors.ts";
@@ -21,7 +23,11 @@ const METRIC_HELP = "Tracking snippet batches (POST /api/collect) by outcome.";
  */
 const COLLECT_MEDIA_TYPE = /^(text\/plain|application\/json)\s*(;|$)/i;
 
-type TCollectSite = { id: string; workspaceId: string; domain: string };
+const UNVERIFIED_METRIC = "collect_unverified_emails_total";
+const UNVERIFIED_METRIC_HELP = "Browser emails dropped for want of a valid identity-verification HMAC.";
+
+type TCollectSite = TSiteDomain;
+type TCollectEvent = TCollectBody["events"][number];
 
 /**
  * `POST /api/collect` (and its CORS preflight): the tracking snippet's door. Public — no
@@ -106,15 +112,37 @@ async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
     countOutcome(deps, "invalid");
     return sendError(req, res, validationFailed(parsed.error.issues));
   }
-  const { events, sentAt } = parsed.data;
-  await limitIdentities(deps, req, site.id, events);
-  const result = await ingestEvents(deps.db, {
-    workspaceId: site.workspaceId,
-    actor: { kind: "browser", siteId: site.id },
-    body: { siteId: site.id, sentAt, events: events.map(withUtmFromPath) },
-  });
+  const { sentAt } = parsed.data;
+  await limitIdentities(deps, req, site.id, parsed.data.events);
+  const { events, unverified } = verifiedEvents(deps, site, parsed.data.events);
+  // Every event was an unverified email alone: nothing whose it is is left to record.
+  const result =
+    events.length === 0
+      ? { accepted: 0, duplicates: 0 }
+      : await ingestEvents(deps.db, {
+          workspaceId: site.workspaceId,
+          actor: { kind: "browser", siteId: site.id },
+          body: { siteId: site.id, sentAt, events: events.map(withUtmFromPath) },
+        });
   countOutcome(deps, "recorded");
-  res.json({ received: true, outcome: "recorded", accepted: result.accepted, duplicates: result.duplicates });
+  if (unverified > 0) deps.metrics.inc(UNVERIFIED_METRIC, UNVERIFIED_METRIC_HELP, {}, unverified);
+  res.json({
+    received: true,
+    outcome: "recorded",
+    accepted: result.accepted,
+    duplicates: result.duplicates,
+    // A count only: the public door says nothing about which email failed or why.
+    ...(site.requireIdentityVerification ? { unverifiedEmails: unverified } : {}),
+  });
+}
+
+/**
+ * A site that requires identity verification keeps an email only with its valid HMAC; one that
+ * does not takes emails as sent and ignores `emailHmac`.
+ */
+function verifiedEvents(deps: TDeps, site: TCollectSite, events: TCollectEvent[]) {
+  if (!site.requireIdentityVerification) return { events: withoutEmailHmacs(events), unverified: 0 };
+  return withVerifiedEmails(events, openIdentitySecret(deps.config.secrets.key, site.identitySecret));
 }
 
 /** The batch's site, from the `site` query parameter or the body's `siteId`; 400/404 naming `siteId` if none. */

@@ -171,11 +171,14 @@ export const ZServerEvent = z
           "is reported as a duplicate and not recorded again.",
       ),
   })
-  .superRefine((e, ctx) => {
-    if (e.visitorId === undefined && e.email === undefined && e.userId === undefined) {
-      ctx.addIssue({ code: "custom", message: "needs at least one identity: visitorId, email or userId", path: [] });
-    }
-  });
+  .superRefine((e, ctx) => refineIdentity(e, ctx));
+
+/** An event must say whose it is (the browser door's event schema checks it too). */
+export function refineIdentity(e: { visitorId?: string; email?: string; userId?: string }, ctx: z.RefinementCtx) {
+  if (e.visitorId === undefined && e.email === undefined && e.userId === undefined) {
+    ctx.addIssue({ code: "custom", message: "needs at least one identity: visitorId, email or userId", path: [] });
+  }
+}
 
 export type TServerEvent = z.infer<typeof ZServerEvent>;
 

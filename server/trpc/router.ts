@@ -10,6 +10,7 @@ import { lookup } from "./profiles/lookup.ts";
 import { listEvents } from "./tracking/list-events.ts";
 import { list as listSites } from "./sites/list.ts";
 import { setBrowserStageCeiling } from "./sites/set-browser-stage-ceiling.ts";
+import { setIdentityVerification } from "./sites/set-identity-verification.ts";
 import { setStripeSecret } from "./sites/set-stripe-secret.ts";
 import { recordServerEvents } from "./tracking/record-server-events.ts";
 
@@ -19,7 +20,7 @@ export const appRouter = router({
   tracking: router({ recordServerEvents, listEvents }),
   profiles: router({ lookup, get }),
   apiKeys: router({ create: createApiKey, list: listApiKeys, revoke: revokeApiKey }),
-  sites: router({ list: listSites, setStripeSecret, setBrowserStageCeiling }),
+  sites: router({ list: listSites, setStripeSecret, setBrowserStageCeiling, setIdentityVerification }),
 });
 
 export type AppRouter = typeof appRouter;

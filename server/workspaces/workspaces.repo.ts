@@ -111,8 +111,17 @@ export function findSiteInWorkspace(prisma: PrismaClient, workspaceId: string, s
  */
 export async function findSiteById(db: TDatabase, siteId: string): Promise<TSiteDomain | undefined> {
   const [site] = await preparedQuery(db, "site_by_id").rows<TSiteDomain>`
-    SELECT id, workspace_id AS "workspaceId", domain FROM tracking_sites WHERE id = ${siteId}`;
+    SELECT id, workspace_id AS "workspaceId", domain,
+      require_identity_verification AS "requireIdentityVerification", identity_secret AS "identitySecret"
+    FROM tracking_sites WHERE id = ${siteId}`;
   return site;
 }
 
-export type TSiteDomain = { id: string; workspaceId: string; domain: string };
+export type TSiteDomain = {
+  id: string;
+  workspaceId: string;
+  domain: string;
+  requireIdentityVerification: boolean;
+  /** Sealed (secret-box); opened only by the collect door of a site that requires verification. */
+  identitySecret: string | null;
+};

@@ -85,6 +85,7 @@ describe("OpenAPI examples", () => {
     const order = ["tracking-recordServerEvents", "tracking-listEvents", "profiles-lookup", "profiles-get"];
     order.push("apiKeys-create", "apiKeys-list", "apiKeys-revoke", "sites-list", "sites-setStripeSecret");
     order.push("sites-setBrowserStageCeiling");
+    order.push("sites-setIdentityVerification");
     order.push("auth-me", "auth-logout", "auth-login");
     const ids: Record<string, string> = { workspaceId: seed.workspace.id, siteId: seed.site.id };
     // Its own session: the logout example ends it.

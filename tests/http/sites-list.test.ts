@@ -28,10 +28,11 @@ const listOverRest = (workspaceId: string, cookie?: string) =>
 
 describe("sites.list", () => {
   it("REST: the workspace's sites, oldest first: id, name, domain, funnel; any member may read", async () => {
+    const off = { identityVerification: { required: false, secretSet: false } };
     const expected = {
       items: [
-        { id: seed.site.id, name: "first.example.com", domain: "first.example.com", funnelId: seed.funnel.id },
-        { id: second.id, name: "Second shop", domain: "second.example.com", funnelId: seed.funnel.id },
+        { id: seed.site.id, name: "first.example.com", domain: "first.example.com", funnelId: seed.funnel.id, ...off },
+        { id: second.id, name: "Second shop", domain: "second.example.com", funnelId: seed.funnel.id, ...off },
       ],
     };
     for (const user of [seed.owner, seed.members.VIEW_ONLY!]) {

@@ -1,9 +1,9 @@
 /**
  * The tracking snippet (`/fz.js`): loaded by one tag on the customer's pages, it keeps a
  * first-party visitor id in the `_fn_vid` cookie and sends pageviews (also on History API
- * navigations), `funnelfizz('event', …)` and `funnelfizz('identify', …)` to `/api/collect` on the
- * host it was loaded from. Batches leave on a short timer, at 50 events, and with sendBeacon when
- * the page is hidden. It never throws into the host page: every entry point is wrapped.
+ * navigations), `funnelfizz('event', …)` and `funnelfizz('identify', email, traits?, { emailHmac }?)`
+ * to `/api/collect` on the host it was loaded from. Batches leave on a short timer, at 50 events,
+ * and with sendBeacon when the page is hidden. It never throws into the host page: every entry point is wrapped.
  */
 
 type TEvent = {
@@ -14,6 +14,7 @@ type TEvent = {
   timestamp: string;
   referrer?: string;
   email?: string;
+  emailHmac?: string;
   props?: Record<string, unknown>;
 };
 
@@ -25,6 +26,8 @@ const RETRY_DELAY_MS = 3000;
 /** What the server accepts (server-event.schema.ts): a call that breaks it is dropped here, not the whole batch. */
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Identity verification's proof of the email, computed by the site's backend (docs/collect.md). */
+const EMAIL_HMAC = /^[0-9a-f]{64}$/i;
 const MAX_PROPS_BYTES = 8192;
 const TEXT_PLAIN = "text/plain;charset=UTF-8";
 
@@ -149,13 +152,16 @@ function start(script: HTMLScriptElement, siteId: string): (...command: unknown[
   document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && hide());
   pageview();
 
-  return safely((...[command, a, b]: unknown[]) => {
+  return safely((...[command, a, b, c]: unknown[]) => {
     if (command === "event" && typeof a === "string" && EVENT_NAME.test(a)) {
       const props = propsOf(b);
       if (props) send(a, props);
     } else if (command === "identify" && typeof a === "string" && EMAIL.test(a.trim())) {
       const props = propsOf(b);
-      if (props) send("identify", { email: a.trim(), ...props });
+      // A malformed HMAC is left out rather than sent: the server would refuse the whole batch for it.
+      const emailHmac = (c as { emailHmac?: unknown } | undefined)?.emailHmac;
+      const proof = typeof emailHmac === "string" && EMAIL_HMAC.test(emailHmac) ? { emailHmac } : {};
+      if (props) send("identify", { email: a.trim(), ...proof, ...props });
     }
   });
 }

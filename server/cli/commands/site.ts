@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { PrismaClient } from "../../../generated/prisma/client.ts";
 import { setStripeWebhookSecret, ZStripeWebhookSecret } from "../../stripe/webhook-secret.ts";
 import { BROWSER_STAGE_CEILINGS } from "../../tracking/ingest/trust.ts";
+import { setIdentityVerification } from "../../tracking/identity-verification.repo.ts";
 import {
   createSite,
   findDefaultFunnel,
@@ -136,5 +137,40 @@ export const siteBrowserStageCeiling = defineCommand({
     if (!(await setBrowserStageCeiling(db.prisma, { siteId: input.site, ceiling: input.stage })))
       throw new CommandFailedError(`no site ${input.site}`);
     return { text: input.site, json: { siteId: input.site, browserStageCeiling: input.stage } };
+  },
+});
+
+export const siteIdentity = defineCommand({
+  name: "site identity",
+  summary:
+    "Require (--require) or stop requiring (--off) identity verification of the site's browser emails; " +
+    "prints the secret when one is created (first --require) or rotated (--rotate), and never again",
+  usage: "site identity --site <id> --require|--off [--rotate]",
+  options: {
+    site: { required: true },
+    require: { required: false, switch: true },
+    off: { required: false, switch: true },
+    rotate: { required: false, switch: true },
+  },
+  input: z
+    .object({
+      site: ZCliId,
+      require: z.boolean().optional(),
+      off: z.boolean().optional(),
+      rotate: z.boolean().optional(),
+    })
+    .refine((i) => i.require !== i.off, { path: ["require"], message: "give exactly one of --require or --off" }),
+  async run({ db, secrets }, input) {
+    const { key, keyConfigured, keptIn } = await secrets();
+    // A random per-process key would seal a secret that the server can never read.
+    if (!keyConfigured && !keptIn)
+      throw new CommandFailedError("SECRETS_KEY is not set: the server could not read the secret");
+    const change = await setIdentityVerification(db, key, {
+      siteId: input.site,
+      required: input.require === true,
+      rotate: input.rotate === true,
+    });
+    if (!change) throw new CommandFailedError(`no site ${input.site}`);
+    return { text: change.secret ?? change.siteId, json: change };
   },
 });

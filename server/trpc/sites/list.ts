@@ -1,3 +1,4 @@
+import { identityVerificationOf } from "../../tracking/identity-verification.repo.ts";
 import { listSites } from "../../workspaces/workspaces.repo.ts";
 import { workspaceReadProcedure } from "../middlewares.ts";
 import { listSitesMeta, ZListSitesOutput, type TListSitesOutput } from "./list.types.ts";
@@ -5,11 +6,19 @@ import { listSitesMeta, ZListSitesOutput, type TListSitesOutput } from "./list.t
 export const list = workspaceReadProcedure
   .meta(listSitesMeta)
   .output(ZListSitesOutput)
-  .query(async ({ ctx }): Promise<TListSitesOutput> => ({
-    items: (await listSites(ctx.db.prisma, ctx.workspace.id)).map(({ id, name, domain, funnelId }) => ({
-      id,
-      name,
-      domain,
-      funnelId,
-    })),
-  }));
+  .query(async ({ ctx }): Promise<TListSitesOutput> => {
+    const sites = await listSites(ctx.db.prisma, ctx.workspace.id);
+    const verification = await identityVerificationOf(
+      ctx.db,
+      sites.map((s) => s.id),
+    );
+    return {
+      items: sites.map(({ id, name, domain, funnelId }) => ({
+        id,
+        name,
+        domain,
+        funnelId,
+        identityVerification: verification.get(id) ?? { required: false, secretSet: false },
+      })),
+    };
+  });

@@ -20,6 +20,14 @@ export const ZSiteView = z.object({
   name: z.string(),
   domain: z.string(),
   funnelId: z.string().describe("The funnel whose stages this site's events move."),
+  identityVerification: z
+    .object({
+      required: z
+        .boolean()
+        .describe("Whether browser emails need a valid `emailHmac` (sites.setIdentityVerification)."),
+      secretSet: z.boolean().describe("Whether the site has a secret; the secret itself is never returned."),
+    })
+    .describe("Identity verification of browser emails."),
 });
 
 export const ZListSitesOutput = z.object({ items: z.array(ZSiteView) });

@@ -4,6 +4,8 @@ import { loginCurl, recordCurl, snippetTag, stubTag, testEvent } from "../instal
 import { paths } from "../router.ts";
 import { roleIn, useSession } from "../session.ts";
 import { ErrorBox, Link, Loading, PageTitle } from "../ui.tsx";
+import { CodeBlock } from "./code-block.tsx";
+import { IdentityVerificationSection } from "./identity-verification.tsx";
 import { SiteNav } from "./site-nav.tsx";
 import { SiteNotFound, useSiteOfWorkspace } from "./site-of-workspace.tsx";
 
@@ -33,6 +35,7 @@ export function InstallPage(props: { workspaceId: string; siteId: string }) {
         loaded, put this one-line queue stub first:
       </p>
       <CodeBlock id="stub" label="Queue stub" code={stubTag()} />
+      <IdentityVerificationSection workspaceId={workspaceId} siteId={siteId} role={roleIn(session, workspaceId)} />
       <h2>Server events</h2>
       <p>Log in once (the cookie goes into cookies.txt), then record events from your backend:</p>
       <CodeBlock id="curl-login" label="Log in with curl" code={loginCurl(origin, session.user.email)} />
@@ -44,34 +47,6 @@ export function InstallPage(props: { workspaceId: string; siteId: string }) {
       <h2>Send a test server event</h2>
       <TestEventButton workspaceId={workspaceId} siteId={siteId} role={roleIn(session, workspaceId)} />
     </section>
-  );
-}
-
-function CodeBlock({ id, label, code }: { id: string; label: string; code: string }) {
-  const [copied, setCopied] = useState<string>();
-  // The clipboard API needs a secure context (HTTPS or localhost); elsewhere the text is selected for Ctrl+C.
-  const copy = () =>
-    navigator.clipboard.writeText(code).then(
-      () => setCopied("Copied"),
-      () => {
-        const element = document.getElementById(id);
-        if (element) getSelection()?.selectAllChildren(element);
-        setCopied("Selected: press Ctrl+C to copy");
-      },
-    );
-  return (
-    <figure class="code">
-      <figcaption id={`${id}-label`}>{label}</figcaption>
-      <pre aria-labelledby={`${id}-label`} tabIndex={0}>
-        <code id={id}>{code}</code>
-      </pre>
-      <button type="button" class="secondary" onClick={() => void copy()} aria-describedby={`${id}-label`}>
-        Copy
-      </button>
-      <span class="muted" role="status">
-        {copied ? ` ${copied}` : ""}
-      </span>
-    </figure>
   );
 }
 

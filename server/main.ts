@@ -3,7 +3,7 @@ import { formatBanner, startupWarnings } from "./banner.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { EmbeddedDatabaseLockedError } from "./db/database.ts";
 import { createApp } from "./app.ts";
-import { drainOnShutdown } from "./http/drain.ts";
+import { drainOnShutdown, IDLE_GRACE_MS } from "./http/drain.ts";
 import { createLogger } from "./infra/logger.ts";
 import { createRuntime } from "./runtime.ts";
 import { findKnownWorkspace, seedDemoIfEmpty } from "./seed/demo.ts";
@@ -25,7 +25,8 @@ async function main() {
   for (const warning of startupWarnings(config)) logger.warn(warning);
   process.stdout.write(formatBanner({ base, database: runtime.deps.db.mode, demo, known, seedDemo: config.seedDemo }));
 
-  const drainer = drainOnShutdown(server);
+  // The idle connections' grace fits well inside the shutdown limit.
+  const drainer = drainOnShutdown(server, Math.min(IDLE_GRACE_MS, config.shutdownTimeoutMs / 2));
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;

@@ -90,7 +90,7 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
       logger.error("procedure failed", { path, requestId: ctx?.requestId, err: error.cause ?? error });
   };
 
-  app.use("/api", jsonBody(config.limits.bodyBytes));
+  app.use("/api", jsonBody(config.limits.bodyBytes, deps));
   app.use(
     "/api/trpc",
     createExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }),
@@ -104,6 +104,6 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   // The root is where a person lands first: the docs page links everything else.
   app.get("/", (_req, res) => res.redirect(302, "/api/docs/"));
   app.use((req, res) => sendError(req, res, new DomainError("NOT_FOUND", `No route for ${req.method} ${req.path}`)));
-  app.use(jsonErrorHandler(logger));
+  app.use(jsonErrorHandler(logger, metrics));
   return app;
 }

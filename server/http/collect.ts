@@ -31,7 +31,7 @@ type TCollectSite = { id: string; workspaceId: string; domain: string };
  */
 export function collectRoutes(deps: TDeps): Router {
   const routes = Router();
-  const readBody = jsonBody(deps.config.limits.bodyBytes);
+  const readBody = jsonBody(deps.config.limits.bodyBytes, deps);
   routes.options(
     "/",
     noStore,

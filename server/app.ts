@@ -17,6 +17,7 @@ import { csrfGuard } from "./http/csrf.ts";
 import { dashboardRoutes } from "./http/dashboard.ts";
 import { jsonErrorHandler, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
+import { metricsRoutes } from "./http/metrics.ts";
 import { requestObservability } from "./http/observability.ts";
 import { buildOpenApiDocument, copyQueryScopeIntoBody, oneErrorShape } from "./http/openapi.ts";
 import { docsContentSecurityPolicy, noStore, securityHeaders } from "./http/security-headers.ts";
@@ -62,7 +63,9 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
 
   app.use(requestObservability(logger, metrics));
   app.use(securityHeaders());
-  app.use(healthRoutes({ db: deps.db, redis, metrics, isShuttingDown }));
+  app.use(healthRoutes({ db: deps.db, redis, isShuttingDown }));
+  // Without a token /metrics is not on this port at all, only on the metrics listener (main.ts).
+  if (config.metrics.token) app.use(metricsRoutes(metrics, config.metrics.token));
 
   app.use(docsRoutes(config));
   app.use(snippetRoutes(config.webDir));

@@ -102,7 +102,7 @@ async function connectedSite() {
 }
 
 async function metric(type: string, outcome: string): Promise<number> {
-  const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+  const text = await app.metricsText();
   const line = text
     .split("\n")
     .find((l) => l.startsWith(`stripe_webhook_events_total{type="${type}",outcome="${outcome}"}`));

@@ -16,6 +16,7 @@ import { csrfGuard } from "./http/csrf.ts";
 import { dashboardRoutes } from "./http/dashboard.ts";
 import { jsonErrorHandler, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
+import { metricsRoutes } from "./http/metrics.ts";
 import { requestObservability } from "./http/observability.ts";
 import { docsRoutes } from "./http/docs.ts";
 import { copyQueryScopeIntoBody, oneErrorShape } from "./http/openapi.ts";
@@ -39,7 +40,9 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
 
   app.use(requestObservability(logger, metrics));
   app.use(securityHeaders());
-  app.use(healthRoutes({ db: deps.db, redis, metrics, isShuttingDown }));
+  app.use(healthRoutes({ db: deps.db, redis, isShuttingDown }));
+  // Without a token /metrics is not on this port at all, only on the metrics listener (main.ts).
+  if (config.metrics.token) app.use(metricsRoutes(metrics, config.metrics.token));
 
   app.use(docsRoutes(config));
   app.use(snippetRoutes(config.webDir));
@@ -67,7 +70,7 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
       logger.error("procedure failed", { path, requestId: ctx?.requestId, err: error.cause ?? error });
   };
 
-  app.use("/api", jsonBody(config.limits.bodyBytes));
+  app.use("/api", jsonBody(config.limits.bodyBytes, deps));
   app.use(
     "/api/trpc",
     createExpressMiddleware({ router: appRouter, createContext, onError, maxBodySize: config.limits.bodyBytes }),
@@ -81,6 +84,6 @@ export function createApp({ deps, sessionStore, redis, isShuttingDown = () => fa
   // The root is where a person lands first: the docs page links everything else.
   app.get("/", (_req, res) => res.redirect(302, "/api/docs/"));
   app.use((req, res) => sendError(req, res, new DomainError("NOT_FOUND", `No route for ${req.method} ${req.path}`)));
-  app.use(jsonErrorHandler(logger));
+  app.use(jsonErrorHandler(logger, metrics));
   return app;
 }

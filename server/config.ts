@@ -70,6 +70,9 @@ const ZEnv = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   SEED_DEMO: ZBool.optional(),
   SHUTDOWN_TIMEOUT_MS: ZInt(0, 120_000).default(10_000),
+  METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  METRICS_PORT: z.union([z.literal("off"), ZInt(0, 65535)]).optional(),
   /** The API key the stdio MCP server (`npm run mcp`) runs as, when `--key` is not given. */
   FSE_API_KEY: z.string().min(1).optional(),
 });
@@ -127,10 +130,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    metrics: metricsOf(e),
     mcpApiKey: e.FSE_API_KEY,
     /** Set by withLocalSecrets (server/infra/local-secrets.ts) when it keeps generated secrets in a file. */
     localSecretsFile: undefined as string | undefined,
   };
+}
+
+/** The default port of the metrics listener (Prometheus exporters' range). */
+export const DEFAULT_METRICS_PORT = 9464;
+
+/**
+ * Where `/metrics` is served. With METRICS_TOKEN: on the public port, behind that bearer token.
+ * Without: never on the public port, only on a listener of its own (METRICS_HOST:METRICS_PORT,
+ * loopback by default). METRICS_PORT turns that listener on next to a token too, or `off`. A
+ * listener on a non-loopback address needs the token: the metrics are never open to a network.
+ */
+function metricsOf(e: z.infer<typeof ZEnv>) {
+  const token = e.METRICS_TOKEN;
+  const port = e.METRICS_PORT ?? (token ? "off" : DEFAULT_METRICS_PORT);
+  const listen = port === "off" ? undefined : { host: e.METRICS_HOST, port };
+  if (listen && !token && !isLoopback(listen.host)) {
+    throw new ConfigError(
+      "Invalid configuration:\n  METRICS_HOST: a non-loopback address needs METRICS_TOKEN (or METRICS_PORT=off)",
+    );
+  }
+  return { token, listen };
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /**

@@ -1,11 +1,14 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { formatBanner, startupWarnings } from "./banner.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, loadConfig, type TConfig } from "./config.ts";
 import { EmbeddedDatabaseLockedError } from "./db/database.ts";
 import { createApp } from "./app.ts";
-import { drainOnShutdown } from "./http/drain.ts";
+import { drainOnShutdown, IDLE_GRACE_MS } from "./http/drain.ts";
+import { metricsApp } from "./http/metrics.ts";
 import { withLocalSecrets } from "./infra/local-secrets.ts";
 import { createLogger } from "./infra/logger.ts";
+import type { Metrics } from "./infra/metrics.ts";
 import { createRuntime } from "./runtime.ts";
 import { findKnownWorkspace, seedDemoIfEmpty } from "./seed/demo.ts";
 
@@ -23,10 +26,13 @@ async function main() {
   const { port } = server.address() as AddressInfo;
   const base = config.publicUrl ?? `http://localhost:${port}`;
   logger.info("listening", { port, database: runtime.deps.db.mode, sessions: runtime.redis ? "redis" : "memory" });
+  const metricsServer = config.metrics.listen ? await listenMetrics(config, runtime.deps.metrics) : undefined;
+  if (metricsServer) logger.info("metrics listening", { ...(metricsServer.address() as AddressInfo) });
   for (const warning of startupWarnings(config)) logger.warn(warning);
   process.stdout.write(formatBanner({ base, database: runtime.deps.db.mode, demo, known, seedDemo: config.seedDemo }));
 
-  const drainer = drainOnShutdown(server);
+  // The idle connections' grace fits well inside the shutdown limit.
+  const drainer = drainOnShutdown(server, Math.min(IDLE_GRACE_MS, config.shutdownTimeoutMs / 2));
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -36,6 +42,9 @@ async function main() {
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     await drainer.drain();
+    // Scrapes are short and carry nothing to finish: the metrics listener closes outright.
+    metricsServer?.closeAllConnections();
+    await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
     await runtime.close();
     clearTimeout(force);
     logger.info("stopped");
@@ -43,6 +52,19 @@ async function main() {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** The metrics listener (loopback by default); a port in use fails the start naming METRICS_PORT. */
+async function listenMetrics(config: TConfig, metrics: Metrics): Promise<Server> {
+  const { host, port } = config.metrics.listen!;
+  const server = metricsApp(metrics, config.metrics.token).listen(port, host);
+  try {
+    await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`Cannot serve /metrics on ${host}:${port} (METRICS_HOST, METRICS_PORT): ${reason}`);
+  }
+  return server;
 }
 
 main().catch((err) => {

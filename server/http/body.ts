@@ -1,6 +1,9 @@
 import express, { type RequestHandler } from "express";
 import { DomainError, type TIssue } from "../errors/domain-error.ts";
+import type { TLogger } from "../infra/logger.ts";
+import type { Metrics } from "../infra/metrics.ts";
 import { describePath } from "../tracking/server-event.schema.ts";
+import { recordClientFault, type TClientFaultKind } from "./client-faults.ts";
 import { sendError } from "./errors.ts";
 
 /**
@@ -13,27 +16,36 @@ export const MAX_BODY_DEPTH = 40;
 
 const ALLOWED_CHARSETS = new Set(["utf-8", "utf8"]);
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const FAULT_OF_CODE: Partial<Record<string, TClientFaultKind>> = {
+  UNSUPPORTED_MEDIA_TYPE: "unsupported_encoding",
+  MALFORMED_JSON: "malformed",
+};
 
 /**
  * Reads and checks every JSON body under /api, the same way for tRPC and REST: media type
  * `application/json` matched case-insensitively, charset UTF-8 (or none), no Content-Encoding,
  * valid UTF-8, at most `limitBytes`, at most MAX_BODY_DEPTH deep, no `__proto__` key and no
  * number a double does not keep as written (all would be changed silently on the way to the
- * database). REST gets
- * the parsed value in `req.body`; tRPC gets the checked text, which it parses itself.
+ * database). REST gets the parsed value in `req.body`; tRPC gets the checked text, which it parses
+ * itself. Each refusal is a client fault, counted and logged at info; errors reading the body (the
+ * client aborting, too large) go to the error handler, which does the same.
  */
-export function jsonBody(limitBytes: number): RequestHandler {
+export function jsonBody(limitBytes: number, deps: { logger: TLogger; metrics: Metrics }): RequestHandler {
   const readRaw = express.raw({ type: () => true, limit: limitBytes, inflate: false });
+  const refuse = (req: express.Request, res: express.Response, err: DomainError) => {
+    recordClientFault(deps, req, res, FAULT_OF_CODE[err.code] ?? "invalid", err.message);
+    sendError(req, res, err);
+  };
   return (req, res, next) => {
     if (!WRITE_METHODS.has(req.method)) return next();
     const refused = refuseHeaders(req.headers["content-type"], req.headers["content-encoding"]);
-    if (refused) return sendError(req, res, refused);
+    if (refused) return refuse(req, res, refused);
     readRaw(req, res, (err?: unknown) => {
       if (err) return next(err);
       if (!Buffer.isBuffer(req.body)) return next();
       if (req.headers["content-type"]) req.headers["content-type"] = "application/json";
       const checked = checkJsonText(req.body);
-      if (checked instanceof DomainError) return sendError(req, res, checked);
+      if (checked instanceof DomainError) return refuse(req, res, checked);
       const isTrpc = req.originalUrl.startsWith("/api/trpc");
       req.body = isTrpc || checked.text === "" ? checked.text || undefined : checked.value;
       next();

@@ -38,7 +38,7 @@ type TCollectEvent = TCollectBody["events"][number];
  */
 export function collectRoutes(deps: TDeps): Router {
   const routes = Router();
-  const readBody = jsonBody(deps.config.limits.bodyBytes);
+  const readBody = jsonBody(deps.config.limits.bodyBytes, deps);
   routes.options(
     "/",
     noStore,

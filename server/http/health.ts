@@ -1,6 +1,5 @@
 import { Router } from "express";
 import type { TDatabase } from "../db/database.ts";
-import type { Metrics } from "../infra/metrics.ts";
 import type { TRedis } from "../infra/redis.ts";
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -21,13 +20,8 @@ async function check(fn: () => Promise<unknown>): Promise<string> {
   }
 }
 
-/** Liveness (the process answers), readiness (its database and Redis answer), metrics. */
-export function healthRoutes(deps: {
-  db: TDatabase;
-  redis?: TRedis;
-  metrics: Metrics;
-  isShuttingDown: () => boolean;
-}): Router {
+/** Liveness (the process answers) and readiness (its database and Redis answer, not shutting down). */
+export function healthRoutes(deps: { db: TDatabase; redis?: TRedis; isShuttingDown: () => boolean }): Router {
   const r = Router();
   r.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
   r.get("/readyz", async (_req, res) => {
@@ -40,6 +34,5 @@ export function healthRoutes(deps: {
       .status(ready ? 200 : 503)
       .json({ status: ready ? "ready" : deps.isShuttingDown() ? "shutting down" : "not ready", checks });
   });
-  r.get("/metrics", async (_req, res) => void res.type(deps.metrics.contentType).send(await deps.metrics.render()));
   return r;
 }

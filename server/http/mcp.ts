@@ -17,7 +17,7 @@ import { createMcpServer } from "../mcp/mcp-server.ts";
  */
 export function mcpRoutes(deps: TDeps): Router {
   const routes = Router();
-  routes.post("/", noStore, jsonBody(deps.config.limits.bodyBytes), (req, res, next) => {
+  routes.post("/", noStore, jsonBody(deps.config.limits.bodyBytes, deps), (req, res, next) => {
     handle(deps, req, res).catch(next);
   });
   // Stateless: no server-initiated stream to GET and no session to DELETE.

@@ -7,6 +7,9 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 /** Linux reports CPU times in /proc in clock ticks of 1/100 s on every common build. */
 const TICK_MS = 10;
 
+/** The bench server's METRICS_TOKEN: it reads db_statements_total on the public port's /metrics. */
+export const BENCH_METRICS_TOKEN = "bench-metrics-token-0123456789abcdef";
+
 export type TServerProcess = { pid: number; baseUrl: string; output: () => string; stop(): Promise<void> };
 
 /**
@@ -15,7 +18,14 @@ export type TServerProcess = { pid: number; baseUrl: string; output: () => strin
  */
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 180_000): Promise<TServerProcess> {
   const start = startScript();
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...start.env, PORT: "0", HOST: "127.0.0.1", ...env };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...start.env,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    METRICS_TOKEN: BENCH_METRICS_TOKEN,
+    ...env,
+  };
   for (const key of ["DATABASE_URL", "REDIS_URL", "DATA_DIR"]) if (!(key in env)) delete childEnv[key];
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server only (e.g. `--cpu-prof`), for profiling.
   const extraArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);

@@ -5,7 +5,7 @@ import { ingestEvents } from "../../server/tracking/ingest/ingest-events.ts";
 import { ZRecordServerEventsBody } from "../../server/tracking/server-event.schema.ts";
 import { BENCH_PASSWORD, type TTarget } from "./databases.ts";
 import { HttpClient, percentile, runLoad, type TLoadResult, type TSend } from "./load.ts";
-import { ownCpuMs, postgresCpu, processCpuMs, sampleRss, type TServerProcess } from "./probes.ts";
+import { BENCH_METRICS_TOKEN, ownCpuMs, postgresCpu, processCpuMs, sampleRss, type TServerProcess } from "./probes.ts";
 import { BATCH_SIZE, Workload } from "./workload.ts";
 
 export type TRow = {
@@ -57,7 +57,9 @@ export class ServerSession {
 
   /** The server's own count of SQL statements it sent (db_statements_total on /metrics). */
   async statements(): Promise<number> {
-    const answer = await this.http.request("GET", "/metrics");
+    const answer = await this.http.request("GET", "/metrics", undefined, {
+      authorization: `Bearer ${BENCH_METRICS_TOKEN}`,
+    });
     const match = /^db_statements_total (\d+)/m.exec(answer.text);
     if (!match) throw new Error("/metrics has no db_statements_total");
     return Number(match[1]);

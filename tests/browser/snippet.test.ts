@@ -184,7 +184,7 @@ describe("the snippet where it must not record, or cannot work normally", () => 
     await page.goto(pages.url("evil.localhost"));
     expect((await failed).failure()?.errorText).toMatch(/ERR_FAILED/);
     await page.close();
-    const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    const metrics = await app.metricsText();
     expect(metrics).toMatch(/collect_requests_total\{outcome="origin_refused"\} 1\b/);
     expect(await countSiteEvents()).toBe(before);
   });

@@ -11,6 +11,8 @@ import { createTestDatabase } from "../support/test-database.ts";
  * requests receives SIGTERM: it must stop taking requests (also on the kept-alive connections),
  * finish the in-flight ones, and exit 0 well before its shutdown limit. Each request either got
  * its whole response (and its events are recorded) or never started (and nothing is recorded).
+ * A request sent on a kept-alive connection around SIGTERM is answered (`Connection: close`),
+ * never reset: the only request that fails is one on a new connection, refused.
  */
 const CLIENTS = 4;
 const SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -83,10 +85,10 @@ describe("SIGTERM under keep-alive load", () => {
     expect(code, server.output().slice(-3000)).toBe(0);
     expect(stoppedMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS / 2);
     expect(before).toBeGreaterThan(0);
-    // No request got half a response or a 5xx; those cut off never reached the app.
+    // No request got half a response, a 5xx or a reset; those refused never reached the app.
     for (const o of outcomes) {
       if (o.status !== undefined) expect(o, "a response").toMatchObject({ status: 200 });
-      else expect(o.error, "a request that never started").toMatch(/^(ECONNREFUSED|ECONNRESET|EPIPE|socket hang up)$/);
+      else expect(o.error, "a request that never started").toBe("ECONNREFUSED");
     }
     const counts = await recordedCounts(
       db.prisma,

@@ -51,7 +51,7 @@ it("limits batches per visitor, then per client IP, with Retry-After", async () 
   ]);
   const stored = await app.db.prisma.trackingEvent.count({ where: { siteId: seed.site.id } });
   expect(stored).toBe(4);
-  const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+  const metrics = await app.metricsText();
   expect(metrics).toMatch(/collect_requests_total\{outcome="visitor_rate_limited"\} 1\b/);
   expect(metrics).toMatch(/collect_requests_total\{outcome="rate_limited"\} 1\b/);
 });

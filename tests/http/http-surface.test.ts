@@ -77,7 +77,7 @@ describe("operations endpoints", () => {
 
   it("/metrics renders Prometheus text with the requests served", async () => {
     await fetch(url("/healthz"));
-    const res = await fetch(url("/metrics"));
+    const res = await fetch(url("/metrics"), { headers: { authorization: `Bearer ${app.config.metrics.token}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await res.text();

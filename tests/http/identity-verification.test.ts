@@ -262,7 +262,7 @@ describe("POST /api/collect with identity verification", () => {
       expect(recorded.profileId).not.toBe(ceo);
     }
     expect(await loadProfile(app.db.prisma, ceo)).toEqual(before);
-    const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    const metrics = await app.metricsText();
     expect(metrics).toMatch(/^collect_unverified_emails_total \d+/m);
   });
 

@@ -26,6 +26,7 @@ function startServer(dataDir: string): TServer {
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
     NODE_ENV: "development",
+    METRICS_PORT: "0",
   };
   for (const key of ["DATABASE_URL", "REDIS_URL", "SESSION_SECRET", "SEED_DEMO", "PUBLIC_URL"]) delete env[key];
   const child = spawn(process.execPath, ["dist/main.js"], { cwd: ROOT, env });

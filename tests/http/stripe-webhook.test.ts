@@ -105,7 +105,7 @@ async function connectedSite() {
 }
 
 async function metric(type: string, outcome: string, reason = ""): Promise<number> {
-  const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+  const text = await app.metricsText();
   const labels = `{type="${type}",outcome="${outcome}",reason="${reason}"}`;
   const line = text.split("\n").find((l) => l.startsWith(`stripe_webhook_events_total${labels}`));
   return line ? Number(line.split(" ").at(-1)) : 0;

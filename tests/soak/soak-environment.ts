@@ -109,6 +109,8 @@ export async function startServer(name: string, env: TServerEnv): Promise<TServe
     SERVER_EVENTS_RATE_LIMIT: "1000000",
     SEED_DEMO: "false",
     LOG_LEVEL: "warn",
+    // Two instances on one machine: each its own free metrics port.
+    METRICS_PORT: "0",
   };
   for (const key of ["PUBLIC_URL", "TRUST_PROXY", "ALLOWED_ORIGINS", "TEST_DATABASE_URL", "TEST_REDIS_URL"])
     delete childEnv[key];

@@ -11,18 +11,30 @@ export type TServerProcess = {
   exited: Promise<number | null>;
   /** Resolves with the base URL once it logs that it listens. */
   listening(ms?: number): Promise<string>;
+  /** The metrics listener's base URL, from its log line (once `listening` resolved). */
+  metricsUrl(): string | undefined;
   /** SIGKILL if still running (test clean-up). */
   kill(): void;
 };
 
 /**
  * The real entry point (`server/main.ts` under tsx) as a child process, on a free loopback port,
- * with `env` on top of a clean environment (no DATABASE_URL, REDIS_URL… unless given).
+ * with `env` on top of a clean environment (no DATABASE_URL, REDIS_URL… unless given); its
+ * metrics listener on a free loopback port too (METRICS_PORT=0), so processes never collide.
  */
 export function startServerProcess(env: Record<string, string>): TServerProcess {
   const base: NodeJS.ProcessEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info" };
+  base.METRICS_PORT = "0";
   base.NODE_ENV = "development";
-  for (const key of ["DATABASE_URL", "REDIS_URL", "SESSION_SECRET", "SEED_DEMO", "PUBLIC_URL", "DATA_DIR"]) {
+  for (const key of [
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SESSION_SECRET",
+    "SEED_DEMO",
+    "PUBLIC_URL",
+    "DATA_DIR",
+    "METRICS_TOKEN",
+  ]) {
     delete base[key];
   }
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], { cwd: ROOT, env: { ...base, ...env } });
@@ -45,6 +57,11 @@ export function startServerProcess(env: Record<string, string>): TServerProcess 
         if (Date.now() > deadline) throw new Error(`not listening within ${ms} ms:\n${text}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+    },
+    metricsUrl() {
+      const line = /^\{.*"msg":"metrics listening".*$/m.exec(text)?.[0];
+      const port = line && /"port":(\d+)/.exec(line)?.[1];
+      return port ? `http://127.0.0.1:${port}` : undefined;
     },
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");

@@ -30,7 +30,15 @@ export type TTestApp = Awaited<ReturnType<typeof startTestApp>>;
  * otherwise. `close()` stops everything and deletes the app's Redis keys.
  */
 export async function startTestApp(opts: TTestAppOptions = {}) {
-  const config: TConfig = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", ...opts.config });
+  // /metrics on the app's port behind a token (`metricsText()`); `METRICS_TOKEN: ""` for none.
+  const metricsToken = randomBytes(24).toString("hex");
+  const config: TConfig = loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    METRICS_TOKEN: metricsToken,
+    METRICS_PORT: "off",
+    ...opts.config,
+  });
   const logger = opts.onLogLine
     ? createLogger(config.logLevel, {}, { write: opts.onLogLine })
     : createLogger(config.logLevel);
@@ -59,6 +67,13 @@ export async function startTestApp(opts: TTestAppOptions = {}) {
     redis,
     /** Prefix of every Redis key this app writes (sessions: `${keyPrefix}sess:`). */
     keyPrefix,
+
+    /** GET /metrics with the app's token; throws unless 200. */
+    async metricsText(): Promise<string> {
+      const res = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${config.metrics.token}` } });
+      if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${await res.text()}`);
+      return res.text();
+    },
 
     /** Logs in over REST and returns the `name=value` session cookie; throws unless 200. */
     async login(email: string, password: string): Promise<string> {

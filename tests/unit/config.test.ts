@@ -170,3 +170,34 @@ describe("loadConfig", () => {
     ]);
   });
 });
+
+describe("where /metrics is served", () => {
+  const token = "t".repeat(32);
+
+  it("by default (production too): on its own loopback listener only, no token", () => {
+    expect(loadConfig({}).metrics).toEqual({ token: undefined, listen: { host: "127.0.0.1", port: 9464 } });
+    expect(loadConfig(PRODUCTION).metrics).toEqual({ token: undefined, listen: { host: "127.0.0.1", port: 9464 } });
+  });
+
+  it("with METRICS_TOKEN: on the public port behind it, no listener unless METRICS_PORT asks for one", () => {
+    expect(loadConfig({ METRICS_TOKEN: token }).metrics).toEqual({ token, listen: undefined });
+    expect(loadConfig({ METRICS_TOKEN: token, METRICS_PORT: "9100", METRICS_HOST: "0.0.0.0" }).metrics).toEqual({
+      token,
+      listen: { host: "0.0.0.0", port: 9100 },
+    });
+  });
+
+  it("METRICS_PORT=off serves it nowhere; 0 picks a free port", () => {
+    expect(loadConfig({ METRICS_PORT: "off" }).metrics).toEqual({ token: undefined, listen: undefined });
+    expect(loadConfig({ METRICS_PORT: "0" }).metrics.listen).toEqual({ host: "127.0.0.1", port: 0 });
+  });
+
+  it("refuses a short token, a bad port, and a non-loopback listener without a token, naming the variable", () => {
+    expect(configError({ METRICS_TOKEN: "short" })).toMatch(/METRICS_TOKEN: must be at least 32 characters/);
+    expect(configError({ METRICS_PORT: "nine" })).toMatch(/METRICS_PORT/);
+    expect(configError({ METRICS_HOST: "0.0.0.0" })).toMatch(
+      /METRICS_HOST: a non-loopback address needs METRICS_TOKEN/,
+    );
+    expect(loadConfig({ METRICS_HOST: "::1" }).metrics.listen).toEqual({ host: "::1", port: 9464 });
+  });
+});

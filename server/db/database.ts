@@ -58,6 +58,7 @@ export async function openDatabase(opts: TOpenDatabaseOptions): Promise<TDatabas
   }
   const pool = new pg.Pool(poolConfig(url, embedded !== undefined, opts));
   watchConnectionErrors(pool, log);
+  if (embedded) forgetPreparedOnReconnect(pool);
   if (opts.onQuery) reportQueries(pool, opts.onQuery);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   let closing: Promise<void> | undefined;
@@ -131,6 +132,21 @@ function watchConnectionErrors(pool: pg.Pool, log: (line: string) => void): void
   pool.on("error", (error) => log(`database: idle connection failed: ${error.message}`));
   pool.on("connect", (client) => {
     client.on("error", (error) => log(`database: connection failed while in use: ${error.message}`));
+  });
+}
+
+/**
+ * PGlite is one backend session whatever the connection: when pg's pool replaces its connection
+ * (it drops a client whose query failed, e.g. after a failed Prisma statement), the session still
+ * holds the statements the old connection prepared, while this process thinks the new one has
+ * none, and the next PREPARE of the same name fails ("already exists") — for good. A new
+ * connection starts by forgetting them, so both sides agree it has none. (PostgreSQL gives each
+ * connection its own session: nothing to do there.)
+ */
+function forgetPreparedOnReconnect(pool: pg.Pool): void {
+  pool.on("connect", (client) => {
+    // Queued before any query of the caller's: the pool hands the client out after this event.
+    client.query("DEALLOCATE ALL").catch(() => undefined);
   });
 }
 

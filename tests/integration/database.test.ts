@@ -4,6 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmbeddedDatabaseLockedError, openDatabase, type TDatabase } from "../../server/db/database.ts";
+import { ingestEvents } from "../../server/tracking/ingest/ingest-events.ts";
+import { ZRecordServerEventsBody } from "../../server/tracking/server-event.schema.ts";
+import { seedWorkspace } from "../support/fixtures.ts";
 import { createTestDatabase } from "../support/test-database.ts";
 
 let tmp: string;
@@ -123,6 +126,27 @@ describe("ping", () => {
     const db = await openDatabase({ databaseUrl: "postgresql://postgres@127.0.0.1:1/none", migrate: false });
     try {
       await expect(db.ping()).rejects.toThrow();
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe("a failed statement does not break the ingest (either backend)", () => {
+  it("records again after a Prisma statement failed and the pool replaced its connection", async () => {
+    const db = await createTestDatabase();
+    try {
+      const ws = await seedWorkspace(db.prisma);
+      const record = (visitorId: string) =>
+        ingestEvents(db, {
+          workspaceId: ws.workspace.id,
+          actor: { kind: "session", userId: ws.owner.id },
+          body: ZRecordServerEventsBody.parse({ siteId: ws.site.id, events: [{ type: "signup", visitorId }] }),
+        });
+      expect((await record("v_before")).accepted).toBe(1);
+      await expect(db.prisma.$queryRawUnsafe("SELECT * FROM no_such_table")).rejects.toThrow();
+      // Embedded: PGlite's one session kept the statements the dropped connection had prepared.
+      for (const visitorId of ["v_after_1", "v_after_2"]) expect((await record(visitorId)).accepted).toBe(1);
     } finally {
       await db.close();
     }

@@ -118,7 +118,9 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
   try {
     if (!db) db = await openConfiguredDatabase(io, !command.migratesItself);
     const log = (line: string) => io.stderr.write(`${line}\n`);
-    const secrets = async () => io.secrets ?? (await withLocalSecrets(loadConfig(io.env))).secrets;
+    // A database handed in comes with its secrets (or none); the CLI's own embedded folder keeps its own.
+    const secrets = async () =>
+      io.secrets ?? (io.db ? loadConfig(io.env) : await withLocalSecrets(loadConfig(io.env))).secrets;
     const result = await command.run({ db, log, secrets }, input);
     const text = json ? JSON.stringify(result.json) : result.text;
     if (text) io.stdout.write(`${text}\n`);

@@ -9,15 +9,16 @@ type TLocalSecrets = { sessionSecret: string; secretsKey: string };
 const FILE = "secrets.json";
 
 /**
- * Outside production, the session secret and the secrets key the configuration leaves unset are
- * generated once and kept in `<DATA_DIR>/secrets.json` (mode 0600), so a restart keeps logins
+ * On the embedded database (no DATABASE_URL) outside production, the session secret and the
+ * secrets key the configuration leaves unset are generated once and kept beside the data, in
+ * `<DATA_DIR>/secrets.json` (mode 0600), so a restart keeps logins
  * valid and Stripe signing secrets readable, and the admin CLI encrypts with the same key as the
  * server. A configured value always wins; production requires both explicitly (loadConfig).
  */
 export async function withLocalSecrets(config: TConfig): Promise<TConfig> {
   const needed = !config.session.secretConfigured || !config.secrets.keyConfigured;
   const dataDir = config.database.dataDir;
-  if (config.production || !needed || dataDir.startsWith("memory://")) return config;
+  if (config.production || config.database.url || !needed || dataDir.startsWith("memory://")) return config;
   const file = path.resolve(dataDir, FILE);
   const local = await readOrCreate(file);
   return {

@@ -119,16 +119,14 @@ const countEvents = () => app.db.prisma.trackingEvent.count({ where: { siteId: s
 const countTagged = (tag: string) =>
   app.db.prisma.trackingEvent.count({ where: { siteId: seed.site.id, path: { startsWith: `/docs/${tag}/` } } });
 
-/** Sessions in the app's store (Redis keys under its prefix, or the memory store). */
+/** Live sessions in the app's store (Redis keys under its prefix, or rows of the sessions table). */
 async function countSessions(): Promise<number> {
   if (app.redis) {
     let n = 0;
     for await (const keys of app.redis.scanIterator({ MATCH: `${app.keyPrefix}sess:*`, COUNT: 200 })) n += keys.length;
     return n;
   }
-  return new Promise((resolve, reject) =>
-    app.runtime.sessionStore.length!((err, n) => (err ? reject(err as Error) : resolve(n ?? 0))),
-  );
+  return app.db.prisma.session.count({ where: { expiresAt: { gt: new Date() } } });
 }
 
 const meStatus = async (cookie: string) => (await fetch(`${app.baseUrl}/api/auth/me`, { headers: { cookie } })).status;

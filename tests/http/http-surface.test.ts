@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TSeededWorkspace } from "../support/fixtures.ts";
+import { uniqueEmail, type TSeededWorkspace } from "../support/fixtures.ts";
 import { jsonOf, startTestApp, type TErrorBody, type TTestApp } from "../support/test-app.ts";
 import type { TMeOutput } from "../../server/trpc/auth/me.types.ts";
 import { arrayContaining, objectContaining, stringMatching } from "../support/matchers.ts";
@@ -252,8 +252,9 @@ describe("JSON errors from the HTTP layer", () => {
 });
 
 describe("cross-site request refusal", () => {
+  // A fresh email each time: failed logins of one email from one address are throttled (429).
   const login = (headers: Record<string, string>) =>
-    post("/api/auth/login", JSON.stringify({ email: seed.owner.email, password: "wrong" }), {
+    post("/api/auth/login", JSON.stringify({ email: uniqueEmail("origin"), password: "wrong" }), {
       ...JSON_TYPE,
       ...headers,
     });

@@ -4,6 +4,7 @@ import { BROWSER_STAGE_CEILINGS, DEFAULT_BROWSER_STAGE_CEILING } from "../../tra
 import { ZWorkspaceScope } from "../middlewares.ts";
 import type { TProcedureMeta, TRestBody } from "../meta.types.ts";
 import { EXAMPLE_IDS } from "../shared/examples.types.ts";
+import { SITE_ADMIN_ERRORS } from "../shared/site-admin.types.ts";
 
 export const setBrowserStageCeilingMeta: TProcedureMeta = {
   openapi: {
@@ -18,12 +19,7 @@ export const setBrowserStageCeilingMeta: TProcedureMeta = {
       "it come only from server events, API keys and Stripe. ADMIN only.",
     protect: true,
     successDescription: "The ceiling is set.",
-    errorResponses: {
-      400: "Invalid input; `data.issues` names the field",
-      401: "No valid session",
-      403: "Not an ADMIN of the workspace, the site is not the workspace's, or a cross-site Origin",
-      503: "Session store or database temporarily unavailable",
-    },
+    errorResponses: SITE_ADMIN_ERRORS,
   },
   examples: {
     request: { siteId: EXAMPLE_IDS.siteId, ceiling: "CONSIDERATION" } satisfies TRestBody<

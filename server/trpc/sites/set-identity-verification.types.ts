@@ -3,6 +3,7 @@ import { ZStorableId } from "../../db/storable.ts";
 import { ZWorkspaceScope } from "../middlewares.ts";
 import type { TProcedureMeta, TRestBody } from "../meta.types.ts";
 import { EXAMPLE_IDS } from "../shared/examples.types.ts";
+import { SITE_ADMIN_ERRORS } from "../shared/site-admin.types.ts";
 
 export const setIdentityVerificationMeta: TProcedureMeta = {
   openapi: {
@@ -20,12 +21,7 @@ export const setIdentityVerificationMeta: TProcedureMeta = {
       "without losing emails, rotate with `required: false` first, deploy the HMACs, then turn it on. ADMIN only.",
     protect: true,
     successDescription: "The setting is stored; `secret` is present only when one was created or rotated.",
-    errorResponses: {
-      400: "Invalid input; `data.issues` names the field",
-      401: "No valid session",
-      403: "Not an ADMIN of the workspace, the site is not the workspace's, or a cross-site Origin",
-      503: "Session store or database temporarily unavailable",
-    },
+    errorResponses: SITE_ADMIN_ERRORS,
   },
   examples: {
     // Rotating with `required: false` first gets the secret to your backend before browsers must send HMACs.

@@ -4,6 +4,7 @@ import { ZStripeWebhookSecret } from "../../stripe/webhook-secret.ts";
 import { ZWorkspaceScope } from "../middlewares.ts";
 import type { TProcedureMeta, TRestBody } from "../meta.types.ts";
 import { EXAMPLE_IDS } from "../shared/examples.types.ts";
+import { SITE_ADMIN_ERRORS } from "../shared/site-admin.types.ts";
 
 export const setStripeSecretMeta: TProcedureMeta = {
   openapi: {
@@ -17,12 +18,7 @@ export const setStripeSecretMeta: TProcedureMeta = {
       "Replaces any earlier secret. It is never returned. ADMIN only.",
     protect: true,
     successDescription: "The secret is set.",
-    errorResponses: {
-      400: "Invalid input; `data.issues` names the field",
-      401: "No valid session",
-      403: "Not an ADMIN of the workspace, the site is not the workspace's, or a cross-site Origin",
-      503: "Session store or database temporarily unavailable",
-    },
+    errorResponses: SITE_ADMIN_ERRORS,
   },
   examples: {
     // Stripe shows the endpoint's real secret on its dashboard; this one has the right shape.

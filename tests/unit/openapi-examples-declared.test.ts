@@ -40,7 +40,7 @@ describe("each procedure declares its own examples, in its meta", () => {
     const withBody = operations.filter(({ op }) => op.requestBody);
     expect(withBody.map(({ op }) => op.operationId).sort()).toEqual(
       ["apiKeys-create", "apiKeys-revoke", "auth-login", "auth-logout", "sites-setStripeSecret"]
-        .concat("tracking-recordServerEvents")
+        .concat("sites-setBrowserStageCeiling", "sites-setIdentityVerification", "tracking-recordServerEvents")
         .sort(),
     );
     for (const { op, procedure } of withBody) {

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { formatBanner, startupWarnings } from "./banner.ts";
+import { serveAdminSocket } from "./cli/admin-socket.ts";
 import { ConfigError, loadConfig, type TConfig } from "./config.ts";
 import { EmbeddedDatabaseLockedError } from "./db/database.ts";
 import { createApp } from "./app.ts";
@@ -28,6 +29,16 @@ async function main() {
   logger.info("listening", { port, database: runtime.deps.db.mode, sessions: runtime.redis ? "redis" : "memory" });
   const metricsServer = config.metrics.listen ? await listenMetrics(config, runtime.deps.metrics) : undefined;
   if (metricsServer) logger.info("metrics listening", { ...(metricsServer.address() as AddressInfo) });
+  // Only one process may open the embedded folder: the admin CLI hands its commands to this one.
+  const adminSocket =
+    runtime.deps.db.mode === "embedded" && !config.database.dataDir.startsWith("memory://")
+      ? await serveAdminSocket({
+          dataDir: config.database.dataDir,
+          db: runtime.deps.db,
+          secrets: config.secrets,
+          logger,
+        })
+      : null;
   for (const warning of startupWarnings(config)) logger.warn(warning);
   process.stdout.write(formatBanner({ base, database: runtime.deps.db.mode, demo, known, seedDemo: config.seedDemo }));
 
@@ -45,6 +56,7 @@ async function main() {
     // Scrapes are short and carry nothing to finish: the metrics listener closes outright.
     metricsServer?.closeAllConnections();
     await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
+    await adminSocket?.close();
     await runtime.close();
     clearTimeout(force);
     logger.info("stopped");

@@ -20,16 +20,8 @@ async function main() {
   const runtime = await createRuntime(config, { logger });
   const demo = config.seedDemo ? await seedDemoIfEmpty(runtime.deps.db) : null;
   const known = demo ? null : await findKnownWorkspace(runtime.deps.db);
-  let shuttingDown = false;
-  const app = createApp({ ...runtime, isShuttingDown: () => shuttingDown });
-  const server = app.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
-  const { port } = server.address() as AddressInfo;
-  const base = config.publicUrl ?? `http://localhost:${port}`;
-  logger.info("listening", { port, database: runtime.deps.db.mode, sessions: runtime.redis ? "redis" : "memory" });
-  const metricsServer = config.metrics.listen ? await listenMetrics(config, runtime.deps.metrics) : undefined;
-  if (metricsServer) logger.info("metrics listening", { ...(metricsServer.address() as AddressInfo) });
-  // Only one process may open the embedded folder: the admin CLI hands its commands to this one.
+  // Only one process may open the embedded folder: the admin CLI hands its commands to this one,
+  // listening before the "listening" line that says the process is ready.
   const adminSocket =
     runtime.deps.db.mode === "embedded" && !config.database.dataDir.startsWith("memory://")
       ? await serveAdminSocket({
@@ -39,6 +31,15 @@ async function main() {
           logger,
         })
       : null;
+  let shuttingDown = false;
+  const app = createApp({ ...runtime, isShuttingDown: () => shuttingDown });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
+  const { port } = server.address() as AddressInfo;
+  const base = config.publicUrl ?? `http://localhost:${port}`;
+  logger.info("listening", { port, database: runtime.deps.db.mode, sessions: runtime.redis ? "redis" : "memory" });
+  const metricsServer = config.metrics.listen ? await listenMetrics(config, runtime.deps.metrics) : undefined;
+  if (metricsServer) logger.info("metrics listening", { ...(metricsServer.address() as AddressInfo) });
   for (const warning of startupWarnings(config)) logger.warn(warning);
   process.stdout.write(formatBanner({ base, database: runtime.deps.db.mode, demo, known, seedDemo: config.seedDemo }));
 

@@ -74,10 +74,10 @@ function tryLines(base: string, login: { email: string; password: string }, work
 }
 
 function adminLines(database: TBannerInput["database"], seedDemo: boolean): string[] {
-  // Only the embedded database is held by one process; on PostgreSQL the CLI runs alongside the server.
+  // Embedded: the CLI hands its commands to this server (DATA_DIR/admin.sock); PostgreSQL: it opens DATABASE_URL.
   const how =
     database === "embedded"
-      ? `  To create a user or set a new password, stop the server (it holds the embedded database) and run`
+      ? `  To create a user or set a new password, run (alongside the server; it runs the command for the CLI)`
       : `  To create a user or set a new password, run (alongside the server; it uses the same DATABASE_URL)`;
   const demoHint = seedDemo ? `   (the demo user is ${DEMO_EMAIL})` : "";
   return [

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { formatBanner, startupWarnings } from "./banner.ts";
+import { serveAdminSocket } from "./cli/admin-socket.ts";
 import { ConfigError, loadConfig, type TConfig } from "./config.ts";
 import { EmbeddedDatabaseLockedError } from "./db/database.ts";
 import { createApp } from "./app.ts";
@@ -19,6 +20,17 @@ async function main() {
   const runtime = await createRuntime(config, { logger });
   const demo = config.seedDemo ? await seedDemoIfEmpty(runtime.deps.db) : null;
   const known = demo ? null : await findKnownWorkspace(runtime.deps.db);
+  // Only one process may open the embedded folder: the admin CLI hands its commands to this one,
+  // listening before the "listening" line that says the process is ready.
+  const adminSocket =
+    runtime.deps.db.mode === "embedded" && !config.database.dataDir.startsWith("memory://")
+      ? await serveAdminSocket({
+          dataDir: config.database.dataDir,
+          db: runtime.deps.db,
+          secrets: config.secrets,
+          logger,
+        })
+      : null;
   let shuttingDown = false;
   const app = createApp({ ...runtime, isShuttingDown: () => shuttingDown });
   const server = app.listen(config.port, config.host);
@@ -45,6 +57,7 @@ async function main() {
     // Scrapes are short and carry nothing to finish: the metrics listener closes outright.
     metricsServer?.closeAllConnections();
     await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
+    await adminSocket?.close();
     await runtime.close();
     clearTimeout(force);
     logger.info("stopped");

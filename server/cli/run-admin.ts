@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type TConfig } from "../config.ts";
 import { withLocalSecrets } from "../infra/local-secrets.ts";
 import { EmbeddedDatabaseLockedError, openDatabase, type TDatabase } from "../db/database.ts";
+import { adminSocketPath, forwardToAdminSocket } from "./admin-socket-client.ts";
 import { CommandFailedError, describeInputError, UsageError, type TCommand } from "./command.ts";
 import { keyCreate, keyList, keyRevoke } from "./commands/key.ts";
 import { migrate } from "./commands/migrate.ts";
@@ -63,12 +64,15 @@ export const ADMIN_USAGE = [
   "Prints the created id (one line), or a JSON object with --json. Exit codes: 0 done, 1 failed, 2 bad arguments.",
   "`--password -` and `--secret -` read the value from standard input (kept out of ps and shell history).",
   "Uses DATABASE_URL (PostgreSQL) when set, else the embedded database in DATA_DIR (default .data),",
-  "which only one process may open: stop the server first, or run both on PostgreSQL.",
+  "which only one process may open: while the server runs, commands go to it through DATA_DIR/admin.sock",
+  "(except migrate: the server migrated itself).",
 ].join("\n");
 
-/** Reads too: PGlite gives one process the folder, so even `site list` cannot look while the server runs. */
-const EMBEDDED_HELD = (name: string) =>
-  `In embedded mode every admin command needs the server stopped, reads like "${name}" too.`;
+/** Every command, read or write, needs the folder: PGlite gives it to one process. */
+const EMBEDDED_HELD = (name: string, error: EmbeddedDatabaseLockedError, reason: string) =>
+  `"${name}" needs the embedded database in ${error.dataDir}, which process ${error.pid} (the server?) holds, ` +
+  `and its admin socket ${adminSocketPath(error.dataDir)} did not answer: ${reason}. ` +
+  `Stop that process, or set DATABASE_URL to use PostgreSQL.`;
 
 /**
  * A group alone (`user`) or with a subcommand it does not have (`user frobnicate`): its
@@ -105,10 +109,12 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
 
   let input: unknown;
   let json: boolean;
+  let stdin: string | undefined;
   try {
     const args = argv.slice(command.name.split(" ").length);
     const fromStdin = args.findIndex((a, i) => args[i + 1] === STDIN_VALUE && STDIN_OPTIONS.includes(a)) + 1;
-    if (fromStdin > 0) args[fromStdin] = (await (io.readStdin ?? readProcessStdin)()).replace(/\r?\n$/, "");
+    if (fromStdin > 0) stdin = await (io.readStdin ?? readProcessStdin)();
+    if (stdin !== undefined) args[fromStdin] = stdin.replace(/\r?\n$/, "");
     ({ input, json } = parseCommandArgs(command, args));
   } catch (error) {
     return fail(2, `${command.name}: ${(error as Error).message} Usage: ${command.usage}`);
@@ -126,14 +132,15 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
     if (text) io.stdout.write(`${text}\n`);
     return 0;
   } catch (error) {
-    if (
-      error instanceof CommandFailedError ||
-      error instanceof EmbeddedDatabaseLockedError ||
-      error instanceof ConfigError
-    ) {
-      const held = error instanceof EmbeddedDatabaseLockedError ? ` ${EMBEDDED_HELD(command.name)}` : "";
-      return fail(1, `${error.message}${held}`);
+    if (error instanceof EmbeddedDatabaseLockedError) {
+      // The server holds the folder: it runs the command (the stdin value travels in the request, never in ps).
+      try {
+        return await forwardToAdminSocket(adminSocketPath(error.dataDir), { argv, stdin }, io);
+      } catch (unanswered) {
+        return fail(1, EMBEDDED_HELD(command.name, error, (unanswered as Error).message));
+      }
     }
+    if (error instanceof CommandFailedError || error instanceof ConfigError) return fail(1, error.message);
     return fail(1, `${command.name} failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     if (db && !io.db) await db.close().catch(() => undefined);

@@ -533,14 +533,14 @@ describe("the real entry point (npx tsx server/cli/admin.ts)", () => {
         expect(refused.code).toBe(1);
         expect(refused.stdout).toBe("");
         expect(refused.stderr).toBe(
-          `admin: the embedded database in ${dataDir} is in use by process ${process.pid} (the server?). ` +
-            `Stop it, or set DATABASE_URL to use PostgreSQL. ` +
-            `In embedded mode every admin command needs the server stopped, reads like "user create" too.\n`,
+          `admin: "user create" needs the embedded database in ${dataDir}, which process ${process.pid} ` +
+            `(the server?) holds, and its admin socket ${dataDir}/admin.sock did not answer: it does not exist. ` +
+            `Stop that process, or set DATABASE_URL to use PostgreSQL.\n`,
         );
         const list = await run(["site", "list", "--workspace", "ws_1"], env);
         expect(list.code).toBe(1);
         expect(list.stderr).toContain(
-          'In embedded mode every admin command needs the server stopped, reads like "site list" too.',
+          `admin: "site list" needs the embedded database in ${dataDir}, which process ${process.pid}`,
         );
         expect(await held.prisma.user.count()).toBe(1);
       } finally {

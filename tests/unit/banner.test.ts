@@ -63,9 +63,10 @@ describe("the start-up banner", () => {
     expect(text).toContain("alongside the server");
   });
 
-  it("embedded, later starts: the CLI needs the server stopped, and the demo user is named", () => {
+  it("embedded, later starts: the CLI runs alongside the server, and the demo user is named", () => {
     const text = formatBanner({ base, database: "embedded", demo: null, seedDemo: true });
-    expect(text).toContain("stop the server (it holds the embedded database)");
+    expect(text).toContain("alongside the server; it runs the command for the CLI");
+    expect(text).not.toContain("stop the server");
     expect(text).toContain("the demo user is demo@example.com");
     expect(text).not.toContain("Demo login");
   });

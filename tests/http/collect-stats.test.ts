@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDashboardClient } from "../../client/trpc-client.ts";
 import { createApp } from "../../server/app.ts";
 import { createRuntime } from "../../server/runtime.ts";
-import type { TSeededWorkspace } from "../support/fixtures.ts";
+import { createTestSite, type TSeededWorkspace } from "../support/fixtures.ts";
 import { pageview, postCollect } from "../support/collect.ts";
 import { jsonOf, startTestApp, type TErrorBody, type TTestApp } from "../support/test-app.ts";
 
@@ -95,6 +95,32 @@ describe("sites.collectStats", () => {
     });
     const stats = await client.sites.collectStats.query({ workspaceId: other.workspace.id, siteId: other.site.id });
     expect(stats.reasons).toEqual([{ reason: "bot", lastHour: 2, last24Hours: 2 }]);
+  });
+
+  it("counts each email left out for want of an emailHmac on a site that requires verification", async () => {
+    const site = await createTestSite(app.db.prisma, {
+      workspaceId: seed.workspace.id,
+      funnelId: seed.funnel.id,
+      domain: "verified.example.com",
+      name: "Verified",
+    });
+    const client = createDashboardClient({
+      baseUrl: app.baseUrl,
+      cookie: await app.login(seed.owner.email, seed.owner.password),
+    });
+    await client.sites.setIdentityVerification.mutate({
+      workspaceId: seed.workspace.id,
+      siteId: site.id,
+      required: true,
+    });
+    const events = ["a@example.com", "b@example.com"].map((email) => pageview({ type: "identify", email }));
+    const res = await postCollect(app.baseUrl, {
+      origin: "https://verified.example.com",
+      body: { siteId: site.id, events },
+    });
+    expect(await res.json()).toMatchObject({ outcome: "recorded", accepted: 2, unverifiedEmails: 2 });
+    const stats = await client.sites.collectStats.query({ workspaceId: seed.workspace.id, siteId: site.id });
+    expect(stats.reasons).toEqual([{ reason: "unverified_email", lastHour: 2, last24Hours: 2 }]);
   });
 
   it("tRPC: members of the workspace only; another workspace's site is a 403 naming siteId", async () => {

@@ -37,9 +37,13 @@ export function originRefused(origin: string | undefined, domain: string): Domai
   ]);
 }
 
-/** Lets the page at `origin` read the answer (no credentials: the snippet sends no cookies to us). */
+/**
+ * Lets the page at `origin` read the answer (no credentials: the snippet sends no cookies to us),
+ * and its Retry-After, which the snippet's debug log reports.
+ */
 export function allowOrigin(res: Response, origin: string): void {
   res.setHeader("Access-Control-Allow-Origin", origin);
+  res.setHeader("Access-Control-Expose-Headers", "Retry-After");
 }
 
 /** The preflight's answer for an allowed origin: POST with a Content-Type header, cached for a while. */

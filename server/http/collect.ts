@@ -3,6 +3,7 @@ import { DomainError, validationFailed } from "../errors/domain-error.ts";
 import { consumePoint } from "../infra/rate-limit.ts";
 import { isBotUserAgent } from "../tracking/bots.ts";
 import { collectSiteId, withUtmFromPath, ZCollectBody, type TCollectBody } from "../tracking/collect.schema.ts";
+import { countCollectRefusal, type TCollectRefusalReason } from "../tracking/collect-refusals.repo.ts";
 import { withoutEmailHmacs, withVerifiedEmails } from "../tracking/identity-verification.ts";
 import { openIdentitySecret } from "../tracking/identity-verification.repo.ts";
 import { ingestEvents } from "../tracking/ingest/ingest-events.ts";
@@ -100,16 +101,19 @@ async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
   const origin = req.headers.origin;
   if (!originMatchesDomain(origin, site.domain)) {
     countOutcome(deps, "origin_refused");
+    await countRefusal(deps, site.id, "origin_refused");
     return sendError(req, res, originRefused(origin, site.domain));
   }
   allowOrigin(res, origin!);
   if (isBotUserAgent(req.headers["user-agent"])) {
     countOutcome(deps, "bot");
+    await countRefusal(deps, site.id, "bot");
     return void res.status(202).json({ received: true, outcome: "ignored", reason: "bot" });
   }
   const parsed = ZCollectBody.safeParse(body);
   if (!parsed.success) {
     countOutcome(deps, "invalid");
+    await countRefusal(deps, site.id, "invalid");
     return sendError(req, res, validationFailed(parsed.error.issues));
   }
   const { sentAt } = parsed.data;
@@ -125,7 +129,10 @@ async function handle(deps: TDeps, req: Request, res: Response): Promise<void> {
           body: { siteId: site.id, sentAt, events: events.map(withUtmFromPath) },
         });
   countOutcome(deps, "recorded");
-  if (unverified > 0) deps.metrics.inc(UNVERIFIED_METRIC, UNVERIFIED_METRIC_HELP, {}, unverified);
+  if (unverified > 0) {
+    deps.metrics.inc(UNVERIFIED_METRIC, UNVERIFIED_METRIC_HELP, {}, unverified);
+    await countRefusal(deps, site.id, "unverified_email", unverified);
+  }
   res.json({
     received: true,
     outcome: "recorded",
@@ -180,6 +187,7 @@ async function limitIdentities(
     );
   } catch (err) {
     countOutcome(deps, err instanceof DomainError ? `identity_${err.code.toLowerCase()}` : "error");
+    await countRateLimited(deps, siteId, err);
     throw err;
   }
   try {
@@ -188,8 +196,25 @@ async function limitIdentities(
     }
   } catch (err) {
     countOutcome(deps, err instanceof DomainError ? `visitor_${err.code.toLowerCase()}` : "error");
+    await countRateLimited(deps, siteId, err);
     throw err;
   }
+}
+
+/**
+ * The site's count of refusals for the dashboard (docs/collect.md "Ignored traffic"). A failure to
+ * count is logged and never changes the answer: the refusal itself is what the client must get.
+ */
+async function countRefusal(deps: TDeps, siteId: string, reason: TCollectRefusalReason, count = 1): Promise<void> {
+  try {
+    await countCollectRefusal(deps.db, siteId, reason, count);
+  } catch (err) {
+    deps.logger.warn("collect refusal not counted", { siteId, reason, error: String(err) });
+  }
+}
+
+async function countRateLimited(deps: TDeps, siteId: string, err: unknown): Promise<void> {
+  if (err instanceof DomainError && err.code === "RATE_LIMITED") await countRefusal(deps, siteId, "rate_limited");
 }
 
 function countOutcome(deps: TDeps, outcome: string): void {

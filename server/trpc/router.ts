@@ -8,6 +8,7 @@ import { me } from "./auth/me.ts";
 import { get } from "./profiles/get.ts";
 import { lookup } from "./profiles/lookup.ts";
 import { listEvents } from "./tracking/list-events.ts";
+import { collectStats } from "./sites/collect-stats.ts";
 import { list as listSites } from "./sites/list.ts";
 import { setBrowserStageCeiling } from "./sites/set-browser-stage-ceiling.ts";
 import { setIdentityVerification } from "./sites/set-identity-verification.ts";
@@ -20,7 +21,7 @@ export const appRouter = router({
   tracking: router({ recordServerEvents, listEvents }),
   profiles: router({ lookup, get }),
   apiKeys: router({ create: createApiKey, list: listApiKeys, revoke: revokeApiKey }),
-  sites: router({ list: listSites, setStripeSecret, setBrowserStageCeiling, setIdentityVerification }),
+  sites: router({ list: listSites, collectStats, setStripeSecret, setBrowserStageCeiling, setIdentityVerification }),
 });
 
 export type AppRouter = typeof appRouter;

@@ -83,7 +83,8 @@ describe("OpenAPI examples", () => {
   it("every operation with a body has an example that succeeds as-is once the ids are replaced", async () => {
     // Recording first gives a real profile id for profiles.get.
     const order = ["tracking-recordServerEvents", "tracking-listEvents", "profiles-lookup", "profiles-get"];
-    order.push("apiKeys-create", "apiKeys-list", "apiKeys-revoke", "sites-list", "sites-setStripeSecret");
+    order.push("apiKeys-create", "apiKeys-list", "apiKeys-revoke", "sites-list", "sites-collectStats");
+    order.push("sites-setStripeSecret");
     order.push("sites-setBrowserStageCeiling");
     order.push("sites-setIdentityVerification");
     order.push("auth-me", "auth-logout", "auth-login");

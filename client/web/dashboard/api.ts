@@ -10,6 +10,7 @@ export type TTrackingEvent = TOutputs["tracking"]["listEvents"]["items"][number]
 export type TProfilePage = TOutputs["profiles"]["get"];
 export type TTimelineItem = TProfilePage["timeline"]["items"][number];
 export type TRecordResult = TOutputs["tracking"]["recordServerEvents"];
+export type TCollectStats = TOutputs["sites"]["collectStats"];
 
 let onSessionEnded: () => void = () => undefined;
 

@@ -4,6 +4,7 @@
  * navigations), `funnelfizz('event', …)` and `funnelfizz('identify', email, traits?, { emailHmac }?)`
  * to `/api/collect` on the host it was loaded from. Batches leave on a short timer, at 50 events,
  * and with sendBeacon when the page is hidden. It never throws into the host page: every entry point is wrapped.
+ * With `data-debug` on its tag it logs to the console each batch it sends and what the server answered.
  */
 
 type TEvent = {
@@ -77,13 +78,32 @@ function ownScript(): HTMLScriptElement | null {
 function start(script: HTMLScriptElement, siteId: string): (...command: unknown[]) => void {
   const endpoint = new URL("/api/collect", script.src).href + "?site=" + encodeURIComponent(siteId);
   const visitor = visitorId();
+  const flag = script.getAttribute("data-debug");
+  // Off unless asked: then nothing but this one check runs per batch.
+  const debug =
+    flag !== null && flag !== "false" ? (...args: unknown[]) => console.info("[funnelfizz]", ...args) : undefined;
   const queue: TEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastUrl = "";
 
+  /** The debug log of one answer: its status, why nothing was recorded, and the batch. */
+  const debugAnswer = (res: Response, answer: Record<string, unknown>, events: TEvent[]) => {
+    const retryAfter = res.headers.get("Retry-After");
+    const why =
+      answer.outcome === "ignored"
+        ? `ignored as ${String(answer.reason)}: nothing recorded (a headless browser's User-Agent is a bot's)`
+        : answer.outcome === "recorded"
+          ? "recorded"
+          : res.status === 429
+            ? `rate limited, retry after ${retryAfter ?? "?"} s`
+            : "refused";
+    debug!(`${res.status} ${why}`, answer, "sent:", events);
+  };
+
   const post = (events: TEvent[], beacon: boolean, retried: boolean) => {
     const body = JSON.stringify({ siteId, sentAt: new Date().toISOString(), events });
-    if (beacon && navigator.sendBeacon?.(endpoint, new Blob([body], { type: TEXT_PLAIN }))) return;
+    if (beacon && navigator.sendBeacon?.(endpoint, new Blob([body], { type: TEXT_PLAIN })))
+      return debug?.("sent with sendBeacon (its answer cannot be read):", events);
     const retry = () => {
       if (!retried)
         setTimeout(
@@ -95,8 +115,17 @@ function start(script: HTMLScriptElement, siteId: string): (...command: unknown[
     fetch(endpoint, { method: "POST", body, keepalive: true, credentials: "omit", headers })
       .then((res) => {
         if (res.status === 429 || res.status >= 500) retry();
+        if (debug) void res.json().then((answer: Record<string, unknown>) => debugAnswer(res, answer, events), debug);
       })
-      .catch(retry);
+      .catch((err: unknown) => {
+        debug?.(
+          "no readable answer: a network error, or a refusal without CORS headers (the page's origin is not the " +
+            "site's domain, or this address is rate limited): see the Network tab.",
+          err,
+          events,
+        );
+        retry();
+      });
   };
 
   const flush = (beacon: boolean) => {

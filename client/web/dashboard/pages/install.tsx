@@ -6,10 +6,14 @@ import { roleIn, useSession } from "../session.ts";
 import { ErrorBox, Link, Loading, PageTitle } from "../ui.tsx";
 import { CodeBlock } from "./code-block.tsx";
 import { IdentityVerificationSection } from "./identity-verification.tsx";
+import { IgnoredTrafficSection } from "./ignored-traffic.tsx";
 import { SiteNav } from "./site-nav.tsx";
 import { SiteNotFound, useSiteOfWorkspace } from "./site-of-workspace.tsx";
 
 const WRITE_ROLES = new Set(["ADMIN", "MANAGER"]);
+
+/** Whether the role may record server events (the snippet needs no role: it is shown to all). */
+const mayRecord = (role: string | undefined) => role !== undefined && WRITE_ROLES.has(role);
 
 /**
  * What to paste where: the browser snippet, the curl for server events, and a test event button.
@@ -23,6 +27,7 @@ export function InstallPage(props: { workspaceId: string; siteId: string }) {
   if (found.state === "missing") return <SiteNotFound error={found.error} />;
   const { workspaceId, siteId } = found;
   const origin = location.origin;
+  const role = roleIn(session, workspaceId);
   return (
     <section>
       <SiteNav workspaceId={workspaceId} siteId={siteId} current="install" />
@@ -35,27 +40,41 @@ export function InstallPage(props: { workspaceId: string; siteId: string }) {
         loaded, put this one-line queue stub first:
       </p>
       <CodeBlock id="stub" label="Queue stub" code={stubTag()} />
-      <IdentityVerificationSection workspaceId={workspaceId} siteId={siteId} role={roleIn(session, workspaceId)} />
+      <p>
+        While testing, add <code>data-debug</code> to the tag: the snippet then logs to the browser console what it sent
+        and why nothing was recorded (ignored as a bot, refused, rate limited).
+      </p>
+      <IgnoredTrafficSection workspaceId={workspaceId} siteId={siteId} />
+      <IdentityVerificationSection workspaceId={workspaceId} siteId={siteId} role={role} />
       <h2>Server events</h2>
-      <p>Log in once (the cookie goes into cookies.txt), then record events from your backend:</p>
-      <CodeBlock id="curl-login" label="Log in with curl" code={loginCurl(origin, session.user.email)} />
-      <CodeBlock
-        id="curl-record"
-        label="Record a server event with curl"
-        code={recordCurl(origin, workspaceId, siteId)}
-      />
-      <h2>Send a test server event</h2>
-      <TestEventButton workspaceId={workspaceId} siteId={siteId} role={roleIn(session, workspaceId)} />
+      {mayRecord(role) ? (
+        <>
+          <p>Log in once (the cookie goes into cookies.txt), then record events from your backend:</p>
+          <CodeBlock id="curl-login" label="Log in with curl" code={loginCurl(origin, session.user.email)} />
+          <CodeBlock
+            id="curl-record"
+            label="Record a server event with curl"
+            code={recordCurl(origin, workspaceId, siteId)}
+          />
+          <h2>Send a test server event</h2>
+          <TestEventButton workspaceId={workspaceId} siteId={siteId} />
+        </>
+      ) : (
+        <p id="record-role-note" class="notice">
+          Your role {role ?? "(none)"} can read this workspace&apos;s events but not record them, so the curl and the
+          test event button are not shown here. To record server events, ask an ADMIN of the workspace for the MANAGER
+          role, or for an API key.
+        </p>
+      )}
     </section>
   );
 }
 
-function TestEventButton(props: { workspaceId: string; siteId: string; role: string | undefined }) {
-  const { workspaceId, siteId, role } = props;
+function TestEventButton(props: { workspaceId: string; siteId: string }) {
+  const { workspaceId, siteId } = props;
   const [result, setResult] = useState<TRecordResult>();
   const [error, setError] = useState<TApiError>();
   const [busy, setBusy] = useState(false);
-  const mayWrite = role !== undefined && WRITE_ROLES.has(role);
 
   const send = async () => {
     setBusy(true);
@@ -75,13 +94,11 @@ function TestEventButton(props: { workspaceId: string; siteId: string; role: str
       <p>
         Records one <code>dashboard_test</code> event through the API, as your backend would.
       </p>
-      <button type="button" disabled={!mayWrite || busy} aria-describedby="test-event-why" onClick={() => void send()}>
+      <button type="button" disabled={busy} aria-describedby="test-event-why" onClick={() => void send()}>
         {busy ? "Sending…" : "Send a test server event"}
       </button>
       <p id="test-event-why" class="muted">
-        {mayWrite
-          ? "It appears on the live events page within two seconds."
-          : `Your role ${role ?? "(none)"} may read this workspace but not record events; ask an ADMIN or MANAGER.`}
+        It appears on the live events page within two seconds.
       </p>
       {error && <ErrorBox error={error} />}
       {recorded && (

@@ -37,9 +37,10 @@ async function main() {
   await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
   const { port } = server.address() as AddressInfo;
   const base = config.publicUrl ?? `http://localhost:${port}`;
-  logger.info("listening", { port, database: runtime.deps.db.mode, sessions: runtime.redis ? "redis" : "memory" });
+  // Every listener is up before the "listening" line that says the process is ready.
   const metricsServer = config.metrics.listen ? await listenMetrics(config, runtime.deps.metrics) : undefined;
   if (metricsServer) logger.info("metrics listening", { ...(metricsServer.address() as AddressInfo) });
+  logger.info("listening", { port, database: runtime.deps.db.mode, sessions: runtime.redis ? "redis" : "database" });
   for (const warning of startupWarnings(config)) logger.warn(warning);
   process.stdout.write(formatBanner({ base, database: runtime.deps.db.mode, demo, known, seedDemo: config.seedDemo }));
 

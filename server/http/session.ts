@@ -4,6 +4,7 @@ import session, { type SessionData, type Store } from "express-session";
 import { RedisStore } from "connect-redis";
 import type { TConfig } from "../config.ts";
 import type { TDatabase } from "../db/database.ts";
+import { databaseUnavailable, isTransientDatabaseError } from "../db/transient-errors.ts";
 import { STORE_TIMEOUT_MS, startStoreTimer, storeUnavailable } from "../infra/rate-limit.ts";
 import type { TRedis } from "../infra/redis.ts";
 import type { TSessionHandle } from "../trpc/context.ts";
@@ -114,7 +115,11 @@ export function sessionMiddleware(config: TConfig, store: Store): RequestHandler
     },
   });
   return (req, res, next) =>
-    mw(req, res, (err?: unknown) => (err ? next(storeUnavailable("The session store", err)) : next()));
+    mw(req, res, (err?: unknown) => {
+      if (!err) return next();
+      // Without Redis the sessions are in the database: its outage is told as what it is.
+      next(isTransientDatabaseError(err) ? databaseUnavailable(err) : storeUnavailable("The session store", err));
+    });
 }
 
 /**

@@ -312,7 +312,7 @@ function print(opts: TOptions, results: TResults, postgresUrl: string | null, re
       .join(" ")}`,
   );
   console.log(
-    `PostgreSQL: ${postgresUrl ? new URL(postgresUrl).host : "none"}; sessions: ${redisUrl ? "Redis" : "memory"}`,
+    `PostgreSQL: ${postgresUrl ? new URL(postgresUrl).host : "none"}; sessions: ${redisUrl ? "Redis" : "the database"}`,
   );
   console.log(
     `server: node dist/main.js as a separate process; idle RSS MB: ${Object.entries(results.idleRssMb)

@@ -114,11 +114,13 @@ export function sessionMiddleware(config: TConfig, store: Store): RequestHandler
       path: "/",
     },
   });
+  const inDatabase = store instanceof DatabaseSessionStore;
   return (req, res, next) =>
     mw(req, res, (err?: unknown) => {
       if (!err) return next();
       // Without Redis the sessions are in the database: its outage is told as what it is.
-      next(isTransientDatabaseError(err) ? databaseUnavailable(err) : storeUnavailable("The session store", err));
+      const fromDatabase = inDatabase && isTransientDatabaseError(err);
+      next(fromDatabase ? databaseUnavailable(err) : storeUnavailable("The session store", err));
     });
 }
 

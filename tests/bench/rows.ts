@@ -311,9 +311,9 @@ export async function measureFloor(
   }
 }
 
-const FLOOR_INSERT = `INSERT INTO bench_floor (id, workspace_id, site_id, source, type, visitor_id, profile_id, path,
-    channel, channel_rule, props, message_id, occurred_at, received_at)
-  SELECT id, 'ws_floor', 'site_floor', 'SERVER', 'pageview', visitor_id, profile_id, '/app', 'direct', 'none',
-    props::jsonb, message_id, at, at
+const FLOOR_INSERT = `INSERT INTO bench_floor (id, workspace_id, site_id, source, message_scope, type, visitor_id,
+    profile_id, path, channel, channel_rule, props, message_id, occurred_at, received_at)
+  SELECT id, 'ws_floor', 'site_floor', 'SERVER', 'TRUSTED', 'pageview', visitor_id, profile_id, '/app', 'direct',
+    'none', props::jsonb, message_id, at, at
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
     AS t(id, visitor_id, profile_id, props, message_id, at)`;
